@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// cnnprune: train small CNNs on CIFAR-10 and study structured channel pruning.
+///
+/// Modules, each readable on its own:
+/// - `CNNEngine`: tensors, layers, losses, optimizers, the SimpleCNN, safetensors checkpoints.
+/// - `CNNDatasets`: the CIFAR-10 binary reader and batching.
+/// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
+/// - `CNNCharts`: line charts as SVG, PNG and terminal text.
+/// - `cnnprune`: the command-line tool.
+let package = Package(
+    name: "cnnprune",
+    products: [
+        .executable(name: "cnnprune", targets: ["cnnprune"]),
+        .library(name: "CNNEngine", targets: ["CNNEngine"]),
+        .library(name: "CNNDatasets", targets: ["CNNDatasets"]),
+        .library(name: "CNNPruning", targets: ["CNNPruning"]),
+        .library(name: "CNNCharts", targets: ["CNNCharts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(
+            name: "CNNEngine",
+            dependencies: [
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+            ],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .target(name: "CNNDatasets", dependencies: ["CNNEngine"]),
+        .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
+        .target(name: "CNNCharts", dependencies: ["CZlib"]),
+        .executableTarget(
+            name: "cnnprune",
+            dependencies: [
+                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "CNNEngineTests", dependencies: ["CNNEngine"]),
+        .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine"]),
+        .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
+    ]
+)

@@ -1,0 +1,123 @@
+import CNNEngine
+import Foundation
+
+/// CIFAR-10 in its official binary layout, held as bytes (3,073 per record: a label, then the
+/// 1,024 red, 1,024 green and 1,024 blue pixels, each plane row-major 32×32).
+///
+/// Images stay `UInt8` in memory (150 MB for the training set instead of 600 MB as floats) and
+/// are normalised per batch into the network's input: `(x / 255 − 0.5) / 0.5`, computed exactly
+/// as PyTorch computes it so the same weights give the same predictions.
+public struct CIFAR10: LabeledImages {
+    /// The two splits of the data set.
+    public enum Split: String, Sendable, CaseIterable {
+        case train, test
+        /// The files holding the split, in order.
+        public var fileNames: [String] {
+            switch self {
+            case .train: return (1...5).map { "data_batch_\($0).bin" }
+            case .test: return ["test_batch.bin"]
+            }
+        }
+    }
+
+    public static let recordSize = 3073
+    public static let imageBytes = 3072
+    public static let shape = [3, 32, 32]
+
+    /// Pixel bytes, `count × 3072`, record after record.
+    public let pixels: [UInt8]
+    /// One label (0–9) per image.
+    public let labels: [UInt8]
+    public let classNames: [String]
+
+    public var count: Int { labels.count }
+    public var sampleShape: [Int] { CIFAR10.shape }
+
+    /// Builds a set from raw bytes (for tests and generated data).
+    public init(pixels: [UInt8], labels: [UInt8], classNames: [String]) {
+        precondition(pixels.count == labels.count * CIFAR10.imageBytes)
+        self.pixels = pixels
+        self.labels = labels
+        self.classNames = classNames
+    }
+
+    /// Reads a split from `directory` (which holds the `.bin` files and `batches.meta.txt`),
+    /// validating every file; errors name the file and what is wrong with it.
+    public init(directory: URL, split: Split) throws {
+        let classNames = try CIFAR10.readClassNames(directory: directory)
+        var pixels: [UInt8] = []
+        var labels: [UInt8] = []
+        for name in split.fileNames {
+            let url = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw CIFAR10Error.missingFile(url.path) }
+            let data: Data
+            do { data = try Data(contentsOf: url) } catch { throw CIFAR10Error.unreadable(url.path) }
+            try CIFAR10.decode(data, file: url.path, classCount: classNames.count, pixels: &pixels, labels: &labels)
+        }
+        self.init(pixels: pixels, labels: labels, classNames: classNames)
+    }
+
+    /// Appends the records in `data` to `pixels` and `labels`, checking sizes and labels.
+    public static func decode(_ data: Data, file: String, classCount: Int = 10, pixels: inout [UInt8], labels: inout [UInt8]) throws {
+        guard !data.isEmpty else { throw CIFAR10Error.badSize(file, data.count) }
+        guard data.count % recordSize == 0 else { throw CIFAR10Error.badSize(file, data.count) }
+        let records = data.count / recordSize
+        pixels.reserveCapacity(pixels.count + records * imageBytes)
+        labels.reserveCapacity(labels.count + records)
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            for r in 0..<records {
+                let base = r * recordSize
+                let label = bytes[base]
+                guard Int(label) < classCount else { throw CIFAR10Error.badLabel(file, offset: base, value: Int(label)) }
+                labels.append(label)
+                pixels.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(base + 1)..<(base + recordSize)]))
+            }
+        }
+    }
+
+    /// The class names in `batches.meta.txt`, label 0 first; there must be ten.
+    public static func readClassNames(directory: URL) throws -> [String] {
+        let url = directory.appendingPathComponent("batches.meta.txt")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw CIFAR10Error.missingFile(url.path) }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw CIFAR10Error.unreadable(url.path) }
+        let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard names.count >= 10 else { throw CIFAR10Error.badMeta(url.path, "has \(names.count) class names, expected 10") }
+        return Array(names.prefix(10))
+    }
+
+    public func label(at index: Int) -> Int { Int(labels[index]) }
+
+    public func fillInputs(indices: UnsafeBufferPointer<Int32>, into inputs: UnsafeMutablePointer<Float>) {
+        pixels.withUnsafeBufferPointer { all in
+            for (slot, index) in indices.enumerated() {
+                let src = all.baseAddress! + Int(index) * CIFAR10.imageBytes
+                let dst = inputs + slot * CIFAR10.imageBytes
+                for i in 0..<CIFAR10.imageBytes { dst[i] = normalisedValue[Int(src[i])] }
+            }
+        }
+    }
+}
+
+/// PyTorch's `(x.float() / 255 − 0.5) / 0.5` for every byte value, in Float32 as it computes it.
+private let normalisedValue: [Float] = (0..<256).map { (Float($0) / 255 - 0.5) / 0.5 }
+
+/// What is wrong with a CIFAR-10 directory, naming the file.
+public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
+    case missingFile(String)
+    case unreadable(String)
+    case badSize(String, Int)
+    case badLabel(String, offset: Int, value: Int)
+    case badMeta(String, String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path): return "\(path): no such file"
+        case .unreadable(let path): return "\(path): cannot be read"
+        case .badSize(let path, let size):
+            return "\(path): \(size) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not CIFAR-10 binary)"
+        case .badLabel(let path, let offset, let value): return "\(path): label \(value) at byte \(offset) is not a class index 0–9"
+        case .badMeta(let path, let why): return "\(path): \(why)"
+        }
+    }
+}

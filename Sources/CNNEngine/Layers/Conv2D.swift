@@ -1,0 +1,172 @@
+/// A 2-D convolution over NCHW feature maps, like PyTorch's `nn.Conv2d` (no dilation, no groups).
+///
+/// Input `[inputChannels, H, W]` per sample, output `[outputChannels, OH, OW]` with
+/// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
+/// `[outputChannels, inputChannels, kernelSize, kernelSize]` and `bias` `[outputChannels]`.
+/// Computed per sample as one matrix product of the weights with the image's unfolded patches
+/// (im2col), which it keeps as scratch for the backward pass.
+public struct Conv2D: Layer {
+    public var name: String
+    public var inputChannels: Int
+    public var outputChannels: Int
+    public var kernelSize: Int
+    public var stride: Int
+    public var padding: Int
+
+    private var height = 0, width = 0, outputHeight = 0, outputWidth = 0
+
+    /// - Parameters:
+    ///   - name: the prefix of the parameters' checkpoint names (`conv1`).
+    ///   - inputChannels: channels of the incoming feature maps.
+    ///   - outputChannels: filters, i.e. channels of the output.
+    ///   - kernelSize: side of the square kernel.
+    ///   - stride: step between kernel positions.
+    ///   - padding: zeros added on each border.
+    public init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
+        self.name = name
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public mutating func prepare(inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count == 3, inputShape[0] == inputChannels else {
+            throw EngineError.shapeMismatch("\(name): expects [\(inputChannels), H, W] input, got \(inputShape)")
+        }
+        guard kernelSize > 0, stride > 0, padding >= 0, outputChannels > 0 else {
+            throw EngineError.shapeMismatch("\(name): kernel, stride and output channels must be positive")
+        }
+        height = inputShape[1]
+        width = inputShape[2]
+        outputHeight = (height + 2 * padding - kernelSize) / stride + 1
+        outputWidth = (width + 2 * padding - kernelSize) / stride + 1
+        guard outputHeight > 0, outputWidth > 0 else {
+            throw EngineError.shapeMismatch("\(name): input \(inputShape) is smaller than the kernel")
+        }
+        return [outputChannels, outputHeight, outputWidth]
+    }
+
+    public var parameterSpecs: [ParameterSpec] {
+        let fanIn = inputChannels * kernelSize * kernelSize
+        return [
+            ParameterSpec(name: "weight", shape: [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn),
+            ParameterSpec(name: "bias", shape: [outputChannels], fanIn: fanIn),
+        ]
+    }
+
+    private var patchSize: Int { inputChannels * kernelSize * kernelSize }
+    private var outputPlane: Int { outputHeight * outputWidth }
+
+    public var scratchPerSample: Int { patchSize * outputPlane }
+
+    public func forward(_ b: LayerBuffers) {
+        let inputCount = inputChannels * height * width
+        let outputCount = outputChannels * outputPlane
+        let weight = b.parameters
+        let bias = b.parameters + outputChannels * patchSize
+        for n in 0..<b.batch {
+            let columns = b.scratch + n * scratchPerSample
+            unfold(b.input + n * inputCount, into: columns)
+            let out = b.output + n * outputCount
+            for c in 0..<outputChannels {
+                (out + c * outputPlane).update(repeating: bias[c], count: outputPlane)
+            }
+            BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: outputPlane, k: patchSize,
+                      a: weight, lda: patchSize, b: columns, ldb: outputPlane, beta: 1, c: out, ldc: outputPlane)
+        }
+    }
+
+    public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
+        let inputCount = inputChannels * height * width
+        let outputCount = outputChannels * outputPlane
+        let weight = b.parameters
+        let weightGradient = g.parameters
+        let biasGradient = g.parameters + outputChannels * patchSize
+        for n in 0..<b.batch {
+            let columns = b.scratch + n * scratchPerSample
+            let outGrad = g.output + n * outputCount
+            BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPlane,
+                      a: outGrad, lda: outputPlane, b: columns, ldb: outputPlane, beta: 1, c: weightGradient, ldc: patchSize)
+            for c in 0..<outputChannels {
+                let row = outGrad + c * outputPlane
+                var sum: Float = 0
+                for i in 0..<outputPlane { sum += row[i] }
+                biasGradient[c] += sum
+            }
+            if let inputGradient = g.input {
+                // The patches are no longer needed: reuse their storage for the patch gradients.
+                BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPlane, k: outputChannels,
+                          a: weight, lda: patchSize, b: outGrad, ldb: outputPlane, beta: 0, c: columns, ldc: outputPlane)
+                fold(columns, into: inputGradient + n * inputCount)
+            }
+        }
+    }
+
+    /// im2col: row `(c·k + ky)·k + kx`, column `oy·OW + ox` holds `x[c, oy·s − p + ky, ox·s − p + kx]` (0 outside).
+    private func unfold(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+        var row = columns
+        for c in 0..<inputChannels {
+            let plane = image + c * height * width
+            for ky in 0..<kernelSize {
+                for kx in 0..<kernelSize {
+                    for oy in 0..<outputHeight {
+                        let iy = oy * stride - padding + ky
+                        let dst = row + oy * outputWidth
+                        if iy < 0 || iy >= height {
+                            dst.update(repeating: 0, count: outputWidth)
+                            continue
+                        }
+                        let src = plane + iy * width
+                        if stride == 1 {
+                            // Valid ox satisfy 0 <= ox - padding + kx < width.
+                            let lo = max(0, padding - kx), hi = min(outputWidth, width + padding - kx)
+                            if lo > 0 { dst.update(repeating: 0, count: lo) }
+                            if hi > lo { (dst + lo).update(from: src + (lo - padding + kx), count: hi - lo) }
+                            if hi < outputWidth { (dst + max(hi, lo)).update(repeating: 0, count: outputWidth - max(hi, lo)) }
+                        } else {
+                            for ox in 0..<outputWidth {
+                                let ix = ox * stride - padding + kx
+                                dst[ox] = (ix >= 0 && ix < width) ? src[ix] : 0
+                            }
+                        }
+                    }
+                    row += outputPlane
+                }
+            }
+        }
+    }
+
+    /// col2im: the adjoint of `unfold`, summing each patch gradient back onto the image gradient.
+    private func fold(_ columns: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+        image.update(repeating: 0, count: inputChannels * height * width)
+        var row = UnsafePointer(columns)
+        for c in 0..<inputChannels {
+            let plane = image + c * height * width
+            for ky in 0..<kernelSize {
+                for kx in 0..<kernelSize {
+                    for oy in 0..<outputHeight {
+                        let iy = oy * stride - padding + ky
+                        if iy < 0 || iy >= height { continue }
+                        let src = row + oy * outputWidth
+                        let dst = plane + iy * width
+                        if stride == 1 {
+                            let lo = max(0, padding - kx), hi = min(outputWidth, width + padding - kx)
+                            if hi > lo {
+                                let d = dst + (lo - padding + kx)
+                                for ox in 0..<(hi - lo) { d[ox] += src[lo + ox] }
+                            }
+                        } else {
+                            for ox in 0..<outputWidth {
+                                let ix = ox * stride - padding + kx
+                                if ix >= 0 && ix < width { dst[ix] += src[ox] }
+                            }
+                        }
+                    }
+                    row += outputPlane
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// The rectifier `max(0, x)`, elementwise, on any shape.
+public struct ReLU: Layer {
+    private var count = 0
+
+    public init() {}
+
+    public mutating func prepare(inputShape: [Int]) throws -> [Int] {
+        count = inputShape.reduce(1, *)
+        return inputShape
+    }
+
+    public func forward(_ b: LayerBuffers) {
+        let total = b.batch * count
+        for i in 0..<total { b.output[i] = max(b.input[i], 0) }
+    }
+
+    /// The gradient passes where the input was positive (PyTorch's choice at 0: none).
+    public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
+        guard let inputGradient = g.input else { return }
+        let total = b.batch * count
+        for i in 0..<total { inputGradient[i] = b.input[i] > 0 ? g.output[i] : 0 }
+    }
+}

@@ -1,0 +1,86 @@
+/// Builds an array of layers from a block listing them in order, so a model reads like its
+/// definition: `Sequential(inputShape: [3, 32, 32]) { Conv2D(...); ReLU(); ... }`.
+@resultBuilder
+public enum LayerBuilder {
+    public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+    public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+    public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+    public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+    public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
+    public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
+}
+
+/// Where one named parameter tensor lives in a network's flat parameter storage.
+public struct ParameterEntry: Sendable, Equatable {
+    /// The checkpoint name, `layer.tensor` (e.g. `conv2.weight`), as in PyTorch's state_dict.
+    public var name: String
+    public var shape: [Int]
+    /// The fan-in that sets PyTorch's default initialisation bound.
+    public var fanIn: Int
+    /// The index of the owning layer in the `Sequential`.
+    public var layerIndex: Int
+    /// The first element's index in the flat storage.
+    public var offset: Int
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// A chain of layers bound to a per-sample input shape: the architecture of a network, without
+/// its parameter values.
+public struct Sequential: Sendable {
+    /// The layers, bound to their input shapes, in order.
+    public private(set) var layers: [any Layer]
+    /// `shapes[i]` is the per-sample input shape of layer `i`; `shapes[layers.count]` the output's.
+    public private(set) var shapes: [[Int]]
+    /// Every learnable tensor, in storage order.
+    public private(set) var parameterEntries: [ParameterEntry]
+    /// `layerParameterOffsets[i]` is where layer `i`'s parameters start in the flat storage.
+    public private(set) var layerParameterOffsets: [Int]
+    /// The total number of learnable scalars.
+    public private(set) var parameterCount: Int
+
+    /// Binds `layers` to the shapes they will see, starting from `inputShape` (one sample's).
+    /// Throws `EngineError.shapeMismatch` when consecutive layers do not fit.
+    public init(inputShape: [Int], layers: [any Layer]) throws {
+        var bound: [any Layer] = []
+        var shapes = [inputShape]
+        var entries: [ParameterEntry] = []
+        var offsets: [Int] = []
+        var offset = 0
+        var names = Set<String>()
+        for (index, var layer) in layers.enumerated() {
+            let output = try layer.prepare(inputShape: shapes[index])
+            offsets.append(offset)
+            for spec in layer.parameterSpecs {
+                let name = layer.name.isEmpty ? spec.name : "\(layer.name).\(spec.name)"
+                guard names.insert(name).inserted else {
+                    throw EngineError.shapeMismatch("two parameters named '\(name)'")
+                }
+                entries.append(ParameterEntry(name: name, shape: spec.shape, fanIn: spec.fanIn, layerIndex: index, offset: offset))
+                offset += spec.count
+            }
+            bound.append(layer)
+            shapes.append(output)
+        }
+        self.layers = bound
+        self.shapes = shapes
+        self.parameterEntries = entries
+        self.layerParameterOffsets = offsets
+        self.parameterCount = offset
+    }
+
+    /// Builds the chain from a result-builder block.
+    public init(inputShape: [Int], @LayerBuilder _ build: () -> [any Layer]) throws {
+        try self.init(inputShape: inputShape, layers: build())
+    }
+
+    /// The per-sample input shape.
+    public var inputShape: [Int] { shapes[0] }
+    /// The per-sample output shape.
+    public var outputShape: [Int] { shapes[shapes.count - 1] }
+
+    /// The index of the layer called `name`, if any.
+    public func layerIndex(named name: String) -> Int? {
+        layers.firstIndex { !$0.name.isEmpty && $0.name == name }
+    }
+}

@@ -1,0 +1,91 @@
+/// The exercise's network, with every width a parameter so that pruned variants are the same
+/// type: conv(3→`conv1`) · ReLU · max-pool 2 · conv(`conv1`→`conv2`) · ReLU · max-pool 2 ·
+/// flatten · linear(`conv2`·8·8→`fc1`) · ReLU · linear(`fc1`→`classes`). Convolutions are 3×3,
+/// stride 1, padding 1. Parameter names match PyTorch's `SimpleCNN` state_dict.
+public struct SimpleCNN: Codable, Equatable, Sendable {
+    public var inputChannels: Int = 3
+    public var imageSize: Int = 32
+    /// Output channels of `conv1`.
+    public var conv1: Int = 16
+    /// Output channels of `conv2`.
+    public var conv2: Int = 32
+    /// Output features of `fc1`.
+    public var fc1: Int = 256
+    public var classes: Int = 10
+
+    /// The exercise's widths: 16, 32, 256, 10 on 3×32×32 images.
+    public init() {}
+
+    public init(inputChannels: Int = 3, imageSize: Int = 32, conv1: Int, conv2: Int, fc1: Int, classes: Int = 10) {
+        self.inputChannels = inputChannels
+        self.imageSize = imageSize
+        self.conv1 = conv1
+        self.conv2 = conv2
+        self.fc1 = fc1
+        self.classes = classes
+    }
+
+    /// The names of the layers whose output channels (or features) pruning may remove.
+    public static let prunableLayers = ["conv1", "conv2", "fc1"]
+
+    /// Indices of the named layers in `architecture()`'s `Sequential`.
+    public enum LayerIndex {
+        public static let conv1 = 0, conv2 = 3, flatten = 6, fc1 = 7, fc2 = 9
+    }
+
+    /// The spatial side after both poolings (8 for 32×32 images).
+    public var finalMapSize: Int { imageSize / 4 }
+
+    /// Builds the layer chain for these widths.
+    public func architecture() throws -> Sequential {
+        guard inputChannels > 0, imageSize >= 4, conv1 > 0, conv2 > 0, fc1 > 0, classes > 1 else {
+            throw EngineError.shapeMismatch("invalid SimpleCNN widths \(self)")
+        }
+        return try Sequential(inputShape: [inputChannels, imageSize, imageSize]) {
+            Conv2D(name: "conv1", inputChannels: inputChannels, outputChannels: conv1, kernelSize: 3, stride: 1, padding: 1)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Conv2D(name: "conv2", inputChannels: conv1, outputChannels: conv2, kernelSize: 3, stride: 1, padding: 1)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Flatten()
+            Linear(name: "fc1", inputFeatures: conv2 * finalMapSize * finalMapSize, outputFeatures: fc1)
+            ReLU()
+            Linear(name: "fc2", inputFeatures: fc1, outputFeatures: classes)
+        }
+    }
+
+    /// The parameter shapes a checkpoint of these widths holds, by name.
+    public func parameterShapes() throws -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: try architecture().parameterEntries.map { ($0.name, $0.shape) })
+    }
+
+    /// Infers the widths from a state_dict's shapes (for files without cnnprune metadata).
+    public static func inferred(from shapes: [String: [Int]]) throws -> SimpleCNN {
+        func shape(_ name: String, rank: Int) throws -> [Int] {
+            guard let s = shapes[name] else { throw EngineError.unknownParameter("missing tensor '\(name)'") }
+            guard s.count == rank else {
+                throw EngineError.shapeMismatch("tensor '\(name)' has shape \(s), expected rank \(rank)")
+            }
+            return s
+        }
+        let c1 = try shape("conv1.weight", rank: 4), c2 = try shape("conv2.weight", rank: 4)
+        let f1 = try shape("fc1.weight", rank: 2), f2 = try shape("fc2.weight", rank: 2)
+        let mapArea = c2[0] > 0 ? f1[1] / c2[0] : 0
+        let side = Int(Double(mapArea).squareRoot().rounded())
+        guard side * side * c2[0] == f1[1], side > 0 else {
+            throw EngineError.shapeMismatch("fc1.weight \(f1) does not fit conv2's \(c2[0]) channels")
+        }
+        return SimpleCNN(inputChannels: c1[1], imageSize: side * 4, conv1: c1[0], conv2: c2[0], fc1: f1[0], classes: f2[0])
+    }
+
+    /// Multiply-accumulates of one forward pass over one image, per layer and in total.
+    public func multiplyAccumulates() -> (conv1: Int, conv2: Int, fc1: Int, fc2: Int, total: Int) {
+        let c1 = conv1 * inputChannels * 9 * imageSize * imageSize
+        let half = imageSize / 2
+        let c2 = conv2 * conv1 * 9 * half * half
+        let f1 = fc1 * conv2 * finalMapSize * finalMapSize
+        let f2 = classes * fc1
+        return (c1, c2, f1, f2, c1 + c2 + f1 + f2)
+    }
+}

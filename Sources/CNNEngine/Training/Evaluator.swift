@@ -1,0 +1,91 @@
+/// Classification results on a labelled set.
+public struct Evaluation: Sendable {
+    public var correct: Int
+    public var total: Int
+    /// Per class: samples labelled with it, and how many of those were predicted right.
+    public var perClassTotal: [Int]
+    public var perClassCorrect: [Int]
+    /// The predicted class of every sample, in data order.
+    public var predictions: [Int32]
+
+    /// Accuracy in percent.
+    public var accuracy: Double { total == 0 ? 0 : 100 * Double(correct) / Double(total) }
+
+    /// Accuracy of class `label` in percent.
+    public func accuracy(ofClass label: Int) -> Double {
+        perClassTotal[label] == 0 ? 0 : 100 * Double(perClassCorrect[label]) / Double(perClassTotal[label])
+    }
+}
+
+/// Evaluates networks on labelled images in parallel batches, with preallocated workspaces
+/// reused across calls for the same architecture.
+public final class Evaluator {
+    public let threads: Int
+    public let batchSize: Int
+    private var workspaces: [Workspace] = []
+    private var shapes: [[Int]] = []
+
+    /// - Parameters:
+    ///   - threads: workers, each taking a share of every batch.
+    ///   - batchSize: samples per batch across all workers.
+    public init(threads: Int, batchSize: Int = 500) {
+        self.threads = max(1, threads)
+        self.batchSize = max(batchSize, self.threads)
+    }
+
+    /// Predicts every sample of `data` and counts the correct ones.
+    public func evaluate<Data: LabeledImages>(_ network: Network, on data: Data) -> Evaluation {
+        prepare(for: network.architecture)
+        BLAS.setThreadCount(1)
+        let classes = network.architecture.outputShape.reduce(1, *)
+        var predictions = [Int32](repeating: 0, count: data.count)
+        var indices = (0..<Int32(data.count)).map { $0 }
+        let perWorker = workspaces[0].batchCapacity
+        predictions.withUnsafeMutableBufferPointer { predictionBuffer in
+            indices.withUnsafeMutableBufferPointer { indexBuffer in
+                let predicted = UncheckedSendable(predictionBuffer)
+                let all = UncheckedSendable(indexBuffer)
+                for start in stride(from: 0, to: data.count, by: batchSize) {
+                    let batch = min(batchSize, data.count - start)
+                    let parts = min(threads, batch)
+                    Parallel.run(parts) { worker in
+                        let range = Parallel.slice(batch, part: worker, of: parts)
+                        let workspace = workspaces[worker]
+                        precondition(range.count <= perWorker)
+                        let slice = UnsafeBufferPointer(rebasing: all.value[(start + range.lowerBound)..<(start + range.upperBound)])
+                        data.fillInputs(indices: slice, into: workspace.activation(0))
+                        network.forward(workspace, batch: range.count)
+                        for i in 0..<range.count {
+                            predicted.value[start + range.lowerBound + i] = Int32(argmax(workspace.output + i * classes, count: classes))
+                        }
+                    }
+                }
+            }
+        }
+        var perClassTotal = [Int](repeating: 0, count: data.classNames.count)
+        var perClassCorrect = perClassTotal
+        var correct = 0
+        for i in 0..<data.count {
+            let label = data.label(at: i)
+            perClassTotal[label] += 1
+            if Int(predictions[i]) == label { correct += 1; perClassCorrect[label] += 1 }
+        }
+        return Evaluation(correct: correct, total: data.count, perClassTotal: perClassTotal,
+                          perClassCorrect: perClassCorrect, predictions: predictions)
+    }
+
+    private func prepare(for architecture: Sequential) {
+        guard architecture.shapes != shapes || workspaces.isEmpty else { return }
+        shapes = architecture.shapes
+        let perWorker = (batchSize + threads - 1) / threads
+        workspaces = (0..<threads).map { _ in Workspace(architecture: architecture, batchCapacity: perWorker, training: false) }
+    }
+}
+
+/// The index of the largest of `count` values (the first on ties, as PyTorch's argmax).
+@inline(__always)
+func argmax(_ values: UnsafePointer<Float>, count: Int) -> Int {
+    var best = 0
+    for j in 1..<count where values[j] > values[best] { best = j }
+    return best
+}

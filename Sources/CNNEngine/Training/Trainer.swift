@@ -1,0 +1,158 @@
+import Foundation
+
+/// What the trainer reports after every batch, for progress display.
+public struct BatchProgress: Sendable {
+    public var epoch: Int
+    /// 1-based index of the batch just finished.
+    public var batch: Int
+    public var batchCount: Int
+    /// Mean training loss over the epoch so far.
+    public var meanLoss: Double
+    public var imagesPerSecond: Double
+    /// Seconds since the epoch started.
+    public var elapsed: Double
+    /// Estimated seconds until the epoch ends.
+    public var remaining: Double { imagesPerSecond > 0 ? elapsed / Double(batch) * Double(batchCount - batch) : 0 }
+}
+
+/// One epoch's figures.
+public struct EpochSummary: Codable, Sendable {
+    public var epoch: Int
+    /// Mean cross-entropy over the epoch's training images.
+    public var trainLoss: Double
+    /// Seconds spent in the training loop (no evaluation).
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+/// Raised when the loss stops being a finite number; the network is left as it was before the
+/// failing step.
+public struct NonFiniteLossError: Error, CustomStringConvertible {
+    public var epoch: Int
+    public var batch: Int
+    public var description: String {
+        "training diverged: the loss became NaN or infinite in epoch \(epoch), batch \(batch) (try a smaller --lr)"
+    }
+}
+
+/// Mini-batch training of a `Network` with softmax cross-entropy and any `Optimizer`.
+///
+/// Each batch is split across `threads` workers, each with its own `Workspace` (the BLAS runs
+/// single-threaded meanwhile); their gradients are summed and the optimizer takes one step.
+/// The same seed and thread count give the same run bit for bit.
+public final class Trainer {
+    public private(set) var network: Network
+    public var optimizer: any Optimizer
+    public let batchSize: Int
+    public let threads: Int
+    /// Epochs completed so far.
+    public private(set) var epochsCompleted = 0
+
+    private let workspaces: [Workspace]
+    private var order: [Int32] = []
+    private var losses: [Double]
+
+    /// - Parameters:
+    ///   - network: the starting point; training updates a copy held here.
+    ///   - optimizer: takes one step per batch.
+    ///   - batchSize: images per step (the last batch of an epoch may be smaller).
+    ///   - threads: workers that split each batch.
+    public init(network: Network, optimizer: any Optimizer, batchSize: Int, threads: Int) {
+        precondition(batchSize > 0 && threads > 0)
+        self.network = network
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.threads = min(threads, batchSize)
+        let perWorker = (batchSize + self.threads - 1) / self.threads
+        workspaces = (0..<self.threads).map { _ in Workspace(architecture: network.architecture, batchCapacity: perWorker) }
+        losses = [Double](repeating: 0, count: self.threads)
+        BLAS.setThreadCount(1)
+    }
+
+    /// Trains one epoch over `data` in an order shuffled by `generator`, calling `progress`
+    /// after each batch. Throws `NonFiniteLossError` if the loss diverges.
+    public func trainEpoch<Data: LabeledImages>(
+        on data: Data, generator: inout SeededGenerator, progress: ((BatchProgress) -> Void)? = nil
+    ) throws -> EpochSummary {
+        precondition(data.sampleShape == network.architecture.inputShape, "data shape does not match the network")
+        if order.count != data.count { order = (0..<Int32(data.count)).map { $0 } }
+        for i in order.indices { order[i] = Int32(i) }
+        order.seededShuffle(using: &generator)
+        let epoch = epochsCompleted + 1
+        let batchCount = (data.count + batchSize - 1) / batchSize
+        let start = DispatchTime.now().uptimeNanoseconds
+        var lossSum = 0.0
+        for batch in 0..<batchCount {
+            let range = (batch * batchSize)..<min(data.count, (batch + 1) * batchSize)
+            let loss = order.withUnsafeBufferPointer { all in
+                step(data: data, indices: UnsafeBufferPointer(rebasing: all[range]))
+            }
+            guard loss.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: batch + 1) }
+            lossSum += loss
+            if let progress {
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                progress(BatchProgress(epoch: epoch, batch: batch + 1, batchCount: batchCount,
+                                       meanLoss: lossSum / Double(range.upperBound),
+                                       imagesPerSecond: Double(range.upperBound) / max(elapsed, 1e-9), elapsed: elapsed))
+            }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        epochsCompleted += 1
+        return EpochSummary(epoch: epoch, trainLoss: lossSum / Double(data.count), seconds: seconds,
+                            imagesPerSecond: Double(data.count) / seconds)
+    }
+
+    /// One optimisation step on the samples at `indices`; returns their summed loss. When the
+    /// loss is not finite the parameters are left unchanged.
+    public func step<Data: LabeledImages>(data: Data, indices: UnsafeBufferPointer<Int32>) -> Double {
+        let batch = indices.count
+        let network = self.network
+        let classes = network.architecture.outputShape.reduce(1, *)
+        let scale = 1 / Float(batch)
+        let parts = min(threads, batch)
+        losses.withUnsafeMutableBufferPointer { losses in
+            let losses = UncheckedSendable(losses)
+            Parallel.run(parts) { worker in
+                let workspace = workspaces[worker]
+                let range = Parallel.slice(batch, part: worker, of: parts)
+                let slice = UnsafeBufferPointer(rebasing: indices[range])
+                data.fillInputs(indices: slice, into: workspace.activation(0))
+                for (i, index) in slice.enumerated() { workspace.labels[i] = Int32(data.label(at: Int(index))) }
+                workspace.parameterGradients.update(repeating: 0)
+                network.forward(workspace, batch: range.count)
+                let layerCount = network.architecture.layers.count
+                losses.value[worker] = SoftmaxCrossEntropy.loss(
+                    logits: workspace.output, labels: workspace.labels, batch: range.count, classes: classes,
+                    gradientScale: scale, gradient: workspace.activationGradient(layerCount))
+                network.backward(workspace, batch: range.count)
+            }
+        }
+        let loss = losses[0..<parts].reduce(0, +)
+        guard loss.isFinite else { return loss }
+        let total = workspaces[0].parameterGradients
+        for worker in 1..<max(parts, 1) where parts > 1 {
+            let other = workspaces[worker].parameterGradients
+            for i in 0..<total.count { total[i] += other[i] }
+        }
+        self.network.parameters.withUnsafeMutableBufferPointer { parameters in
+            optimizer.step(parameters: parameters, gradients: UnsafeBufferPointer(total))
+        }
+        return loss
+    }
+
+    /// Replaces the network being trained (e.g. after restoring a checkpoint).
+    public func replaceNetwork(_ network: Network) {
+        precondition(network.parameters.count == self.network.parameters.count)
+        self.network = network
+    }
+
+    /// Sets the number of completed epochs (when resuming).
+    public func setEpochsCompleted(_ epochs: Int) { epochsCompleted = epochs }
+}
+
+/// Wraps a value whose thread-safety the engine guarantees by construction (disjoint slices
+/// per worker), so it can cross into parallel workers.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,59 @@
+/// Preallocated buffers for running a `Sequential` over batches of up to `batchCapacity`
+/// samples: every layer's input and output, their gradients, layer scratch and parameter
+/// gradients. One per worker thread; nothing is allocated per batch.
+public final class Workspace: @unchecked Sendable {
+    /// The largest batch the buffers hold.
+    public let batchCapacity: Int
+    /// The per-sample element count of activation `i` (layer `i`'s input; the last is the output).
+    public let activationCounts: [Int]
+
+    private let activations: [UnsafeMutablePointer<Float>]
+    private let activationGradients: [UnsafeMutablePointer<Float>]
+    private let scratch: [UnsafeMutablePointer<Float>]
+    /// Labels of the samples in the current batch.
+    public let labels: UnsafeMutablePointer<Int32>
+    /// Parameter gradients, laid out like the network's flat parameter storage.
+    public let parameterGradients: UnsafeMutableBufferPointer<Float>
+
+    /// Allocates buffers for `architecture` and up to `batchCapacity` samples.
+    /// `training: false` skips gradient buffers, for inference only.
+    public init(architecture: Sequential, batchCapacity: Int, training: Bool = true) {
+        precondition(batchCapacity > 0)
+        self.batchCapacity = batchCapacity
+        activationCounts = architecture.shapes.map { $0.reduce(1, *) }
+        activations = activationCounts.map { Workspace.allocate($0 * batchCapacity) }
+        activationGradients = activationCounts.enumerated().map { index, count in
+            Workspace.allocate(training && index > 0 ? count * batchCapacity : 0)
+        }
+        scratch = architecture.layers.map { Workspace.allocate($0.scratchPerSample * batchCapacity) }
+        labels = .allocate(capacity: batchCapacity)
+        labels.initialize(repeating: 0, count: batchCapacity)
+        let gradientCount = training ? architecture.parameterCount : 0
+        parameterGradients = UnsafeMutableBufferPointer(start: Workspace.allocate(gradientCount), count: gradientCount)
+    }
+
+    deinit {
+        activations.forEach { $0.deallocate() }
+        activationGradients.forEach { $0.deallocate() }
+        scratch.forEach { $0.deallocate() }
+        labels.deallocate()
+        parameterGradients.baseAddress?.deallocate()
+    }
+
+    /// Activation `index`: the input of layer `index` (0 is the network's input), sample-major.
+    public func activation(_ index: Int) -> UnsafeMutablePointer<Float> { activations[index] }
+
+    /// The loss gradient with respect to activation `index` (not kept for the network's input).
+    public func activationGradient(_ index: Int) -> UnsafeMutablePointer<Float> { activationGradients[index] }
+
+    /// The network's output (logits), sample-major.
+    public var output: UnsafeMutablePointer<Float> { activations[activations.count - 1] }
+
+    func scratch(_ layer: Int) -> UnsafeMutablePointer<Float> { scratch[layer] }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+        return pointer
+    }
+}

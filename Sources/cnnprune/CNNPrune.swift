@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `cnnprune` command: train small CNNs on CIFAR-10 and study structured channel pruning.
+@main
+struct CNNPrune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnnprune",
+        abstract: "Train the SimpleCNN on CIFAR-10 and study structured pruning of its channels.",
+        subcommands: [TrainCommand.self, EvaluateCommand.self]
+    )
+}

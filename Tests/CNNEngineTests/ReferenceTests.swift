@@ -1,0 +1,85 @@
+import CNNEngine
+import Testing
+
+/// Layers against naïve loops written straight from the definitions.
+@Suite struct ReferenceTests {
+    /// out[n, o, y, x] = b[o] + Σ_c,ky,kx w[o, c, ky, kx] · in[n, c, y·s − p + ky, x·s − p + kx].
+    func naiveConvolution(input: Tensor, weight: Tensor, bias: Tensor, stride: Int, padding: Int) -> Tensor {
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (o, k) = (weight.shape[0], weight.shape[2])
+        let oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1
+        var out = Tensor(shape: [n, o, oh, ow])
+        for b in 0..<n { for f in 0..<o { for y in 0..<oh { for x in 0..<ow {
+            var sum = Double(bias[f])
+            for ch in 0..<c { for ky in 0..<k { for kx in 0..<k {
+                let iy = y * stride - padding + ky, ix = x * stride - padding + kx
+                if iy >= 0 && iy < h && ix >= 0 && ix < w { sum += Double(weight[f, ch, ky, kx]) * Double(input[b, ch, iy, ix]) }
+            } } }
+            out[b, f, y, x] = Float(sum)
+        } } } }
+        return out
+    }
+
+    @Test(arguments: [(1, 1, 3), (1, 0, 3), (2, 1, 3), (2, 0, 2), (3, 2, 5)])
+    func convolutionMatchesNaiveLoops(stride: Int, padding: Int, kernel: Int) throws {
+        let architecture = try Sequential(inputShape: [3, 9, 8]) {
+            Conv2D(name: "conv", inputChannels: 3, outputChannels: 5, kernelSize: kernel, stride: stride, padding: padding)
+        }
+        var generator = SeededGenerator(seed: 21)
+        let network = Network(architecture: architecture, generator: &generator)
+        let input = TestSupport.random([2, 3, 9, 8], seed: 22)
+        let expected = naiveConvolution(input: input, weight: try network.tensor(named: "conv.weight"),
+                                        bias: try network.tensor(named: "conv.bias"), stride: stride, padding: padding)
+        let output = network(input)
+        #expect(output.shape == expected.shape)
+        #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5)
+    }
+
+    @Test func maxPoolMatchesNaiveLoops() throws {
+        let architecture = try Sequential(inputShape: [2, 6, 7]) { MaxPool2D(kernelSize: 2) }
+        let network = Network(architecture: architecture, parameters: [])
+        let input = TestSupport.random([3, 2, 6, 7], seed: 23)
+        let output = network(input)
+        #expect(output.shape == [3, 2, 3, 3])
+        for n in 0..<3 { for c in 0..<2 { for y in 0..<3 { for x in 0..<3 {
+            let window = [input[n, c, 2 * y, 2 * x], input[n, c, 2 * y, 2 * x + 1], input[n, c, 2 * y + 1, 2 * x], input[n, c, 2 * y + 1, 2 * x + 1]]
+            #expect(output[n, c, y, x] == window.max()!)
+        } } } }
+    }
+
+    @Test func linearHandComputed() throws {
+        // y = x·Wᵀ + b with W = [[1, 2], [3, 4], [5, 6]], b = [0.5, −1, 2], x = [1, −1].
+        let architecture = try Sequential(inputShape: [2]) { Linear(name: "fc", inputFeatures: 2, outputFeatures: 3) }
+        let network = Network(architecture: architecture, parameters: [1, 2, 3, 4, 5, 6, 0.5, -1, 2])
+        let output = network(Tensor(shape: [1, 2], scalars: [1, -1]))
+        #expect(output.scalars == [-0.5, -2, 1])
+    }
+
+    @Test func flattenKeepsPyTorchOrder() throws {
+        let architecture = try Sequential(inputShape: [2, 2, 2]) { Flatten() }
+        let network = Network(architecture: architecture, parameters: [])
+        let input = Tensor(shape: [1, 2, 2, 2], scalars: (0..<8).map(Float.init))
+        #expect(network(input).scalars == (0..<8).map(Float.init))
+    }
+
+    @Test func simpleCNNHasPyTorchShapes() throws {
+        let architecture = try SimpleCNN().architecture()
+        let shapes = Dictionary(uniqueKeysWithValues: architecture.parameterEntries.map { ($0.name, $0.shape) })
+        #expect(shapes == ["conv1.weight": [16, 3, 3, 3], "conv1.bias": [16], "conv2.weight": [32, 16, 3, 3], "conv2.bias": [32],
+                           "fc1.weight": [256, 2048], "fc1.bias": [256], "fc2.weight": [10, 256], "fc2.bias": [10]])
+        #expect(architecture.parameterCount == 532_202)
+        #expect(SimpleCNN().multiplyAccumulates().total == 442_368 + 1_179_648 + 524_288 + 2_560)
+    }
+
+    @Test func initialisationFollowsPyTorchBounds() throws {
+        var generator = SeededGenerator(seed: 3)
+        let network = Network(architecture: try SimpleCNN().architecture(), generator: &generator)
+        for entry in network.architecture.parameterEntries {
+            let bound = 1 / Float(entry.fanIn).squareRoot()
+            let values = try network.tensor(named: entry.name).scalars
+            #expect(values.allSatisfy { abs($0) <= bound })
+            // Uniform on ±bound: the largest magnitude comes close to the bound.
+            #expect(values.map(abs).max()! > 0.8 * bound)
+        }
+    }
+}
