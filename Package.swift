@@ -39,7 +39,7 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
-        .target(name: "CNNDatasets", dependencies: ["CNNEngine"]),
+        .target(name: "CNNDatasets", dependencies: ["CNNEngine", "CZlib"]),
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
         .target(name: "CNNCharts", dependencies: ["CZlib"]),
         .executableTarget(

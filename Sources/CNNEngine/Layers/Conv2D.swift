@@ -90,10 +90,7 @@ public struct Conv2D: Layer {
             BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPlane,
                       a: outGrad, lda: outputPlane, b: columns, ldb: outputPlane, beta: 1, c: weightGradient, ldc: patchSize)
             for c in 0..<outputChannels {
-                let row = outGrad + c * outputPlane
-                var sum: Float = 0
-                for i in 0..<outputPlane { sum += row[i] }
-                biasGradient[c] += sum
+                biasGradient[c] += Kernels.sum(outGrad + c * outputPlane, count: outputPlane)
             }
             if let inputGradient = g.input {
                 // The patches are no longer needed: reuse their storage for the patch gradients.

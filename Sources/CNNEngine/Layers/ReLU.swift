@@ -11,13 +11,18 @@ public struct ReLU: Layer {
 
     public func forward(_ b: LayerBuffers) {
         let total = b.batch * count
-        for i in 0..<total { b.output[i] = max(b.input[i], 0) }
+        let input = b.input, output = b.output
+        for i in 0..<total { output[i] = max(input[i], 0) }
     }
 
     /// The gradient passes where the input was positive (PyTorch's choice at 0: none).
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         guard let inputGradient = g.input else { return }
         let total = b.batch * count
-        for i in 0..<total { inputGradient[i] = b.input[i] > 0 ? g.output[i] : 0 }
+        let input = b.input, output = g.output
+        for i in 0..<total {
+            let passes: Float = input[i] > 0 ? 1 : 0
+            inputGradient[i] = output[i] * passes
+        }
     }
 }

@@ -12,7 +12,7 @@ public struct SGD: Optimizer {
         velocity = momentum == 0 ? [] : [Float](repeating: 0, count: parameterCount)
     }
 
-    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>) {
+    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, workers: Int) {
         let lr = learningRate
         if momentum == 0 {
             for i in 0..<parameters.count { parameters[i] -= lr * gradients[i] }

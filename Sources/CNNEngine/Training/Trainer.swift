@@ -51,6 +51,7 @@ public final class Trainer {
     private let workspaces: [Workspace]
     private var order: [Int32] = []
     private var losses: [Double]
+    private let workerGradients: UncheckedSendable<[UnsafeMutablePointer<Float>]>
 
     /// - Parameters:
     ///   - network: the starting point; training updates a copy held here.
@@ -66,6 +67,7 @@ public final class Trainer {
         let perWorker = (batchSize + self.threads - 1) / self.threads
         workspaces = (0..<self.threads).map { _ in Workspace(architecture: network.architecture, batchCapacity: perWorker) }
         losses = [Double](repeating: 0, count: self.threads)
+        workerGradients = UncheckedSendable(workspaces.map { $0.parameterGradients.baseAddress! })
         BLAS.setThreadCount(1)
     }
 
@@ -129,13 +131,21 @@ public final class Trainer {
         }
         let loss = losses[0..<parts].reduce(0, +)
         guard loss.isFinite else { return loss }
+        // Sum the workers' gradients into the first workspace's, each thread a range of them.
         let total = workspaces[0].parameterGradients
-        for worker in 1..<max(parts, 1) where parts > 1 {
-            let other = workspaces[worker].parameterGradients
-            for i in 0..<total.count { total[i] += other[i] }
+        if parts > 1 {
+            let count = total.count, sum = total.baseAddress!
+            let sources = workerGradients
+            Parallel.run(threads) { part in
+                let range = Parallel.slice(count, part: part, of: threads)
+                for worker in 1..<parts {
+                    let source = sources.value[worker]
+                    for i in range { sum[i] += source[i] }
+                }
+            }
         }
         self.network.parameters.withUnsafeMutableBufferPointer { parameters in
-            optimizer.step(parameters: parameters, gradients: UnsafeBufferPointer(total))
+            optimizer.step(parameters: parameters, gradients: UnsafeBufferPointer(total), workers: threads)
         }
         return loss
     }

@@ -1,0 +1,17 @@
+/// Small vectorised loops shared by layers.
+enum Kernels {
+    /// The sum of `count` floats, in eight independent lanes (so the order of additions, and
+    /// the rounding, is fixed for a given count).
+    @inline(__always)
+    static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            lanes += UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < count { total += values[i]; i += 1 }
+        return total
+    }
+}

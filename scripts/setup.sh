@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what cnnprune needs on a Debian/Ubuntu machine (OpenBLAS, zlib, pkg-config) and
+# builds the release binary. Idempotent: packages already present are not reinstalled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+for pkg in libopenblas-dev zlib1g-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "setup: Swift 6 is needed (https://swift.org/install)"; exit 1; }
+swift build -c release --product cnnprune 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x .build/release/cnnprune || { echo "setup: the release build failed"; exit 1; }

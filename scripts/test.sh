@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: installs what is needed, then runs the unit tests (release build: the
+# engine is far too slow in debug), the PyTorch interop check when torch can be imported
+# (python: $TORCH_PYTHON, else python3) and the integration tests when $CIFAR10_DIR is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+swift test -c release --disable-xctest
+if [ -n "${CIFAR10_DIR:-}" ] && [ -d "${CIFAR10_DIR}" ]; then
+  "${TORCH_PYTHON:-python3}" scripts/torch_interop.py check "$CIFAR10_DIR" --cnnprune .build/release/cnnprune
+else
+  echo "torch_interop: skipped (CIFAR10_DIR is not set)"
+fi
