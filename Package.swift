@@ -41,7 +41,8 @@ let package = Package(
         ),
         .target(name: "CNNDatasets", dependencies: ["CNNEngine", "CZlib"]),
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
-        .target(name: "CNNCharts", dependencies: ["CZlib"]),
+        // Built for testing in release too: its tests check internal layout and font types.
+        .target(name: "CNNCharts", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .executableTarget(
             name: "cnnprune",
             dependencies: [

@@ -414,7 +414,8 @@ def compare(label, torch_res, cp, tol):
         msgs.append(f"  total differs: torch {total}, cnnprune {ct}")
     pc = cp.get("per_class")
     if isinstance(pc, list) and len(pc) == 10:
-        worst = max(abs(a - float(b)) for a, b in zip(per, pc))
+        values = [float(b["accuracy"]) if isinstance(b, dict) else float(b) for b in pc]
+        worst = max(abs(a - b) for a, b in zip(per, values))
         msgs.append(f"  per-class max |diff| {worst:.2f} points (informational)")
     msgs.append(f"  |diff| {diff:.4f} points (tolerance {tol})  {'OK' if ok else 'MISMATCH'}")
     print(f"[{'PASS' if ok else 'FAIL'}] {label}")

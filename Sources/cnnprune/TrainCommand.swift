@@ -24,24 +24,67 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with every epoch's figures at the end.")
     var json = false
 
+    @Option(help: "Save a resumable training checkpoint (model + optimizer state + position) every N epochs.")
+    var checkpointEvery: Int?
+
+    @Option(help: "Where training checkpoints go (default: OUTPUT with .checkpoint.safetensors).")
+    var checkpoint: String?
+
+    @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total.")
+    var resume: String?
+
+    func validate() throws {
+        if let checkpointEvery, checkpointEvery <= 0 {
+            throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)")
+        }
+        if resume != nil && model != nil { throw ValidationError("--resume and --model cannot be combined") }
+    }
+
+    /// The training checkpoint path: `--checkpoint`, else OUTPUT's name with `.checkpoint.safetensors`.
+    var checkpointURL: URL {
+        if let checkpoint { return URL(fileURLWithPath: checkpoint) }
+        let out = URL(fileURLWithPath: output)
+        return out.deletingPathExtension().appendingPathExtension("checkpoint.safetensors")
+    }
+
     func run() throws {
-        let train = try data.load(.train)
-        let test = try data.load(.test)
-        let start: (network: Network, model: SimpleCNN)
-        if let model {
+        let run: TrainingRun
+        if let resume {
+            guard FileManager.default.fileExists(atPath: resume) else { throw CLIError("\(resume): no such training checkpoint") }
+            do {
+                run = try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: resume)), threads: threading.threads)
+            } catch let error as TrainingCheckpointError {
+                throw CLIError("\(resume): \(error.description)")
+            } catch {
+                throw CLIError("\(resume): \(error)")
+            }
+            guard run.epochsCompleted < recipe.epochs else {
+                throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
+            }
+        } else if let model {
             let loaded = try loadModel(model)
-            start = (loaded.network, loaded.model)
+            run = TrainingRun(model: loaded.model, network: loaded.network, learningRate: recipe.lr,
+                              batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
         } else {
             let model = SimpleCNN()
             var generator = SeededGenerator(seed: recipe.seed)
-            start = (Network(architecture: try model.architecture(), generator: &generator), model)
+            let network = Network(architecture: try model.architecture(), generator: &generator)
+            run = TrainingRun(model: model, network: network, learningRate: recipe.lr,
+                              batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
         }
-        let result = try recipe.train(start.network, on: train, test: test, threads: threading.threads, echo: !json)
-        try Checkpoint.save(result.network, model: start.model, to: URL(fileURLWithPath: output))
+        let train = try data.load(.train)
+        let test = try data.load(.test)
+        let checkpointURL = self.checkpointURL
+        let epochs = try recipe.train(run, on: train, test: test, threads: threading.threads, echo: !json) { run in
+            guard let every = checkpointEvery, run.epochsCompleted % every == 0 else { return }
+            try run.checkpoint().write(to: checkpointURL)
+            printError("checkpoint: epoch \(run.epochsCompleted) saved to \(checkpointURL.path)")
+        }
+        try Checkpoint.save(run.network, model: run.model, to: URL(fileURLWithPath: output))
         if json {
-            try printJSON(TrainingReport(epochs: result.epochs, testAccuracy: rounded(result.epochs.last?.testAccuracy ?? 0)))
+            try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0)))
         } else {
-            print(String(format: "test accuracy %.2f%%, model saved to %@", result.epochs.last?.testAccuracy ?? 0, output))
+            print(String(format: "test accuracy %.2f%%, model saved to %@", epochs.last?.testAccuracy ?? 0, output))
         }
     }
 }
@@ -66,20 +109,35 @@ struct TrainingRecipe: ParsableArguments {
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
     }
 
-    /// Trains `network` for `epochs`, evaluating on `test` after each; prints a line per epoch
-    /// (to stdout when `echo`, else stderr) and a live progress bar on a terminal.
+    /// Trains `network` (a SimpleCNN of any widths) for `epochs` with a fresh optimizer, as
+    /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
     func train(_ network: Network, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
+        let model = try SimpleCNN.inferred(from: Dictionary(uniqueKeysWithValues: network.architecture.parameterEntries.map { ($0.name, $0.shape) }))
+        let run = makeRun(model: model, network: network, threads: threads)
+        let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
+        return (run.network, records)
+    }
+
+    /// A fresh run of this recipe starting from `network`.
+    func makeRun(model: SimpleCNN, network: Network, threads: Int) -> TrainingRun {
+        TrainingRun(model: model, network: network, learningRate: lr, batchSize: batchSize, threads: threads, seed: seed)
+    }
+
+    /// Trains `run` until it has completed `epochs` (default: this recipe's), evaluating on
+    /// `test` after each epoch and calling `afterEpoch`; prints a line per epoch (to stdout when
+    /// `echo`, else stderr) and a live progress bar on a terminal.
+    @discardableResult
+    func train(_ run: TrainingRun, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil,
+               afterEpoch: (TrainingRun) throws -> Void = { _ in }) throws -> [EpochRecord] {
         let epochCount = epochs ?? self.epochs
-        let trainer = Trainer(network: network, optimizer: Adam(parameterCount: network.parameters.count, learningRate: lr),
-                              batchSize: batchSize, threads: threads)
         let evaluator = Evaluator(threads: threads)
-        var shuffle = SeededGenerator(seed: seed &+ 0x5EED_5EED)
         var progress = ProgressLine()
         var records: [EpochRecord] = []
-        for epoch in 1...epochCount {
+        while run.epochsCompleted < epochCount {
+            let epoch = run.epochsCompleted + 1
             let summary: EpochSummary
             do {
-                summary = try trainer.trainEpoch(on: train, generator: &shuffle) { p in
+                summary = try run.runEpoch(on: train) { p in
                     progress.update(String(format: "epoch %d/%d %@ batch %d/%d loss %.4f %.0f img/s ETA %@",
                                            epoch, epochCount, ProgressLine.bar(Double(p.batch) / Double(p.batchCount)),
                                            p.batch, p.batchCount, p.meanLoss, p.imagesPerSecond, ProgressLine.duration(p.remaining)),
@@ -91,7 +149,7 @@ struct TrainingRecipe: ParsableArguments {
             }
             progress.clear()
             let evalStart = DispatchTime.now().uptimeNanoseconds
-            let evaluation = evaluator.evaluate(trainer.network, on: test)
+            let evaluation = evaluator.evaluate(run.network, on: test)
             let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - evalStart) / 1e9
             let record = EpochRecord(epoch: epoch, trainLoss: summary.trainLoss, seconds: summary.seconds,
                                      imagesPerSecond: summary.imagesPerSecond, testAccuracy: evaluation.accuracy, evalSeconds: evalSeconds)
@@ -99,8 +157,9 @@ struct TrainingRecipe: ParsableArguments {
             let line = String(format: "epoch %d/%d  loss %.4f  test %.2f%%  train %.1fs (%.0f img/s)  eval %.2fs",
                               epoch, epochCount, record.trainLoss, record.testAccuracy, record.seconds, record.imagesPerSecond, evalSeconds)
             if echo { print(line); fflush(nil) } else { printError(line) }
+            try afterEpoch(run)
         }
-        return (trainer.network, records)
+        return records
     }
 }
 

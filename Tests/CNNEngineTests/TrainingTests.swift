@@ -66,3 +66,44 @@ import Testing
         #expect(throws: NonFiniteLossError.self) { _ = try trainer.trainEpoch(on: data, generator: &generator) }
     }
 }
+
+/// Checkpoint and resume: the same run, interrupted, gives the same parameters bit for bit.
+@Suite struct ResumeTests {
+    func run(threads: Int) throws -> TrainingRun {
+        var generator = SeededGenerator(seed: 5)
+        let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+        return TrainingRun(model: TrainingTests.model, network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
+    }
+
+    @Test(arguments: [1, 2])
+    func fourEpochsEqualTwoPlusResumePlusTwo(threads: Int) throws {
+        let data = TrainingTests.quadrants(count: 200, seed: 3)
+        let straight = try run(threads: threads)
+        for _ in 0..<4 { _ = try straight.runEpoch(on: data) }
+
+        let first = try run(threads: threads)
+        for _ in 0..<2 { _ = try first.runEpoch(on: data) }
+        let saved = try SafeTensors(data: first.checkpoint().encoded())  // through the bytes of a file
+        let resumed = try TrainingRun(resuming: saved, threads: threads)
+        #expect(resumed.epochsCompleted == 2)
+        for _ in 0..<2 { _ = try resumed.runEpoch(on: data) }
+
+        #expect(resumed.network.parameters == straight.network.parameters)
+        #expect(resumed.epochsCompleted == 4)
+        // Without the optimizer state the run would differ: a fresh Adam does not reproduce it.
+        let (network, model) = try Checkpoint.network(from: saved)
+        let restarted = TrainingRun(model: model, network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
+        for _ in 0..<2 { _ = try restarted.runEpoch(on: data) }
+        #expect(restarted.network.parameters != straight.network.parameters)
+    }
+
+    @Test func aTrainingCheckpointAlsoLoadsAsAModelAndAModelIsNotResumable() throws {
+        let training = try run(threads: 1).checkpoint()
+        let (network, _) = try Checkpoint.network(from: training)
+        #expect(try network.parameters.count == TrainingTests.model.architecture().parameterCount)
+        var modelOnly = training
+        modelOnly.metadata[TrainingRun.progressKey] = nil
+        modelOnly.tensors = modelOnly.tensors.filter { !$0.key.hasPrefix("optimizer.") }
+        #expect(throws: TrainingCheckpointError.self) { _ = try TrainingRun(resuming: modelOnly, threads: 1) }
+    }
+}

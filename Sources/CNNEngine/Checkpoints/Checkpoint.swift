@@ -62,7 +62,10 @@ public enum Checkpoint {
             }
             let architecture = try model.architecture()
             let expected = Set(architecture.parameterEntries.map(\.name))
-            let extra = Set(file.tensors.keys).subtracting(expected).sorted()
+            // A training checkpoint also carries the optimizer's moments; they are not the model's.
+            let isTrainingCheckpoint = file.metadata[TrainingRun.progressKey] != nil
+            let extra = Set(file.tensors.keys).subtracting(expected)
+                .filter { !(isTrainingCheckpoint && $0.hasPrefix("optimizer.")) }.sorted()
             guard extra.isEmpty else {
                 throw CheckpointError(file: "", reason: "unexpected tensor\(extra.count > 1 ? "s" : "") \(extra.map { "'\($0)'" }.joined(separator: ", ")) for a SimpleCNN")
             }
