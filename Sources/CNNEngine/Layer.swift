@@ -41,7 +41,8 @@ public struct LayerGradientBuffers {
     /// Where to write the gradient with respect to the input, or `nil` when nobody needs it
     /// (the first layer).
     public var input: UnsafeMutablePointer<Float>?
-    /// Parameter gradients, laid out like `LayerBuffers.parameters`; backward *adds* to them.
+    /// Parameter gradients, laid out like `LayerBuffers.parameters`; backward *overwrites* them
+    /// with the gradient summed over the batch (so nobody has to zero them first).
     public var parameters: UnsafeMutablePointer<Float>
 }
 

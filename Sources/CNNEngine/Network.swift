@@ -63,28 +63,59 @@ public struct Network: Sendable {
 
     /// Runs layers `range` over the first `batch` samples in `workspace`: reads activation
     /// `range.lowerBound`, writes activations up to `range.upperBound`.
+    ///
+    /// A `ReLU` directly followed by a `MaxPool2D` (both in `range`) runs as one pass that pools
+    /// the ReLU's input and rectifies the result: the rectified map before pooling
+    /// (`activation(reluIndex + 1)`) is then not written. Every other activation is.
     public func forward(_ workspace: Workspace, batch: Int, layers range: Range<Int>? = nil) {
         let range = range ?? 0..<architecture.layers.count
         precondition(batch <= workspace.batchCapacity)
+        let fused = architecture.fusedRectifier
         parameters.withUnsafeBufferPointer { store in
             let base = UnsafeMutablePointer(mutating: store.baseAddress!)
-            for index in range {
+            var index = range.lowerBound
+            while index < range.upperBound {
+                if fused[index] && index + 1 < range.upperBound, let pool = architecture.layers[index + 1] as? MaxPool2D {
+                    var b = buffers(workspace, layer: index + 1, batch: batch, parameters: base)
+                    b.input = workspace.activation(index)
+                    pool.forwardRectified(b)
+                    index += 2
+                    continue
+                }
                 architecture.layers[index].forward(buffers(workspace, layer: index, batch: batch, parameters: base))
+                index += 1
             }
         }
     }
 
     /// Backpropagates the gradient in `workspace.activationGradient(layers.count)` through all
-    /// layers, adding parameter gradients to `workspace.parameterGradients`.
+    /// layers (after a full `forward`), writing the batch's parameter gradients into
+    /// `workspace.parameterGradients`. A fused `ReLU`–`MaxPool2D` pair writes no gradient for
+    /// the rectified map between them.
     public func backward(_ workspace: Workspace, batch: Int) {
+        let fused = architecture.fusedRectifier
         parameters.withUnsafeBufferPointer { store in
             let base = UnsafeMutablePointer(mutating: store.baseAddress!)
-            for index in architecture.layers.indices.reversed() {
+            var index = architecture.layers.count - 1
+            while index >= 0 {
+                let parameterGradients = workspace.parameterGradients.baseAddress! + architecture.layerParameterOffsets[index]
+                if index > 0 && fused[index - 1], let pool = architecture.layers[index] as? MaxPool2D {
+                    var b = buffers(workspace, layer: index, batch: batch, parameters: base)
+                    b.input = workspace.activation(index - 1)
+                    let gradients = LayerGradientBuffers(
+                        output: workspace.activationGradient(index + 1),
+                        input: index - 1 > 0 ? workspace.activationGradient(index - 1) : nil,
+                        parameters: parameterGradients)
+                    pool.backwardRectified(b, gradients: gradients)
+                    index -= 2
+                    continue
+                }
                 let gradients = LayerGradientBuffers(
                     output: workspace.activationGradient(index + 1),
                     input: index > 0 ? workspace.activationGradient(index) : nil,
-                    parameters: workspace.parameterGradients.baseAddress! + architecture.layerParameterOffsets[index])
+                    parameters: parameterGradients)
                 architecture.layers[index].backward(buffers(workspace, layer: index, batch: batch, parameters: base), gradients: gradients)
+                index -= 1
             }
         }
     }

@@ -38,6 +38,9 @@ public struct Sequential: Sendable {
     public private(set) var layerParameterOffsets: [Int]
     /// The total number of learnable scalars.
     public private(set) var parameterCount: Int
+    /// `fusedRectifier[i]` is true when layer `i` is a `ReLU` directly followed by a
+    /// `MaxPool2D`: the two run as one pass (see `Network.forward`).
+    public private(set) var fusedRectifier: [Bool]
 
     /// Binds `layers` to the shapes they will see, starting from `inputShape` (one sample's).
     /// Throws `EngineError.shapeMismatch` when consecutive layers do not fit.
@@ -67,6 +70,9 @@ public struct Sequential: Sendable {
         self.parameterEntries = entries
         self.layerParameterOffsets = offsets
         self.parameterCount = offset
+        self.fusedRectifier = bound.indices.map { i in
+            i + 1 < bound.count && bound[i] is ReLU && bound[i + 1] is MaxPool2D
+        }
     }
 
     /// Builds the chain from a result-builder block.

@@ -4,23 +4,48 @@ import Foundation
 /// partial write: data goes to a temporary file in the same directory, then is renamed.
 public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating the parent directory if needed.
+    /// - Throws: `AtomicFileError` naming the file and the system's reason.
     public static func write(_ data: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw AtomicFileError(path: url.path, reason: "it is a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw AtomicFileError(path: url.path, reason: "cannot create the folder \(directory.path) (\(AtomicFileError.reason(error)))")
+        }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try data.write(to: temporary)
             if rename(temporary.path, url.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+                throw AtomicFileError(path: url.path, reason: String(cString: strerror(errno)))
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw error
+            throw error as? AtomicFileError ?? AtomicFileError(path: url.path, reason: AtomicFileError.reason(error))
         }
     }
 
     /// Writes `text` as UTF-8 to `url` atomically.
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
+    }
+}
+
+/// Why `AtomicFile` could not write a file: the path and the system's reason, as one line.
+public struct AtomicFileError: Error, CustomStringConvertible, LocalizedError {
+    public var path: String
+    public var reason: String
+    public var description: String { "cannot write \(path): \(reason)" }
+    public var errorDescription: String? { reason }
+
+    /// The POSIX reason inside a Foundation error (e.g. "Not a directory"), else its description.
+    static func reason(_ error: Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return (error as NSError).localizedDescription
     }
 }

@@ -69,7 +69,8 @@ public enum Checkpoint {
             guard extra.isEmpty else {
                 throw CheckpointError(file: "", reason: "unexpected tensor\(extra.count > 1 ? "s" : "") \(extra.map { "'\($0)'" }.joined(separator: ", ")) for a SimpleCNN")
             }
-            var parameters = [Float](repeating: 0, count: architecture.parameterCount)
+            // Every shape is checked before anything is allocated: the widths come from the file,
+            // and a hostile `cnnprune.architecture` could otherwise ask for terabytes and abort.
             for entry in architecture.parameterEntries {
                 guard let tensor = file.tensors[entry.name] else {
                     throw CheckpointError(file: "", reason: "missing tensor '\(entry.name)'")
@@ -80,7 +81,10 @@ public enum Checkpoint {
                 guard tensor.scalars.allSatisfy(\.isFinite) else {
                     throw CheckpointError(file: "", reason: "tensor '\(entry.name)' holds NaN or infinite values")
                 }
-                parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.scalars)
+            }
+            var parameters = [Float](repeating: 0, count: architecture.parameterCount)
+            for entry in architecture.parameterEntries {
+                parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: file.tensors[entry.name]!.scalars)
             }
             return (Network(architecture: architecture, parameters: parameters), model)
         } catch let error as EngineError {

@@ -87,10 +87,12 @@ public struct Conv2D: Layer {
         for n in 0..<b.batch {
             let columns = b.scratch + n * scratchPerSample
             let outGrad = g.output + n * outputCount
+            // The first sample overwrites the parameter gradients, the others add to them.
             BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPlane,
-                      a: outGrad, lda: outputPlane, b: columns, ldb: outputPlane, beta: 1, c: weightGradient, ldc: patchSize)
+                      a: outGrad, lda: outputPlane, b: columns, ldb: outputPlane, beta: n == 0 ? 0 : 1, c: weightGradient, ldc: patchSize)
             for c in 0..<outputChannels {
-                biasGradient[c] += Kernels.sum(outGrad + c * outputPlane, count: outputPlane)
+                let sum = Kernels.sum(outGrad + c * outputPlane, count: outputPlane)
+                biasGradient[c] = n == 0 ? sum : biasGradient[c] + sum
             }
             if let inputGradient = g.input {
                 // The patches are no longer needed: reuse their storage for the patch gradients.
@@ -112,16 +114,18 @@ public struct Conv2D: Layer {
                         let iy = oy * stride - padding + ky
                         let dst = row + oy * outputWidth
                         if iy < 0 || iy >= height {
-                            dst.update(repeating: 0, count: outputWidth)
+                            for ox in 0..<outputWidth { dst[ox] = 0 }
                             continue
                         }
                         let src = plane + iy * width
                         if stride == 1 {
-                            // Valid ox satisfy 0 <= ox - padding + kx < width.
-                            let lo = max(0, padding - kx), hi = min(outputWidth, width + padding - kx)
-                            if lo > 0 { dst.update(repeating: 0, count: lo) }
-                            if hi > lo { (dst + lo).update(from: src + (lo - padding + kx), count: hi - lo) }
-                            if hi < outputWidth { (dst + max(hi, lo)).update(repeating: 0, count: outputWidth - max(hi, lo)) }
+                            // Valid ox satisfy 0 <= ox - padding + kx < width. Rows are short:
+                            // plain loops beat a memcpy call per row.
+                            let lo = max(0, padding - kx), hi = max(lo, min(outputWidth, width + padding - kx))
+                            let shifted = src - padding + kx
+                            for ox in 0..<lo { dst[ox] = 0 }
+                            for ox in lo..<hi { dst[ox] = shifted[ox] }
+                            for ox in hi..<outputWidth { dst[ox] = 0 }
                         } else {
                             for ox in 0..<outputWidth {
                                 let ix = ox * stride - padding + kx

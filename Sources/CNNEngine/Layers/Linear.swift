@@ -44,8 +44,9 @@ public struct Linear: Layer {
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         BLAS.gemm(transposeA: true, transposeB: false, m: outputFeatures, n: inputFeatures, k: b.batch,
                   a: g.output, lda: outputFeatures, b: b.input, ldb: inputFeatures,
-                  beta: 1, c: g.parameters, ldc: inputFeatures)
+                  beta: 0, c: g.parameters, ldc: inputFeatures)
         let biasGradient = g.parameters + outputFeatures * inputFeatures
+        biasGradient.update(repeating: 0, count: outputFeatures)
         for n in 0..<b.batch {
             let row = g.output + n * outputFeatures
             for j in 0..<outputFeatures { biasGradient[j] += row[j] }

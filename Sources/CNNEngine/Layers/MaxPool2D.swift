@@ -34,7 +34,7 @@ public struct MaxPool2D: Layer {
 
     public func forward(_ b: LayerBuffers) {
         if kernelSize == 2 && stride == 2 {
-            forwardTwoByTwo(b)
+            forwardTwoByTwo(b, rectified: false)
             return
         }
         let inPlane = height * width, outPlane = outputHeight * outputWidth
@@ -62,7 +62,8 @@ public struct MaxPool2D: Layer {
 
     /// The common 2×2, stride-2 case without branches (data-dependent branches mispredict half
     /// the time on real activations).
-    private func forwardTwoByTwo(_ b: LayerBuffers) {
+    private func forwardTwoByTwo(_ b: LayerBuffers, rectified: Bool) {
+        let floor: Float = rectified ? 0 : -.infinity
         let inPlane = height * width, outPlane = outputHeight * outputWidth
         for plane in 0..<(b.batch * channels) {
             let src = b.input + plane * inPlane
@@ -89,6 +90,7 @@ public struct MaxPool2D: Layer {
                     best.replace(with: d, where: mask); offset.replace(with: w, where: mask)
                     mask = e .> best
                     best.replace(with: e, where: mask); offset.replace(with: w + 1, where: mask)
+                    best.replace(with: floor, where: best .< floor)
                     UnsafeMutableRawPointer(out + ox).storeBytes(of: best, as: SIMD8<Float>.self)
                     let index = SIMD8<Int32>(repeating: rowIndex + Int32(2 * ox)) &+ lane &+ offset
                     UnsafeMutableRawPointer(outIndex + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
@@ -101,7 +103,7 @@ public struct MaxPool2D: Layer {
                     if c > best { best = c; offset = 1 }
                     if d > best { best = d; offset = w }
                     if e > best { best = e; offset = w + 1 }
-                    out[ox] = best
+                    out[ox] = best < floor ? floor : best
                     outIndex[ox] = rowIndex + Int32(2 * ox) + offset
                     ox += 1
                 }
@@ -110,14 +112,55 @@ public struct MaxPool2D: Layer {
     }
 
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
+        backward(b, gradients: g, rectified: false)
+    }
+
+    /// `ReLU` followed by this pooling, in one pass: `max(relu(x)) = relu(max(x))`, and the
+    /// window's first maximum is the same in both orders whenever it is positive (otherwise no
+    /// gradient flows either way). `b.input` is the ReLU's input; the output is the pooled,
+    /// rectified map. Saves writing and re-reading the rectified map.
+    public func forwardRectified(_ b: LayerBuffers) {
+        if kernelSize == 2 && stride == 2 {
+            forwardTwoByTwo(b, rectified: true)
+            return
+        }
+        forward(b)
+        let total = b.batch * channels * outputHeight * outputWidth
+        for i in 0..<total { b.output[i] = max(b.output[i], 0) }
+    }
+
+    /// The backward pass of `forwardRectified`: writes the gradient with respect to the ReLU's input.
+    public func backwardRectified(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
+        backward(b, gradients: g, rectified: true)
+    }
+
+    private func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers, rectified: Bool) {
         guard let inputGradient = g.input else { return }
         let inPlane = height * width, outPlane = outputHeight * outputWidth
-        inputGradient.update(repeating: 0, count: b.batch * channels * inPlane)
+        let tiles = kernelSize == 2 && stride == 2 && height == 2 * outputHeight && width == 2 * outputWidth
+        if !tiles { inputGradient.update(repeating: 0, count: b.batch * channels * inPlane) }
         for plane in 0..<(b.batch * channels) {
             let src = g.output + plane * outPlane
+            let pooled = b.output + plane * outPlane
             let dst = inputGradient + plane * inPlane
             let argmax = UnsafeMutableRawPointer(b.scratch + plane * outPlane).assumingMemoryBound(to: Int32.self)
-            for i in 0..<outPlane { dst[Int(argmax[i])] += src[i] }
+            if tiles {
+                // Windows tile the map: write each window's four gradients, no clearing pass.
+                for oy in 0..<outputHeight {
+                    for ox in 0..<outputWidth {
+                        let o = oy * outputWidth + ox
+                        let gradient: Float = rectified && !(pooled[o] > 0) ? 0 : src[o]
+                        let topLeft = 2 * oy * width + 2 * ox
+                        let winner = Int(argmax[o])
+                        dst[topLeft] = winner == topLeft ? gradient : 0
+                        dst[topLeft + 1] = winner == topLeft + 1 ? gradient : 0
+                        dst[topLeft + width] = winner == topLeft + width ? gradient : 0
+                        dst[topLeft + width + 1] = winner == topLeft + width + 1 ? gradient : 0
+                    }
+                }
+            } else {
+                for i in 0..<outPlane where !rectified || pooled[i] > 0 { dst[Int(argmax[i])] += src[i] }
+            }
         }
     }
 }

@@ -120,7 +120,6 @@ public final class Trainer {
                 let slice = UnsafeBufferPointer(rebasing: indices[range])
                 data.fillInputs(indices: slice, into: workspace.activation(0))
                 for (i, index) in slice.enumerated() { workspace.labels[i] = Int32(data.label(at: Int(index))) }
-                workspace.parameterGradients.update(repeating: 0)
                 network.forward(workspace, batch: range.count)
                 let layerCount = network.architecture.layers.count
                 losses.value[worker] = SoftmaxCrossEntropy.loss(
