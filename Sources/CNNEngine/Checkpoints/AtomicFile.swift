@@ -14,7 +14,9 @@ public enum AtomicFile {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw AtomicFileError(path: url.path, reason: "cannot create the folder \(directory.path) (\(AtomicFileError.reason(error)))")
+            let parentIsFile = FileManager.default.fileExists(atPath: directory.path)
+            throw AtomicFileError(path: url.path, reason: parentIsFile ? "\(directory.path) is a file, not a folder"
+                                                                      : "cannot create the folder \(directory.path) (\(AtomicFileError.reason(error)))")
         }
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
@@ -39,12 +41,13 @@ public struct AtomicFileError: Error, CustomStringConvertible, LocalizedError {
     public var path: String
     public var reason: String
     public var description: String { "cannot write \(path): \(reason)" }
-    public var errorDescription: String? { reason }
+    public var errorDescription: String? { description }
 
     /// The POSIX reason inside a Foundation error (e.g. "Not a directory"), else its description.
     static func reason(_ error: Error) -> String {
-        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? Error,
+           (underlying as NSError).domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32((underlying as NSError).code)))
         }
         return (error as NSError).localizedDescription
     }

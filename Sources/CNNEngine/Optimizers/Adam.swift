@@ -2,7 +2,10 @@ import Foundation
 
 /// Adam (Kingma & Ba 2015) exactly as PyTorch's `torch.optim.Adam` with its defaults:
 /// betas 0.9 / 0.999, eps 1e-8 added after the bias-corrected square root, no weight decay.
-public struct Adam: Optimizer {
+///
+/// A reference type, like PyTorch's optimizers: it owns its moment buffers and a prebuilt
+/// worker closure, so a step on several threads allocates nothing.
+public final class Adam: Optimizer, @unchecked Sendable {
     public var learningRate: Float
     public var beta1: Float
     public var beta2: Float
@@ -10,8 +13,11 @@ public struct Adam: Optimizer {
     /// Steps taken so far (PyTorch's `state['step']`).
     public private(set) var stepCount: Int = 0
     /// First and second moment estimates, in the network's flat parameter layout.
-    public private(set) var firstMoment: [Float]
-    public private(set) var secondMoment: [Float]
+    public var firstMoment: [Float] { Array(UnsafeBufferPointer(start: m, count: count)) }
+    public var secondMoment: [Float] { Array(UnsafeBufferPointer(start: v, count: count)) }
+    private let m: UnsafeMutablePointer<Float>
+    private let v: UnsafeMutablePointer<Float>
+    private let count: Int
 
     /// - Parameters:
     ///   - parameterCount: the size of the flat parameter storage it will update.
@@ -21,20 +27,44 @@ public struct Adam: Optimizer {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
-        firstMoment = [Float](repeating: 0, count: parameterCount)
-        secondMoment = [Float](repeating: 0, count: parameterCount)
+        count = parameterCount
+        m = .allocate(capacity: max(parameterCount, 1))
+        m.initialize(repeating: 0, count: max(parameterCount, 1))
+        v = .allocate(capacity: max(parameterCount, 1))
+        v.initialize(repeating: 0, count: max(parameterCount, 1))
+        work = { [unowned self] part in
+            let job = self.job
+            Adam.update(Parallel.slice(job.count, part: part, of: job.parts), job.parameters!, job.gradients!, m, v, job.constants)
+        }
+    }
+
+    deinit {
+        m.deallocate()
+        v.deallocate()
+    }
+
+    /// The step being run, read by `work`.
+    private var job = Job()
+    private var work: ((Int) -> Void)?
+
+    private struct Job {
+        var parameters: UnsafeMutablePointer<Float>?
+        var gradients: UnsafePointer<Float>?
+        var count = 0
+        var parts = 1
+        var constants = Constants(beta1: 0, beta2: 0, epsilon: 0, stepSize: 0, inverseCorrection2Root: 0)
     }
 
     /// Restores saved state (for resuming training).
-    public mutating func restore(stepCount: Int, firstMoment: [Float], secondMoment: [Float]) {
-        precondition(firstMoment.count == self.firstMoment.count && secondMoment.count == self.secondMoment.count)
+    public func restore(stepCount: Int, firstMoment: [Float], secondMoment: [Float]) {
+        precondition(firstMoment.count == count && secondMoment.count == count)
         self.stepCount = stepCount
-        self.firstMoment = firstMoment
-        self.secondMoment = secondMoment
+        m.update(from: firstMoment, count: count)
+        v.update(from: secondMoment, count: count)
     }
 
-    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, workers: Int) {
-        precondition(parameters.count == firstMoment.count && gradients.count == parameters.count)
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, workers: Int) {
+        precondition(parameters.count == count && gradients.count == parameters.count)
         stepCount += 1
         let t = Double(stepCount)
         let correction1 = Float(1 - pow(Double(beta1), t))
@@ -42,16 +72,9 @@ public struct Adam: Optimizer {
         let constants = Constants(beta1: beta1, beta2: beta2, epsilon: epsilon,
                                   stepSize: learningRate / correction1, inverseCorrection2Root: 1 / correction2Root)
         let count = parameters.count
-        let parts = max(1, min(workers, count / 4096))
-        firstMoment.withUnsafeMutableBufferPointer { m in
-            secondMoment.withUnsafeMutableBufferPointer { v in
-                let (p, g, m, v) = (parameters.baseAddress!, gradients.baseAddress!, m.baseAddress!, v.baseAddress!)
-                Parallel.run(parts) { part in
-                    let range = Parallel.slice(count, part: part, of: parts)
-                    Adam.update(range, p, g, m, v, constants)
-                }
-            }
-        }
+        job = Job(parameters: parameters.baseAddress, gradients: gradients.baseAddress, count: count,
+                  parts: max(1, min(workers, count / 4096)), constants: constants)
+        Parallel.run(job.parts, reusing: work!)
     }
 
     private struct Constants {

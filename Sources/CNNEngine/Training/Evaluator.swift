@@ -28,7 +28,7 @@ public final class Evaluator {
     /// - Parameters:
     ///   - threads: workers, each taking a share of every batch.
     ///   - batchSize: samples per batch across all workers.
-    public init(threads: Int, batchSize: Int = 500) {
+    public init(threads: Int, batchSize: Int = 128) {
         self.threads = max(1, threads)
         self.batchSize = max(batchSize, self.threads)
     }
@@ -41,23 +41,33 @@ public final class Evaluator {
         var predictions = [Int32](repeating: 0, count: data.count)
         var indices = (0..<Int32(data.count)).map { $0 }
         let perWorker = workspaces[0].batchCapacity
+        let workspaces = self.workspaces, threads = self.threads, batchSize = self.batchSize
         predictions.withUnsafeMutableBufferPointer { predictionBuffer in
             indices.withUnsafeMutableBufferPointer { indexBuffer in
-                let predicted = UncheckedSendable(predictionBuffer)
-                let all = UncheckedSendable(indexBuffer)
-                for start in stride(from: 0, to: data.count, by: batchSize) {
-                    let batch = min(batchSize, data.count - start)
-                    let parts = min(threads, batch)
-                    Parallel.run(parts) { worker in
+                let predicted = UncheckedSendable(predictionBuffer.baseAddress!)
+                let all = UncheckedSendable(indexBuffer.baseAddress!)
+                // One closure for all batches (no allocation per batch); `start` says which batch.
+                var start = 0
+                let total = data.count
+                withUnsafeMutablePointer(to: &start) { startPointer in
+                    let current = UncheckedSendable(startPointer)
+                    let work: (Int) -> Void = { worker in
+                        let start = current.value.pointee
+                        let batch = min(batchSize, total - start)
+                        let parts = min(threads, batch)
                         let range = Parallel.slice(batch, part: worker, of: parts)
                         let workspace = workspaces[worker]
                         precondition(range.count <= perWorker)
-                        let slice = UnsafeBufferPointer(rebasing: all.value[(start + range.lowerBound)..<(start + range.upperBound)])
+                        let slice = UnsafeBufferPointer(start: all.value + start + range.lowerBound, count: range.count)
                         data.fillInputs(indices: slice, into: workspace.activation(0))
                         network.forward(workspace, batch: range.count)
                         for i in 0..<range.count {
                             predicted.value[start + range.lowerBound + i] = Int32(argmax(workspace.output + i * classes, count: classes))
                         }
+                    }
+                    while current.value.pointee < total {
+                        Parallel.run(min(threads, total - current.value.pointee), reusing: work)
+                        current.value.pointee += batchSize
                     }
                 }
             }

@@ -50,8 +50,18 @@ public final class Trainer {
 
     private let workspaces: [Workspace]
     private var order: [Int32] = []
-    private var losses: [Double]
-    private let workerGradients: UncheckedSendable<[UnsafeMutablePointer<Float>]>
+    /// Each worker's summed loss for the current step.
+    private let losses: UnsafeMutablePointer<Double>
+    /// The current step's arguments, read by the prebuilt worker closures (so that running a
+    /// step allocates nothing).
+    private var arguments = StepArguments()
+    private var reduceWork: ((Int) -> Void)?
+
+    private struct StepArguments {
+        var indices: UnsafePointer<Int32>?
+        var batch = 0
+        var parts = 1
+    }
 
     /// - Parameters:
     ///   - network: the starting point; training updates a copy held here.
@@ -66,10 +76,23 @@ public final class Trainer {
         self.threads = min(threads, batchSize)
         let perWorker = (batchSize + self.threads - 1) / self.threads
         workspaces = (0..<self.threads).map { _ in Workspace(architecture: network.architecture, batchCapacity: perWorker) }
-        losses = [Double](repeating: 0, count: self.threads)
-        workerGradients = UncheckedSendable(workspaces.map { $0.parameterGradients.baseAddress! })
+        losses = .allocate(capacity: self.threads)
+        losses.initialize(repeating: 0, count: self.threads)
         BLAS.setThreadCount(1)
+        // Sums the workers' gradients into the first workspace's, each thread a range of them.
+        let gradients = UncheckedSendable(workspaces.map { $0.parameterGradients.baseAddress! })
+        let count = network.parameters.count, threadCount = self.threads
+        reduceWork = { [unowned self] part in
+            let range = Parallel.slice(count, part: part, of: threadCount)
+            let sum = gradients.value[0]
+            for worker in 1..<self.arguments.parts {
+                let source = gradients.value[worker]
+                for i in range { sum[i] += source[i] }
+            }
+        }
     }
+
+    deinit { losses.deallocate() }
 
     /// Trains one epoch over `data` in an order shuffled by `generator`, calling `progress`
     /// after each batch. Throws `NonFiniteLossError` if the loss diverges.
@@ -84,10 +107,11 @@ public final class Trainer {
         let batchCount = (data.count + batchSize - 1) / batchSize
         let start = DispatchTime.now().uptimeNanoseconds
         var lossSum = 0.0
+        let work = stepWork(for: data)
         for batch in 0..<batchCount {
             let range = (batch * batchSize)..<min(data.count, (batch + 1) * batchSize)
             let loss = order.withUnsafeBufferPointer { all in
-                step(data: data, indices: UnsafeBufferPointer(rebasing: all[range]))
+                runStep(work, indices: UnsafeBufferPointer(rebasing: all[range]))
             }
             guard loss.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: batch + 1) }
             lossSum += loss
@@ -107,43 +131,42 @@ public final class Trainer {
     /// One optimisation step on the samples at `indices`; returns their summed loss. When the
     /// loss is not finite the parameters are left unchanged.
     public func step<Data: LabeledImages>(data: Data, indices: UnsafeBufferPointer<Int32>) -> Double {
-        let batch = indices.count
-        let network = self.network
+        runStep(stepWork(for: data), indices: indices)
+    }
+
+    /// What worker `w` does in a step on `data`: its slice of the batch, forward, loss, backward.
+    /// Built once per epoch; the step's arguments come from `arguments`.
+    private func stepWork<Data: LabeledImages>(for data: Data) -> (Int) -> Void {
         let classes = network.architecture.outputShape.reduce(1, *)
-        let scale = 1 / Float(batch)
+        let layerCount = network.architecture.layers.count
+        let workspaces = self.workspaces, losses = UncheckedSendable(self.losses)
+        return { [unowned self] worker in
+            let arguments = self.arguments
+            let network = self.network
+            let workspace = workspaces[worker]
+            let range = Parallel.slice(arguments.batch, part: worker, of: arguments.parts)
+            let slice = UnsafeBufferPointer(start: arguments.indices! + range.lowerBound, count: range.count)
+            data.fillInputs(indices: slice, into: workspace.activation(0))
+            for (i, index) in slice.enumerated() { workspace.labels[i] = Int32(data.label(at: Int(index))) }
+            network.forward(workspace, batch: range.count)
+            losses.value[worker] = SoftmaxCrossEntropy.loss(
+                logits: workspace.output, labels: workspace.labels, batch: range.count, classes: classes,
+                gradientScale: 1 / Float(arguments.batch), gradient: workspace.activationGradient(layerCount))
+            network.backward(workspace, batch: range.count)
+        }
+    }
+
+    private func runStep(_ work: @escaping (Int) -> Void, indices: UnsafeBufferPointer<Int32>) -> Double {
+        let batch = indices.count
         let parts = min(threads, batch)
-        losses.withUnsafeMutableBufferPointer { losses in
-            let losses = UncheckedSendable(losses)
-            Parallel.run(parts) { worker in
-                let workspace = workspaces[worker]
-                let range = Parallel.slice(batch, part: worker, of: parts)
-                let slice = UnsafeBufferPointer(rebasing: indices[range])
-                data.fillInputs(indices: slice, into: workspace.activation(0))
-                for (i, index) in slice.enumerated() { workspace.labels[i] = Int32(data.label(at: Int(index))) }
-                network.forward(workspace, batch: range.count)
-                let layerCount = network.architecture.layers.count
-                losses.value[worker] = SoftmaxCrossEntropy.loss(
-                    logits: workspace.output, labels: workspace.labels, batch: range.count, classes: classes,
-                    gradientScale: scale, gradient: workspace.activationGradient(layerCount))
-                network.backward(workspace, batch: range.count)
-            }
-        }
-        let loss = losses[0..<parts].reduce(0, +)
+        arguments = StepArguments(indices: indices.baseAddress, batch: batch, parts: parts)
+        Parallel.run(parts, reusing: work)
+        var loss = 0.0
+        for worker in 0..<parts { loss += losses[worker] }
         guard loss.isFinite else { return loss }
-        // Sum the workers' gradients into the first workspace's, each thread a range of them.
+        if parts > 1 { Parallel.run(threads, reusing: reduceWork!) }
         let total = workspaces[0].parameterGradients
-        if parts > 1 {
-            let count = total.count, sum = total.baseAddress!
-            let sources = workerGradients
-            Parallel.run(threads) { part in
-                let range = Parallel.slice(count, part: part, of: threads)
-                for worker in 1..<parts {
-                    let source = sources.value[worker]
-                    for i in range { sum[i] += source[i] }
-                }
-            }
-        }
-        self.network.parameters.withUnsafeMutableBufferPointer { parameters in
+        network.parameters.withUnsafeMutableBufferPointer { parameters in
             optimizer.step(parameters: parameters, gradients: UnsafeBufferPointer(total), workers: threads)
         }
         return loss
