@@ -53,5 +53,6 @@ let package = Package(
         .testTarget(name: "CNNEngineTests", dependencies: ["CNNEngine"]),
         .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine"]),
         .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
+        .testTarget(name: "CNNPruningTests", dependencies: ["CNNPruning", "CNNEngine", "CNNDatasets"]),
     ]
 )

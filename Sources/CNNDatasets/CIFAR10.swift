@@ -49,9 +49,7 @@ public struct CIFAR10: LabeledImages {
         var labels: [UInt8] = []
         for name in split.fileNames {
             let url = directory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw CIFAR10Error.missingFile(url.path) }
-            let data: Data
-            do { data = try Data(contentsOf: url) } catch { throw CIFAR10Error.unreadable(url.path) }
+            let data = try CIFAR10.contents(of: url)
             try CIFAR10.decode(data, file: url.path, classCount: classNames.count, pixels: &pixels, labels: &labels)
         }
         self.init(pixels: pixels, labels: labels, classNames: classNames)
@@ -79,11 +77,26 @@ public struct CIFAR10: LabeledImages {
     /// The class names in `batches.meta.txt`, label 0 first; there must be ten.
     public static func readClassNames(directory: URL) throws -> [String] {
         let url = directory.appendingPathComponent("batches.meta.txt")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw CIFAR10Error.missingFile(url.path) }
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw CIFAR10Error.unreadable(url.path) }
+        guard let text = String(data: try contents(of: url), encoding: .utf8) else {
+            throw CIFAR10Error.badMeta(url.path, "is not UTF-8 text (expected one class name per line)")
+        }
         let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard names.count >= 10 else { throw CIFAR10Error.badMeta(url.path, "has \(names.count) class names, expected 10") }
         return Array(names.prefix(10))
+    }
+
+    /// The bytes of a file, with errors that say whether it is missing, a folder or unreadable.
+    static func contents(of url: URL) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw CIFAR10Error.missingFile(url.path) }
+        guard !isDirectory.boolValue else { throw CIFAR10Error.unreadable(url.path, reason: "it is a folder") }
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }
+            let reason = underlying?.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(underlying!.code))) : error.localizedDescription
+            throw CIFAR10Error.unreadable(url.path, reason: reason)
+        }
     }
 
     public func label(at index: Int) -> Int { Int(labels[index]) }
@@ -105,7 +118,7 @@ private let normalisedValue: [Float] = (0..<256).map { (Float($0) / 255 - 0.5) /
 /// What is wrong with a CIFAR-10 directory, naming the file.
 public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
     case missingFile(String)
-    case unreadable(String)
+    case unreadable(String, reason: String)
     case badSize(String, Int)
     case badLabel(String, offset: Int, value: Int)
     case badMeta(String, String)
@@ -113,7 +126,7 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .missingFile(let path): return "\(path): no such file"
-        case .unreadable(let path): return "\(path): cannot be read"
+        case .unreadable(let path, let reason): return "\(path): cannot be read (\(reason))"
         case .badSize(let path, let size):
             return "\(path): \(size) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not CIFAR-10 binary)"
         case .badLabel(let path, let offset, let value): return "\(path): label \(value) at byte \(offset) is not a class index 0–9"

@@ -3,21 +3,37 @@ import CNNDatasets
 import CNNEngine
 import Foundation
 
-/// `--data DIR` and the loading of CIFAR-10 splits with a clear error when they are missing.
+/// `--data DIR`, `--download`, and the loading of CIFAR-10 splits with a clear error when they are missing.
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "CIFAR-10 binary directory (default: $CIFAR10_DIR, else ./data/cifar-10-batches-bin).")
     var directory: String?
 
-    func load(_ split: CIFAR10.Split) throws -> CIFAR10 {
+    @Flag(help: "If the data directory is missing, download CIFAR-10 into it first (MD5-verified).")
+    var download = false
+
+    /// Loads `split`. A missing data directory is downloaded when `--download` was given or
+    /// `downloadIfMissing` (as `experiment` does), and is otherwise an error saying where the
+    /// data was looked for and how to get it.
+    func load(_ split: CIFAR10.Split, downloadIfMissing: Bool = false) throws -> CIFAR10 {
         let (url, source) = DataDirectory.resolve(explicit: directory)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CLIError("no CIFAR-10 data at \(url.path) (\(source)); pass --data DIR or set CIFAR10_DIR to a cifar-10-batches-bin directory")
+        if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            guard download || downloadIfMissing else {
+                throw CLIError("no CIFAR-10 data at \(url.path) (\(source)); run `cnnprune download --data \(url.path)` or add --download to fetch it, or point --data / CIFAR10_DIR at a cifar-10-batches-bin directory")
+            }
+            try installCIFAR10(into: url)
+        } else if !isDirectory.boolValue {
+            throw CLIError("\(url.path) (\(source)) is a file, not a cifar-10-batches-bin directory")
         }
         do {
             return try CIFAR10(directory: url, split: split)
         } catch let error as CIFAR10Error {
-            throw CLIError(error.description)
+            switch error {
+            case .missingFile, .badSize:
+                throw CLIError("\(error.description); `cnnprune download --data \(url.path) --force` fetches a fresh copy")
+            default:
+                throw CLIError(error.description)
+            }
         }
     }
 }
@@ -40,7 +56,9 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Loads a checkpoint, turning any problem into a one-line CLI error.
 func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, metadata: [String: String]) {
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such model file") }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CLIError("\(path): no such model file") }
+    guard !isDirectory.boolValue else { throw CLIError("\(path): is a folder, not a safetensors model file") }
     do {
         return try Checkpoint.load(from: URL(fileURLWithPath: path))
     } catch let error as CheckpointError {

@@ -1,0 +1,18 @@
+import CNNEngine
+
+/// The L1 norm of each unit's weights — a convolution filter `weight[u, :, :, :]` or a weight
+/// row `weight[u, :]`, bias excluded (Li et al. 2017, "Pruning Filters for Efficient ConvNets");
+/// smallest pruned first. Needs no data.
+public struct L1Norm: ImportanceCriterion {
+    public init() {}
+    public var name: String { "l1" }
+    public var summary: String { "sum of |weight| of each filter (Li et al. 2017); smallest pruned first, no data needed" }
+    public var need: CalibrationNeed { .none }
+    public var leastImportant: ScoreOrder { .lowestFirst }
+
+    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
+        (0..<layer.unitCount).map { unit in
+            network.filter(unit, of: layer).reduce(0.0) { $0 + Double(abs($1)) }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import CNNEngine
+
+/// The mean of the layer's output *after* the ReLU over calibration images and positions, as
+/// NNI's `ActivationMeanRankFilterPruner` and Distiller compute it; lowest pruned first.
+public struct MeanActivationReLU: ImportanceCriterion {
+    public init() {}
+    public var name: String { "mean-activation-relu" }
+    public var summary: String { "mean of the output after ReLU over images and positions (NNI, Distiller); lowest pruned first" }
+    public var need: CalibrationNeed { .activations }
+    public var leastImportant: ScoreOrder { .lowestFirst }
+
+    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
+        required(statistics, for: layer).rectifiedMean
+    }
+}

@@ -1,0 +1,18 @@
+import CNNEngine
+
+/// A seeded random score per unit, uniform in [0, 1): the baseline every real criterion must
+/// beat. The same seed gives the same scores for a layer, on any machine.
+public struct RandomImportance: ImportanceCriterion {
+    public var seed: UInt64
+
+    public init(seed: UInt64 = 0) { self.seed = seed }
+    public var name: String { "random" }
+    public var summary: String { "seeded random scores, the baseline every criterion must beat" }
+    public var need: CalibrationNeed { .none }
+    public var leastImportant: ScoreOrder { .lowestFirst }
+
+    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<layer.unitCount).map { _ in Double(generator.next() >> 11) / Double(1 << 53) }
+    }
+}

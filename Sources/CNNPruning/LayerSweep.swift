@@ -1,0 +1,194 @@
+import CNNEngine
+
+/// How a sweep chooses and masks the units for each K.
+public enum SweepMethod: Sendable, Equatable {
+    /// Rank once on the trained model; for each K a fresh copy with the K least important units
+    /// masked (nested sets). `keepBias` zeroes the weights only.
+    case rankOnce(keepBias: Bool)
+    /// The exercise's loop (`ExerciseLoop`): in place, cumulative, re-ranked on the test set
+    /// before each K, weights zeroed, biases kept.
+    case exerciseLoop
+
+    /// Whether masked units keep their bias.
+    public var keepsBias: Bool {
+        switch self {
+        case .rankOnce(let keepBias): return keepBias
+        case .exerciseLoop: return true
+        }
+    }
+}
+
+/// Accuracy after masking, at one K.
+public struct SweepPoint: Sendable, Equatable {
+    /// Units asked to be pruned.
+    public var k: Int
+    /// Units actually masked (ascending). `k` of them, except in the exercise's loop.
+    public var masked: [Int]
+    /// Correctly classified evaluation images.
+    public var correct: Int
+    public var total: Int
+    /// Accuracy in percent.
+    public var accuracy: Double { total == 0 ? 0 : 100 * Double(correct) / Double(total) }
+
+    public init(k: Int, masked: [Int], correct: Int, total: Int) {
+        self.k = k
+        self.masked = masked
+        self.correct = correct
+        self.total = total
+    }
+}
+
+/// One line of a sweep: what to rank with, on which data, and how to mask.
+public struct SweepRequest: Sendable {
+    public var criterion: any ImportanceCriterion
+    /// Where the ranking's statistics come from (ignored by criteria that need no data; the
+    /// exercise's loop always uses the test set).
+    public var calibration: CalibrationSet
+    public var method: SweepMethod
+    /// The legend name, e.g. `mean-activation` or `exercise's loop`.
+    public var label: String
+
+    public init(criterion: any ImportanceCriterion, calibration: CalibrationSet = .default, method: SweepMethod = .rankOnce(keepBias: false), label: String? = nil) {
+        self.criterion = criterion
+        self.calibration = method == .exerciseLoop ? .test : calibration
+        self.method = method
+        self.label = label ?? criterion.name
+    }
+
+    /// The calibration data actually used, or `nil` for a criterion that needs none.
+    public var effectiveCalibration: CalibrationSet? { criterion.need == .none ? nil : calibration }
+}
+
+/// The outcome of one `SweepRequest`.
+public struct CriterionSweep: Sendable {
+    public var request: SweepRequest
+    /// Scores on the trained (unpruned) model.
+    public var scores: [Double]
+    /// The ranking on the trained model, least important first.
+    public var ranking: [Int]
+    public var points: [SweepPoint]
+}
+
+/// The sweeps of one layer, with the unpruned network's result on the same images.
+public struct LayerSweepResult: Sendable {
+    /// The unpruned network (K = 0).
+    public var baseline: SweepPoint
+    /// One per request, in request order.
+    public var sweeps: [CriterionSweep]
+}
+
+/// Sweeps of one layer: ranks its units with each request's criterion and measures the test
+/// accuracy at each K, with one pass of the expensive layers over the evaluation data shared
+/// by all requests (`MaskedEvaluation`).
+public enum LayerSweep {
+    /// Supplies `layer`'s statistics of a network on a calibration set; the Bool asks for
+    /// gradient products too. Called once per calibration set for the trained network (results
+    /// are shared between requests), and once per K for a gradient criterion in the exercise's loop.
+    public typealias StatisticsProvider = (Network, CalibrationSet, Bool) throws -> UnitStatistics
+
+    /// Runs `requests` on `layer` of `network` for `counts`, evaluating on `evaluationData`.
+    /// Statistics on the test set for activation criteria come from the evaluation pass itself;
+    /// all other statistics from `statistics`.
+    public static func run<Data: LabeledImages>(
+        network: Network, layer: PrunableLayer, requests: [SweepRequest], counts: [Int],
+        evaluationData: Data, threads: Int, statistics provider: @escaping StatisticsProvider
+    ) throws -> LayerSweepResult {
+        try PruningCounts.validate(counts, for: layer)
+        let testActivations = requests.contains { $0.criterion.need == .activations && $0.calibration == .test }
+        let evaluation = MaskedEvaluation(network: network, layer: layer, data: evaluationData, threads: threads,
+                                          collectStatistics: testActivations)
+        return try run(on: evaluation, requests: requests, counts: counts, statistics: provider)
+    }
+
+    /// Runs `requests` for `counts` on an evaluation already prepared (e.g. shared with a
+    /// sensitivity analysis). Statistics on the test set come from `evaluation.statistics` when
+    /// it gathered them, else from `statistics` with `.test`.
+    public static func run(
+        on evaluation: MaskedEvaluation, requests: [SweepRequest], counts: [Int], statistics provider: @escaping StatisticsProvider
+    ) throws -> LayerSweepResult {
+        let network = evaluation.network, layer = evaluation.layer
+        try PruningCounts.validate(counts, for: layer)
+        // One calibration pass per data set, with gradients if any request on it needs them.
+        var cache: [String: UnitStatistics] = [:]
+        func statistics(for request: SweepRequest) throws -> UnitStatistics? {
+            let need = request.criterion.need
+            if need == .none { return nil }
+            if need == .activations && request.calibration == .test, let gathered = evaluation.statistics { return gathered }
+            let key = request.calibration.description
+            if let cached = cache[key], need != .gradients || cached.gradientProductSum != nil { return cached }
+            let gradients = requests.contains { $0.calibration == request.calibration && $0.criterion.need == .gradients }
+            let gathered = try provider(network, request.calibration, gradients)
+            cache[key] = gathered
+            return gathered
+        }
+
+        var prepared: [(scores: [Double], ranking: [Int], sequence: MaskSequence)] = []
+        for request in requests {
+            let base = try statistics(for: request)
+            let scores = request.criterion.scores(for: layer, in: network, statistics: base)
+            let ranking = request.criterion.ranking(of: scores)
+            switch request.method {
+            case .rankOnce(let keepBias):
+                prepared.append((scores, ranking, .nested(ranking: ranking, counts: counts, keepBias: keepBias)))
+            case .exerciseLoop:
+                let loop = try ExerciseLoop.run(network: network, layer: layer, criterion: request.criterion, counts: counts,
+                                                statistics: base) { model in try provider(model, .test, true) }
+                prepared.append((scores, ranking, MaskSequence(masks: loop.masks, keepBias: true)))
+            }
+        }
+        let correct = evaluation.correctCounts(prepared.map(\.sequence) + [MaskSequence(masks: [[]])])
+        let sweeps = requests.indices.map { r in
+            let points = counts.indices.map { i in
+                SweepPoint(k: counts[i], masked: prepared[r].sequence.masks[i].sorted(), correct: correct[r][i], total: evaluation.sampleCount)
+            }
+            return CriterionSweep(request: requests[r], scores: prepared[r].scores, ranking: prepared[r].ranking, points: points)
+        }
+        let baseline = SweepPoint(k: 0, masked: [], correct: correct[requests.count][0], total: evaluation.sampleCount)
+        return LayerSweepResult(baseline: baseline, sweeps: sweeps)
+    }
+}
+
+/// Distiller-style sensitivity analysis: each prunable layer on its own, a growing fraction of
+/// its units masked (ranked once, no fine-tuning), accuracy measured at each fraction.
+public enum Sensitivity {
+    /// 0 %, 10 %, … 90 %.
+    public static let defaultFractions: [Double] = (0..<10).map { Double($0) / 10 }
+
+    /// One layer's curve.
+    public struct LayerCurve: Sendable {
+        public var layer: PrunableLayer
+        public var fractions: [Double]
+        public var sweep: CriterionSweep
+        /// The unpruned network on the same images.
+        public var baseline: SweepPoint
+    }
+
+    /// Runs the analysis for `layers` with one criterion. Each fraction `f` prunes
+    /// `PruningCounts.count(fraction: f, of: units)` units (repeated counts are measured once).
+    /// - Parameters:
+    ///   - evaluation: the prepared evaluation for a layer (to share passes between layers and
+    ///     with other sweeps); by default a fresh one on `evaluationData`.
+    ///   - statistics: the statistics provider for each layer.
+    public static func run<Data: LabeledImages>(
+        network: Network, layers: [PrunableLayer], request: SweepRequest, fractions: [Double] = defaultFractions,
+        evaluationData: Data, threads: Int, evaluation: ((PrunableLayer) -> MaskedEvaluation)? = nil,
+        statistics provider: (PrunableLayer) -> LayerSweep.StatisticsProvider
+    ) throws -> [LayerCurve] {
+        try layers.map { layer in
+            var counts: [Int] = []
+            var kept: [Double] = []
+            for fraction in fractions {
+                let k = PruningCounts.count(fraction: fraction, of: layer.unitCount)
+                if let last = counts.last, k <= last { continue }
+                counts.append(k)
+                kept.append(fraction)
+            }
+            let prepared = evaluation?(layer) ?? MaskedEvaluation(
+                network: network, layer: layer, data: evaluationData, threads: threads,
+                collectStatistics: request.criterion.need == .activations && request.calibration == .test)
+            let result = try LayerSweep.run(on: prepared, requests: [request], counts: counts, statistics: provider(layer))
+            return LayerCurve(layer: layer, fractions: kept, sweep: result.sweeps[0], baseline: result.baseline)
+        }
+    }
+}
+

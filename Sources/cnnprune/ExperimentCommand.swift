@@ -1,0 +1,122 @@
+import ArgumentParser
+import CNNCharts
+import CNNDatasets
+import CNNEngine
+import CNNPruning
+import Foundation
+
+/// `cnnprune experiment`: the whole pruning exercise in one command, with a report.
+struct ExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "The whole study in one command: train (or reuse --model), evaluate, prune conv2 the exercise's way and the corrected way with every criterion, measure each layer's sensitivity, and write report.md.",
+        discussion: """
+        Writes into --output: report.md (figures, tables, charts and a plain-language reading), \
+        experiment.json, exercise.png/.svg (the exercise's loop against the corrected method), \
+        ablation.png/.svg (what each of the loop's mistakes costs), sweep.json/.csv/.svg/.png (every \
+        conv2 sweep; the chart compares the criteria), sensitivity.json/.csv/.svg/.png, and \
+        model.safetensors when it trains. Downloads CIFAR-10 if the data directory is missing.
+        """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Directory for the report and its files.")
+    var output: String = "runs/experiment"
+
+    @Option(help: "Use this trained model (safetensors) instead of training one.")
+    var model: String?
+
+    @OptionGroup var recipe: TrainingRecipe
+
+    @Option(help: "Images that rank the channels for the corrected method and the other criteria (train:N, train or test).")
+    var calibration: String = CalibrationSet.default.description
+
+    @OptionGroup var threading: ThreadOptions
+
+    /// The layer the exercise prunes.
+    static let layerName = "conv2"
+    /// The criterion the sensitivity analysis ranks with (Distiller's choice: filter magnitude).
+    static let sensitivityCriterion = "l1"
+
+    func validate() throws {
+        _ = try parseCalibration(calibration)
+    }
+
+    func run() throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let directory = URL(fileURLWithPath: output)
+        let status = StatusLine()
+        defer { status.clear() }
+        let calibrationSet = try parseCalibration(calibration)
+
+        status.show("reading CIFAR-10")
+        let test = try data.load(.test, downloadIfMissing: true)
+        let train = try data.load(.train, downloadIfMissing: true)
+        status.clear()
+
+        // 1. The model: trained here, or loaded.
+        var timings = ExperimentReport.Timings()
+        let network: Network
+        let origin: ExperimentReport.ModelOrigin
+        if let model {
+            network = try loadModel(model).network
+            origin = .loaded(path: model)
+        } else {
+            let widths = SimpleCNN()
+            var generator = SeededGenerator(seed: recipe.seed)
+            print("Training the SimpleCNN for \(recipe.epochs) epochs (Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed))")
+            let trainingStart = DispatchTime.now().uptimeNanoseconds
+            let trained = try recipe.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
+                                           threads: threading.threads, echo: true)
+            timings.training = seconds(since: trainingStart)
+            network = trained.network
+            let path = directory.appendingPathComponent("model.safetensors")
+            try Checkpoint.save(network, model: widths, to: path)
+            origin = .trained(path: path.path, epochs: trained.epochs, recipe: "Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed)")
+        }
+
+        // 2. Evaluate.
+        var phase = DispatchTime.now().uptimeNanoseconds
+        status.show("evaluating on \(grouped(test.count)) test images")
+        let testEvaluation = Evaluator(threads: threading.threads).evaluate(network, on: test)
+        timings.evaluation = seconds(since: phase)
+
+        // 3. Sweep conv2: the exercise's loop, its pieces one by one, the corrected method, the other criteria.
+        phase = DispatchTime.now().uptimeNanoseconds
+        let layer = try pruningStep { try PrunableLayer(named: Self.layerName, in: network.architecture) }
+        let layers = PrunableLayer.all(in: network.architecture)
+        let counts = PruningCounts.defaultCounts(units: layer.unitCount)
+        let images = CalibrationImages(data: data, test: test, seed: recipe.seed, threads: threading.threads, status: status, train: train)
+        // One calibration pass (forward and backward) gives every criterion's statistics for every layer.
+        let calibrated = try images.statistics(of: layers, in: network, on: calibrationSet, gradients: true)
+        let statistics = Dictionary(uniqueKeysWithValues: zip(layers.map(\.name), calibrated))
+        let plan = ExperimentReport.SweepPlan(calibration: calibrationSet, seed: recipe.seed)
+        status.show("pruning \(layer.name): \(plan.requests.count) sweeps × \(counts.count) values of K on \(grouped(test.count)) test images")
+        let evaluation = MaskedEvaluation(network: network, layer: layer, data: test, threads: threading.threads, collectStatistics: true)
+        let conv2 = try pruningStep {
+            try LayerSweep.run(on: evaluation, requests: plan.requests, counts: counts) { model, set, gradients in
+                if set == calibrationSet, model.parameters == network.parameters, let s = statistics[layer.name] { return s }
+                return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
+            }
+        }
+        timings.sweeps = seconds(since: phase)
+
+        // 4. Sensitivity of every layer, reusing conv2's pass over the test images.
+        phase = DispatchTime.now().uptimeNanoseconds
+        let sensitivityRequest = SweepRequest(criterion: try ImportanceCriteria.named(Self.sensitivityCriterion), calibration: calibrationSet)
+        let sensitivity = try SensitivityAnalysis.run(network: network, request: sensitivityRequest, test: test, images: images,
+                                                      threads: threading.threads, status: status, reusing: evaluation, precomputed: statistics)
+        timings.sensitivity = seconds(since: phase)
+        status.clear()
+
+        // 5. Files and report.
+        let report = ExperimentReport(
+            origin: origin, network: network, evaluation: testEvaluation, classNames: test.classNames, layer: layer, counts: counts, plan: plan,
+            conv2: conv2, sensitivity: sensitivity, unitStatistics: layers.map { ($0, statistics[$0.name]!) }, timings: timings, threads: threading.threads, arguments: Array(CommandLine.arguments.dropFirst()))
+        timings.total = seconds(since: start)
+        let files = try report.write(to: directory, totalSeconds: seconds(since: start))
+        print(report.summary(directory: directory))
+        print("Wrote \(files.count) files into \(directory.path) in \(format(seconds(since: start), 1)) s; read \(directory.appendingPathComponent("report.md").path)")
+    }
+}

@@ -1,0 +1,322 @@
+import ArgumentParser
+import CNNDatasets
+import CNNEngine
+import CNNPruning
+import Foundation
+
+/// `cnnprune prune`: physically remove the K least important channels (or neurons) of a layer
+/// and save the smaller model, with its size, work, speed and accuracy before and after.
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Remove the K least important channels of a layer and save the smaller, faster model.",
+        discussion: """
+        Ranks the layer's output channels (or fc1's neurons) with the criterion, removes the K least \
+        important — the layer's weight and bias lose them and the next layer's weight loses the \
+        matching inputs (conv2's input channels, fc1's 64 features per conv2 channel, fc2's inputs) — \
+        and saves the smaller dense model. Prints parameters, file size, multiply-accumulates per \
+        image, inference images/s on the test set (best of --timing-runs passes, models timed in turn) \
+        and test accuracy, before and after.
+
+        --finetune-epochs N trains the pruned model N epochs with the training recipe (Adam, \
+        --batch-size, --lr, --seed). --iterative STEPS reaches K in STEPS equal steps (⌊K·i/STEPS⌋ \
+        removed after step i), re-ranking on the current model and fine-tuning between steps, as \
+        Torch-Pruning's iterative_steps does.
+
+        The output records its widths and the pruning history in the safetensors metadata: \
+        evaluate, sweep, prune and train --model load it without flags.
+
+        Criteria: \(ImportanceCriteria.names.joined(separator: ", ")).
+        """
+    )
+
+    @Option(help: "The model to prune (safetensors, from cnnprune or PyTorch; may already be pruned).")
+    var model: String
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "The layer to prune: \(SimpleCNN.prunableLayers.joined(separator: ", ")).")
+    var layer: String = "conv2"
+
+    @Option(help: "Channels (or neurons) to remove; at least one must stay.")
+    var k: Int
+
+    @Option(help: "The importance criterion (\(ImportanceCriteria.names.joined(separator: ", "))).")
+    var criterion: String = "l1"
+
+    @Option(help: "Images that rank the units, for data-driven criteria: train:N (a seeded subset of N training images), train (all 50,000) or test (the evaluation data). Default: train:5000.")
+    var calibration: String?
+
+    @Option(help: "Where to save the pruned model (written atomically).")
+    var output: String
+
+    @Option(help: "Fine-tuning epochs after each pruning step (0: no fine-tuning).")
+    var finetuneEpochs: Int = 0
+
+    @Option(help: "Reach K in this many equal steps, re-ranking and fine-tuning between them.")
+    var iterative: Int = 1
+
+    @Option(help: "Images per fine-tuning step.")
+    var batchSize: Int = 64
+
+    @Option(help: "Adam learning rate for fine-tuning.")
+    var lr: Float = 0.001
+
+    @Option(help: "Seed of the calibration subset, the random criterion and the fine-tuning shuffle (step i uses SEED + i − 1).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Timed inference passes over the test set per model; the best counts.")
+    var timingRuns: Int = 5
+
+    @OptionGroup var threading: ThreadOptions
+
+    @Flag(help: "Print one JSON object at the end (fine-tuning progress goes to stderr).")
+    var json = false
+
+    func validate() throws {
+        try validateLayerName(layer)
+        _ = try parseCriteria(criterion, seed: seed)
+        if let calibration { _ = try parseCalibration(calibration) }
+        guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
+        guard iterative >= 1 && iterative <= k else {
+            throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)")
+        }
+        guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
+        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--output \(output) is a folder; give the path of the .safetensors file to write")
+        }
+    }
+
+    func run() throws {
+        let status = StatusLine()
+        defer { status.clear() }
+        let loaded = try loadModel(model)
+        let units = try removalStep { try loaded.model.width(ofLayer: layer) }
+        try removalStep { try ChannelPruner.validate(count: k, steps: iterative, units: units, layer: layer) }
+        let criterion = try parseCriteria(criterion, seed: seed)[0]
+        let calibrationSet = try calibration.map(parseCalibration) ?? .default
+
+        status.show("reading the CIFAR-10 test set")
+        let test = try data.load(.test)
+        let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status)
+        let calibrationImages = criterion.need == .none ? nil : try images.images(calibrationSet)
+        let train = finetuneEpochs > 0 ? try images.trainingSet() : nil
+        status.clear()
+
+        let pruner = ChannelPruner(layer: layer, criterion: criterion, threads: threading.threads)
+        let unitName = layer.hasPrefix("fc") ? "neuron" : "channel"
+        let ranking = criterion.need == .none ? "\(criterion.name) (weights only)" : "\(criterion.name) on \(calibrationSet.label)"
+        say("Pruning \(layer) of \(model) (\(loaded.model.widthsDescription)): removing \(k) of \(units) \(unitName)s"
+            + (iterative > 1 ? " in \(iterative) steps" : "") + ", ranked by \(ranking)")
+
+        var fineTune: ((Network, SimpleCNN, Int) throws -> Network)?
+        if let train, finetuneEpochs > 0 {
+            fineTune = { network, model, step in
+                let recipe = try self.recipe(seed: self.seed &+ UInt64(step - 1))
+                let run = recipe.makeRun(model: model, network: network, threads: self.threading.threads)
+                try recipe.train(run, on: train, test: test, threads: self.threading.threads, echo: !self.json, epochs: self.finetuneEpochs)
+                return run.network
+            }
+        }
+        let result = try removalStep {
+            try pruner.prune(k, steps: iterative, from: loaded.network, model: loaded.model,
+                             calibration: calibrationImages, calibrationLabel: calibrationSet.description, test: test,
+                             timingRuns: timingRuns, fineTune: fineTune,
+                             onRemoval: { step in
+                                 let head = iterative > 1 ? "step \(step.step)/\(iterative): " : ""
+                                 say("\(head)removed \(unitName)s \(step.removed.map(String.init).joined(separator: ", ")) → \(layer) has \(step.width); "
+                                     + String(format: "test accuracy %.2f %%", step.accuracy)
+                                     + (fineTune != nil ? "; fine-tuning \(finetuneEpochs) epoch\(finetuneEpochs == 1 ? "" : "s")" : ""))
+                             },
+                             onStep: { step in
+                                 guard let accuracy = step.fineTunedAccuracy else { return }
+                                 say(String(format: "%@fine-tuned: test accuracy %.2f %%", iterative > 1 ? "step \(step.step)/\(iterative) " : "", accuracy))
+                             })
+        }
+
+        var metadata: [String: String] = [:]
+        metadata[PruneCommand.historyKey] = try history(appending: result.outcome, to: loaded.metadata)
+        do {
+            try Checkpoint.save(result.network, model: result.model, to: URL(fileURLWithPath: output), metadata: metadata)
+        } catch {
+            throw CLIError((error as? AtomicFileError)?.description ?? "cannot write \(output): \(error.localizedDescription)")
+        }
+
+        if json {
+            try printJSON(PruneReport(model: model, output: output, steps: iterative, finetuneEpochs: finetuneEpochs, outcome: result.outcome))
+        } else {
+            print("")
+            print(table(result.outcome))
+            print("")
+            print("Saved \(output) (\(result.model.widthsDescription))")
+        }
+    }
+
+    /// The metadata key holding the pruning history (JSON array, oldest first).
+    static let historyKey = "cnnprune.pruning"
+
+    /// The input's pruning history with this run appended, as JSON.
+    private func history(appending outcome: PruningOutcome, to metadata: [String: String]) throws -> String {
+        var entries: [PruningRecord] = []
+        if let json = metadata[PruneCommand.historyKey], let old = try? JSONDecoder().decode([PruningRecord].self, from: Data(json.utf8)) {
+            entries = old
+        }
+        entries.append(PruningRecord(source: URL(fileURLWithPath: model).lastPathComponent, layer: outcome.layer, criterion: outcome.criterion,
+                                     calibration: outcome.calibration, k: outcome.count, steps: iterative,
+                                     finetuneEpochs: finetuneEpochs, removed: outcome.removed))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(entries), as: UTF8.self)
+    }
+
+    /// The training recipe for fine-tuning, from this command's flags.
+    private func recipe(seed: UInt64) throws -> TrainingRecipe {
+        try TrainingRecipe.parse(["--epochs", String(max(1, finetuneEpochs)), "--batch-size", String(batchSize),
+                                  "--lr", String(lr), "--seed", String(seed)])
+    }
+
+    /// Prints a progress line: to stdout, or to stderr under `--json`.
+    private func say(_ line: String) {
+        if json { printError(line) } else { print(line); fflush(nil) }
+    }
+
+    /// The before/after table.
+    private func table(_ outcome: PruningOutcome) -> String {
+        var columns = [("original", outcome.before), ("pruned", outcome.pruned)]
+        if let fineTuned = outcome.fineTuned { columns.append(("fine-tuned", fineTuned)) }
+        let rows: [(String, (ModelMeasurement) -> String, String)] = [
+            ("\(outcome.layer) width", { String($0.model.width(ofLayerOrZero: outcome.layer)) },
+             String(format: "%.2f", Double(outcome.pruned.model.width(ofLayerOrZero: outcome.layer)) / Double(max(1, outcome.before.model.width(ofLayerOrZero: outcome.layer))))),
+            ("parameters", { thousands($0.parameters) }, String(format: "%.2f", outcome.parameterRatio)),
+            ("file size (bytes)", { thousands($0.fileBytes) }, String(format: "%.2f", Double(outcome.pruned.fileBytes) / Double(outcome.before.fileBytes))),
+            ("MACs per image", { thousands($0.multiplyAccumulates) }, String(format: "%.2f", outcome.multiplyAccumulateRatio)),
+            ("images/s (best of \(timingRuns))", { thousands(Int(($0.imagesPerSecond ?? 0).rounded())) },
+             outcome.speedUp.map { String(format: "%.2f× faster", $0) } ?? "–"),
+            ("images/s (each run)", { $0.imagesPerSecondRuns.map { thousands(Int($0.rounded())) }.joined(separator: " ") },
+             outcome.speedUpByRound.map { String(format: "%.2f", $0) }.joined(separator: " ")),
+            ("test accuracy", { String(format: "%.2f %%", $0.accuracy) }, String(format: "%+.2f points", outcome.accuracyChange)),
+        ]
+        let headers = [""] + columns.map(\.0) + ["final/original"]
+        var cells = [headers]
+        for (name, value, ratio) in rows {
+            cells.append([name] + columns.map { value($0.1) } + [ratio])
+        }
+        let widths = headers.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+        return cells.map { row in
+            row.enumerated().map { column, text in
+                column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                            : String(repeating: " ", count: widths[column] - text.count) + text
+            }.joined(separator: "   ")
+        }.joined(separator: "\n") + """
+
+        threads: \(threading.threads); images/s are whole evaluation passes over the \(thousands(outcome.before.total)) test images; \
+        each run times every model once, back to back; the speed-up is the median of the runs' ratios
+        """
+    }
+}
+
+/// Runs `body`, turning pruning and removal errors into one-line CLI errors.
+private func removalStep<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PruningError {
+        throw CLIError(error.description)
+    } catch let error as RemovalError {
+        throw CLIError(error.description)
+    }
+}
+
+/// `1234567` → `1,234,567`.
+private func thousands(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+extension SimpleCNN {
+    fileprivate func width(ofLayerOrZero name: String) -> Int { (try? width(ofLayer: name)) ?? 0 }
+}
+
+/// One pruning in a model's history (`cnnprune.pruning` metadata).
+struct PruningRecord: Codable {
+    /// The file pruned (name only).
+    var source: String
+    var layer: String
+    var criterion: String
+    var calibration: String
+    var k: Int
+    var steps: Int
+    var finetuneEpochs: Int
+    /// Units removed, as indices of the source file's layer.
+    var removed: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case source, layer, criterion, calibration, k, steps, removed
+        case finetuneEpochs = "finetune_epochs"
+    }
+}
+
+/// `prune --json` output.
+struct PruneReport: Encodable {
+    var model: String
+    var output: String
+    var steps: Int
+    var finetuneEpochs: Int
+    var outcome: PruningOutcome
+
+    enum CodingKeys: String, CodingKey {
+        case model, output, layer, criterion, calibration, k, removed, before, pruned, steps
+        case finetuneEpochs = "finetune_epochs"
+        case fineTuned = "fine_tuned"
+        case stepResults = "step_results"
+        case parameterRatio = "parameter_ratio"
+        case macsRatio = "macs_ratio"
+        case speedUp = "speed_up"
+        case speedUpByRound = "speed_up_by_run"
+        case accuracyChange = "accuracy_change"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(output, forKey: .output)
+        try c.encode(outcome.layer, forKey: .layer)
+        try c.encode(outcome.criterion, forKey: .criterion)
+        try c.encode(outcome.calibration, forKey: .calibration)
+        try c.encode(outcome.count, forKey: .k)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(finetuneEpochs, forKey: .finetuneEpochs)
+        try c.encode(outcome.removed, forKey: .removed)
+        try c.encode(Self.roundedFigures(outcome.before), forKey: .before)
+        try c.encode(Self.roundedFigures(outcome.pruned), forKey: .pruned)
+        try c.encode(outcome.fineTuned.map(Self.roundedFigures), forKey: .fineTuned)
+        try c.encode(outcome.steps.map { step -> PruningStep in
+            var step = step
+            step.accuracy = rounded(step.accuracy)
+            step.fineTunedAccuracy = step.fineTunedAccuracy.map { rounded($0) }
+            return step
+        }, forKey: .stepResults)
+        try c.encode(rounded(outcome.parameterRatio, 4), forKey: .parameterRatio)
+        try c.encode(rounded(outcome.multiplyAccumulateRatio, 4), forKey: .macsRatio)
+        try c.encode(outcome.speedUp.map { rounded($0, 3) }, forKey: .speedUp)
+        try c.encode(outcome.speedUpByRound.map { rounded($0, 3) }, forKey: .speedUpByRound)
+        try c.encode(rounded(outcome.accuracyChange), forKey: .accuracyChange)
+    }
+
+    /// Accuracy to 2 decimals, speeds to whole images per second.
+    private static func roundedFigures(_ m: ModelMeasurement) -> ModelMeasurement {
+        var m = m
+        m.accuracy = rounded(m.accuracy)
+        m.imagesPerSecond = m.imagesPerSecond.map { $0.rounded() }
+        m.imagesPerSecondRuns = m.imagesPerSecondRuns.map { $0.rounded() }
+        return m
+    }
+}
