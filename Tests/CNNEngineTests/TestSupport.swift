@@ -69,6 +69,15 @@ enum TestSupport {
         for (x, y) in zip(a, b) { worst = max(worst, abs(x - y) / max(1, abs(y))) }
         return worst
     }
+
+    /// The largest |a − b| relative to the largest |b| — the right measure for gradients, whose
+    /// entries are often far below 1, where an absolute tolerance would hide a wrong factor.
+    static func scaledError(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count && !b.isEmpty)
+        let scale = b.map(abs).max()!
+        precondition(scale > 0, "all reference gradients are zero: the check would prove nothing")
+        return zip(a, b).map { abs($0 - $1) }.max()! / scale
+    }
 }
 
 /// A layer that passes its input through unchanged, placed first so that the engine computes
