@@ -33,13 +33,23 @@ public struct SimpleCNN: Codable, Equatable, Sendable {
         public static let conv1 = 0, conv2 = 3, flatten = 6, fc1 = 7, fc2 = 9
     }
 
+    /// The largest channel or neuron count accepted.
+    public static let maximumWidth = 1 << 16
+    /// The largest image side accepted.
+    public static let maximumImageSize = 1 << 12
+
     /// The spatial side after both poolings (8 for 32×32 images).
     public var finalMapSize: Int { imageSize / 4 }
 
     /// Builds the layer chain for these widths.
     public func architecture() throws -> Sequential {
-        guard inputChannels > 0, imageSize >= 4, conv1 > 0, conv2 > 0, fc1 > 0, classes > 1 else {
-            throw EngineError.shapeMismatch("invalid SimpleCNN widths \(self)")
+        // Upper bounds keep every size product (weights, activations × batch) far inside Int:
+        // widths come from files, and 2^62 channels would overflow (a trap, or silent wrap-around
+        // under -Ounchecked).
+        let widths = [inputChannels, conv1, conv2, fc1, classes]
+        guard inputChannels > 0, imageSize >= 4, imageSize <= SimpleCNN.maximumImageSize, conv1 > 0, conv2 > 0, fc1 > 0, classes > 1,
+              widths.allSatisfy({ $0 <= SimpleCNN.maximumWidth }) else {
+            throw EngineError.shapeMismatch("invalid SimpleCNN widths \(self) (each width 1…\(SimpleCNN.maximumWidth), image side 4…\(SimpleCNN.maximumImageSize), at least 2 classes)")
         }
         return try Sequential(inputShape: [inputChannels, imageSize, imageSize]) {
             Conv2D(name: "conv1", inputChannels: inputChannels, outputChannels: conv1, kernelSize: 3, stride: 1, padding: 1)

@@ -9,13 +9,19 @@ import Foundation
 struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
-        abstract: "The whole study in one command: train (or reuse --model), evaluate, prune conv2 the exercise's way and the corrected way with every criterion, measure each layer's sensitivity, and write report.md.",
+        abstract: "The whole study in one command: train (or reuse --model), evaluate, prune conv2 the exercise's way and the corrected way with every criterion, measure each layer's sensitivity, remove channels for real and fine-tune, and write report.md.",
         discussion: """
         Writes into --output: report.md (figures, tables, charts and a plain-language reading), \
         experiment.json, exercise.png/.svg (the exercise's loop against the corrected method), \
         ablation.png/.svg (what each of the loop's mistakes costs), sweep.json/.csv/.svg/.png (every \
         conv2 sweep; the chart compares the criteria), sensitivity.json/.csv/.svg/.png, and \
         model.safetensors when it trains. Downloads CIFAR-10 if the data directory is missing.
+
+        Its last section removes a quarter and half of conv2's channels for real (K = 8 and 16, \
+        ranked by the corrected method), fine-tunes the smaller model --finetune-epochs epochs with \
+        the training recipe (--batch-size, --lr, --seed) and measures all of them side by side: \
+        parameters, multiply-accumulates, file size, inference images/s (--timing-runs interleaved \
+        rounds) and test accuracy. Fine-tuning is most of the run time (an epoch over 50,000 images).
         """
     )
 
@@ -32,6 +38,12 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Images that rank the channels for the corrected method and the other criteria (train:N, train or test).")
     var calibration: String = CalibrationSet.default.description
 
+    @Option(help: "Fine-tuning epochs for the model with half of conv2's channels removed (0: no fine-tuning).")
+    var finetuneEpochs: Int = 2
+
+    @Option(help: "Timed inference passes over the test set per model in the removal table (interleaved rounds); the best counts.")
+    var timingRuns: Int = 5
+
     @OptionGroup var threading: ThreadOptions
 
     /// The layer the exercise prunes.
@@ -41,6 +53,8 @@ struct ExperimentCommand: ParsableCommand {
 
     func validate() throws {
         _ = try parseCalibration(calibration)
+        guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
+        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
     }
 
     func run() throws {
@@ -58,12 +72,15 @@ struct ExperimentCommand: ParsableCommand {
         // 1. The model: trained here, or loaded.
         var timings = ExperimentReport.Timings()
         let network: Network
+        let widths: SimpleCNN
         let origin: ExperimentReport.ModelOrigin
         if let model {
-            network = try loadModel(model).network
+            let loaded = try loadModel(model)
+            network = loaded.network
+            widths = loaded.model
             origin = .loaded(path: model)
         } else {
-            let widths = SimpleCNN()
+            widths = SimpleCNN()
             var generator = SeededGenerator(seed: recipe.seed)
             print("Training the SimpleCNN for \(recipe.epochs) epochs (Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed))")
             let trainingStart = DispatchTime.now().uptimeNanoseconds
@@ -110,10 +127,22 @@ struct ExperimentCommand: ParsableCommand {
         timings.sensitivity = seconds(since: phase)
         status.clear()
 
-        // 5. Files and report.
+        // 5. Remove a quarter and half of conv2's channels for real (the corrected method's
+        // ranking), fine-tune the smaller model, and measure them all side by side.
+        phase = DispatchTime.now().uptimeNanoseconds
+        let corrected = conv2.sweeps[ExperimentReport.SweepPlan.corrected]
+        let removalCounts = RemovalStudy.counts(units: layer.unitCount)
+        let removal = removalCounts.isEmpty ? nil : try RemovalStudy.run(
+            network: network, model: widths, layer: layer, sweep: corrected, counts: removalCounts,
+            recipe: finetuneEpochs > 0 ? FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed) : nil,
+            train: train, test: test, threads: threading.threads, timingRuns: timingRuns, status: status)
+        timings.removal = seconds(since: phase)
+
+        // 6. Files and report.
         let report = ExperimentReport(
             origin: origin, network: network, evaluation: testEvaluation, classNames: test.classNames, layer: layer, counts: counts, plan: plan,
-            conv2: conv2, sensitivity: sensitivity, unitStatistics: layers.map { ($0, statistics[$0.name]!) }, timings: timings, threads: threading.threads, arguments: Array(CommandLine.arguments.dropFirst()))
+            conv2: conv2, sensitivity: sensitivity, removal: removal, unitStatistics: layers.map { ($0, statistics[$0.name]!) }, timings: timings,
+            threads: threading.threads, seed: recipe.seed, arguments: Array(CommandLine.arguments.dropFirst()))
         timings.total = seconds(since: start)
         let files = try report.write(to: directory, totalSeconds: seconds(since: start))
         print(report.summary(directory: directory))

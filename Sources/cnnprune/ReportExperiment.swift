@@ -21,6 +21,7 @@ struct ExperimentReport {
         var evaluation = 0.0
         var sweeps = 0.0
         var sensitivity = 0.0
+        var removal = 0.0
         var total = 0.0
     }
 
@@ -67,10 +68,14 @@ struct ExperimentReport {
     let plan: SweepPlan
     let conv2: LayerSweepResult
     let sensitivity: SensitivityAnalysis
+    /// Channels removed for real, fine-tuned and measured; `nil` when the layer is too narrow.
+    let removal: RemovalStudy?
     /// Every prunable layer's statistics on the calibration images.
     let unitStatistics: [(layer: PrunableLayer, statistics: UnitStatistics)]
     let timings: Timings
     let threads: Int
+    /// Seeds the calibration subset and the fine-tuning shuffle.
+    let seed: UInt64
     let arguments: [String]
 
     var classes: Int { classNames.count }
@@ -156,10 +161,12 @@ struct ExperimentReport {
         var calibration: String
         var exerciseLoop: [PointDocument]
         var corrected: [PointDocument]
+        /// Channels removed for real, fine-tuned and measured (the report's removal table).
+        var removal: RemovalStudy.Document?
         var seconds: [String: Double]
 
         enum CodingKeys: String, CodingKey {
-            case model, accuracy, correct, total, training, layer, calibration, corrected, seconds
+            case model, accuracy, correct, total, training, layer, calibration, corrected, seconds, removal
             case trainedHere = "trained_here"
             case perClass = "per_class"
             case exerciseLoop = "exercise_loop"
@@ -170,7 +177,8 @@ struct ExperimentReport {
         var training: [EpochRecord]?
         if case .trained(_, let epochs, _) = origin { training = epochs }
         var secondsTable = ["evaluation": rounded(timings.evaluation, 3), "sweeps": rounded(timings.sweeps, 3),
-                            "sensitivity": rounded(timings.sensitivity, 3), "total": rounded(totalSeconds, 3)]
+                            "sensitivity": rounded(timings.sensitivity, 3), "removal": rounded(timings.removal, 3),
+                            "total": rounded(totalSeconds, 3)]
         if let t = timings.training { secondsTable["training"] = rounded(t, 3) }
         let points = { (sweep: CriterionSweep) in ReportFiles.criterionDocument(sweep).points }
         return SummaryDocument(
@@ -178,7 +186,7 @@ struct ExperimentReport {
             total: evaluation.total,
             perClass: classNames.indices.map { ClassAccuracy(class: classNames[$0], accuracy: rounded(evaluation.accuracy(ofClass: $0))) },
             training: training, layer: layer.name, calibration: plan.calibration.description,
-            exerciseLoop: points(exercise), corrected: points(corrected), seconds: secondsTable)
+            exerciseLoop: points(exercise), corrected: points(corrected), removal: removal?.document, seconds: secondsTable)
     }
 
     /// A few lines for the terminal.
@@ -189,6 +197,12 @@ struct ExperimentReport {
         lines.append("")
         let best = criteriaByMeanAccuracy().first!
         lines.append("Best criterion on \(layer.name): \(best.sweep.request.criterion.name) (mean accuracy \(format(best.mean, 2)) % over K = \(nonzeroKs))")
+        if let removal {
+            lines.append("")
+            lines.append("\(layer.name)'s channels removed for real (ranked by \(removal.criterion) on \(removal.calibration.description)); images/s: best of \(removal.timingRuns) interleaved rounds, \(plural(removal.threads, "thread")); speed-up: median per-round ratio to the original:")
+            lines.append("")
+            lines.append(removal.table())
+        }
         return lines.joined(separator: "\n")
     }
 }

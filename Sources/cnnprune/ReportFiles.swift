@@ -28,12 +28,23 @@ enum ReportFiles {
         }
     }
 
-    /// Test accuracy (%) against K, one line per sweep, plus the chance level.
+    /// Test accuracy (%) against K, one line per sweep, plus the chance level. With `fineTuned`
+    /// (one array of points per sweep), each sweep also gets a dashed line of its colour and
+    /// marker: the accuracy after removal and `fineTuned.epochs` epochs of fine-tuning.
     static func accuracyChart(title: String, layer: PrunableLayer, sweeps: [CriterionSweep], classes: Int,
-                              styles: [LineStyle?]? = nil) -> LineChart {
+                              styles: [LineStyle?]? = nil, fineTuned: FineTunedResults? = nil) -> LineChart {
         var series = sweeps.enumerated().map { index, sweep in
             ChartSeries(name: sweep.request.label, x: sweep.points.map { Double($0.k) }, y: sweep.points.map(\.accuracy),
                         lineStyle: styles?[index])
+        }
+        if let fineTuned {
+            let shapes = MarkerShape.allCases
+            for (index, (sweep, points)) in zip(sweeps, fineTuned.points).enumerated() {
+                series.append(ChartSeries(name: "\(sweep.request.label), fine-tuned \(plural(fineTuned.recipe.epochs, "epoch"))",
+                                          x: points.map { Double($0.k) }, y: points.map(\.accuracy), lineStyle: .dashed,
+                                          marker: shapes[index % shapes.count],
+                                          color: ChartColor.palette[index % ChartColor.palette.count]))
+            }
         }
         let ks = sweeps.flatMap { $0.points.map(\.k) }
         if let low = ks.min(), let high = ks.max(), high > low {
@@ -51,22 +62,24 @@ enum ReportFiles {
     }
 
     /// A text table: K, then one accuracy column per sweep (with the number of units actually
-    /// masked in brackets where it differs from K).
-    static func table(_ sweeps: [CriterionSweep], headers: [String]? = nil) -> String {
-        let headers = headers ?? sweeps.map(\.request.label)
-        let widths = zip(headers, sweeps).map { header, sweep in
-            max(header.count, sweep.points.contains { $0.masked.count != $0.k } ? 20 : 8)
+    /// masked in brackets where it differs from K), each followed by its fine-tuned accuracy
+    /// when `fineTuned` is given.
+    static func table(_ sweeps: [CriterionSweep], headers: [String]? = nil, fineTuned: FineTunedResults? = nil) -> String {
+        let names = headers ?? sweeps.map(\.request.label)
+        var columns: [(header: String, cells: [String])] = []
+        for (index, (name, sweep)) in zip(names, sweeps).enumerated() {
+            columns.append((name, sweep.points.map { point in
+                format(point.accuracy, 2) + (point.masked.count != point.k ? " (\(point.masked.count) zeroed)" : "")
+            }))
+            if let fineTuned {
+                columns.append(("\(name), fine-tuned", fineTuned.points[index].map { format($0.accuracy, 2) }))
+            }
         }
-        var lines = ["    K  " + zip(headers, widths).map { pad($0, $1) }.joined(separator: "  ")]
+        let widths = columns.map { column in max(column.header.count, column.cells.map(\.count).max() ?? 0, 8) }
+        var lines = ["    K  " + zip(columns, widths).map { pad($0.header, $1) }.joined(separator: "  ")]
         guard let first = sweeps.first else { return lines[0] }
         for i in first.points.indices {
-            var cells: [String] = []
-            for (sweep, width) in zip(sweeps, widths) {
-                let point = sweep.points[i]
-                var cell = format(point.accuracy, 2)
-                if point.masked.count != point.k { cell += " (\(point.masked.count) zeroed)" }
-                cells.append(pad(cell, width))
-            }
+            let cells = zip(columns, widths).map { pad($0.cells[i], $1) }
             lines.append(pad(String(first.points[i].k), 5) + "  " + cells.joined(separator: "  "))
         }
         return lines.joined(separator: "\n")
@@ -74,14 +87,25 @@ enum ReportFiles {
 
     /// The sweep JSON document (`sweep.json`).
     static func sweepDocument(model: String, layer: PrunableLayer, calibration: CalibrationSet, sweeps: [CriterionSweep],
-                              evaluationImages: Int, baseline: Double, seconds: Double, seedCompatible: Bool, keepBias: Bool) -> SweepDocument {
-        SweepDocument(
+                              evaluationImages: Int, baseline: Double, seconds: Double, seedCompatible: Bool, keepBias: Bool,
+                              fineTuned: FineTunedResults? = nil) -> SweepDocument {
+        var document = SweepDocument(
             model: model, layer: layer.name, units: layer.unitCount, unitName: layer.unitName,
             calibration: calibration.description, calibrationNote: calibration.label,
             method: seedCompatible ? methodName(.exerciseLoop) : methodName(.rankOnce(keepBias: keepBias)),
             keepBias: keepBias || seedCompatible, seedCompatible: seedCompatible,
             evaluation: "CIFAR-10 test set, \(evaluationImages) images", baselineAccuracy: rounded(baseline), seconds: rounded(seconds, 3),
-            criteria: sweeps.map(criterionDocument))
+            criteria: sweeps.map { criterionDocument($0) })
+        if let fineTuned {
+            document.fineTuning = fineTuned.document
+            for index in document.criteria.indices {
+                for (p, tuned) in zip(document.criteria[index].points.indices, fineTuned.points[index]) {
+                    document.criteria[index].points[p].fineTunedAccuracy = rounded(tuned.accuracy)
+                    document.criteria[index].points[p].fineTunedCorrect = tuned.correct
+                }
+            }
+        }
+        return document
     }
 
     static func criterionDocument(_ sweep: CriterionSweep) -> CriterionDocument {
@@ -94,13 +118,20 @@ enum ReportFiles {
                                                       maskedCount: $0.masked.count, masked: $0.masked) })
     }
 
-    /// The long-form CSV of sweeps: one row per criterion and K.
-    static func sweepCSV(_ sweeps: [CriterionSweep]) -> String {
-        var rows = ["criterion,label,method,k,masked_count,accuracy,correct,total"]
-        for sweep in sweeps {
-            for point in sweep.points {
-                rows.append([sweep.request.criterion.name, csvField(sweep.request.label), methodName(sweep.request.method), String(point.k),
-                             String(point.masked.count), format(point.accuracy, 2), String(point.correct), String(point.total)].joined(separator: ","))
+    /// The long-form CSV of sweeps: one row per criterion and K. With `fineTuned`, two more
+    /// columns at the end: `fine_tuned_accuracy` and `fine_tuned_correct`.
+    static func sweepCSV(_ sweeps: [CriterionSweep], fineTuned: FineTunedResults? = nil) -> String {
+        var header = "criterion,label,method,k,masked_count,accuracy,correct,total"
+        if fineTuned != nil { header += ",fine_tuned_accuracy,fine_tuned_correct" }
+        var rows = [header]
+        for (index, sweep) in sweeps.enumerated() {
+            for (p, point) in sweep.points.enumerated() {
+                var fields = [sweep.request.criterion.name, csvField(sweep.request.label), methodName(sweep.request.method), String(point.k),
+                              String(point.masked.count), format(point.accuracy, 2), String(point.correct), String(point.total)]
+                if let tuned = fineTuned?.points[index][p] {
+                    fields += [format(tuned.accuracy, 2), String(tuned.correct)]
+                }
+                rows.append(fields.joined(separator: ","))
             }
         }
         return rows.joined(separator: "\n") + "\n"
@@ -140,9 +171,12 @@ struct SweepDocument: Encodable {
     var baselineAccuracy: Double
     var seconds: Double
     var criteria: [CriterionDocument]
+    /// How the fine-tuned accuracies were obtained; absent without `--finetune-epochs`.
+    var fineTuning: FineTuningDocument?
 
     enum CodingKeys: String, CodingKey {
         case model, layer, units, calibration, method, evaluation, seconds, criteria
+        case fineTuning = "fine_tuning"
         case unitName = "unit_name"
         case calibrationNote = "calibration_note"
         case keepBias = "keep_bias"
@@ -178,10 +212,61 @@ struct PointDocument: Encodable {
     var total: Int
     var maskedCount: Int
     var masked: [Int]
+    /// Accuracy after removing the K units and fine-tuning (`--finetune-epochs`); absent otherwise.
+    var fineTunedAccuracy: Double?
+    var fineTunedCorrect: Int?
 
     enum CodingKeys: String, CodingKey {
         case k, accuracy, correct, total, masked
         case maskedCount = "masked_count"
+        case fineTunedAccuracy = "fine_tuned_accuracy"
+        case fineTunedCorrect = "fine_tuned_correct"
+    }
+}
+
+/// The fine-tuned accuracies of a sweep: one array of points per criterion, in the sweep's
+/// order and with its K values, and how they were obtained.
+struct FineTunedResults {
+    var recipe: FineTuning
+    var points: [[FineTunedPoint]]
+    /// Training images per epoch.
+    var trainingImages: Int
+    /// Networks actually fine-tuned (removal sets shared between criteria are trained once).
+    var networksTrained: Int
+    var threads: Int
+    var seconds: Double
+
+    var document: FineTuningDocument {
+        FineTuningDocument(epochs: recipe.epochs, learningRate: Double(String(recipe.learningRate)) ?? Double(recipe.learningRate), batchSize: recipe.batchSize, seed: recipe.seed,
+                           trainingImages: trainingImages, networksTrained: networksTrained, threads: threads, seconds: rounded(seconds, 3),
+                           description: FineTuningDocument.text(recipe))
+    }
+}
+
+/// `fine_tuning` in `sweep.json`.
+struct FineTuningDocument: Encodable {
+    var epochs: Int
+    var learningRate: Double
+    var batchSize: Int
+    var seed: UInt64
+    var trainingImages: Int
+    var networksTrained: Int
+    var threads: Int
+    var seconds: Double
+    var description: String
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, seed, threads, seconds, description
+        case learningRate = "learning_rate"
+        case batchSize = "batch_size"
+        case trainingImages = "training_images"
+        case networksTrained = "networks_trained"
+    }
+
+    static func text(_ recipe: FineTuning) -> String {
+        "for each K, the K lowest-ranked units removed (a smaller dense network, not a masked one), then \(plural(recipe.epochs, "epoch")) "
+            + "of the training recipe (Adam, fresh optimizer, lr \(recipe.learningRate), batch \(recipe.batchSize), shuffle seed \(recipe.seed)) "
+            + "on the training set; K = 0 is the unpruned model fine-tuned as long"
     }
 }
 

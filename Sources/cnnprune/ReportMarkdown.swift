@@ -83,6 +83,16 @@ extension ExperimentReport {
         if let mostSensitive = sensitivityAt(0.5).max(by: { $0.drop < $1.drop }), let least = sensitivityAt(0.5).min(by: { $0.drop < $1.drop }) {
             md.append("- Pruning half of a layer's units costs the most in **\(mostSensitive.layer)** (\(format(mostSensitive.drop, 1)) points) and the least in **\(least.layer)** (\(format(least.drop, 1)) points).")
         }
+        if let removal, let half = removal.pruned.last {
+            let o = removal.original.measurement
+            var line = "- **Removing \(half.k) of `\(layer.name)`'s \(units) channels for real** leaves \(format(100 * Double(half.measurement.parameters) / Double(o.parameters), 0)) % of the parameters"
+            if let speedUp = half.speedUp { line += " and runs **\(format(speedUp, 2))× as fast** (measured)" }
+            line += "; accuracy \(percent(o.accuracy)) → \(percent(half.measurement.accuracy))"
+            if let tuned = removal.fineTuned {
+                line += ", and **\(percent(tuned.measurement.accuracy)) after \(plural(tuned.epochs, "epoch")) of fine-tuning**"
+            }
+            md.append(line + " (section 4).")
+        }
         md.append("")
 
         // What was done.
@@ -223,6 +233,11 @@ extension ExperimentReport {
             md.append("Part of the explanation: \(list.joined(separator: " and ")) never fire — their output after the ReLU is zero on every one of the \(plan.calibration.label), an APoZ of 100 %. Such units are dead weight: masking them changes nothing, and magnitude criteria such as l1 tend to find them first, because their weights stopped receiving gradients and stayed small.")
             md.append("")
         }
+        // 4. Removal and fine-tuning.
+        if let removal {
+            md += removal.markdown(number: 4, modelPath: origin.path, seed: seed)
+        }
+
         // Model.
         md.append("## The model")
         md.append("")
@@ -260,7 +275,7 @@ extension ExperimentReport {
         md.append("- `sweep.json`, `sweep.csv`: every `\(layer.name)` sweep above — scores and ranking per channel, accuracy and the masked channels at each K; `sweep.png`/`.svg` is figure 2.")
         md.append("- `exercise.png`/`.svg`, `ablation.png`/`.svg`: the figures of section 1.")
         md.append("- `sensitivity.json`, `.csv`, `.png`, `.svg`: section 3.")
-        md.append("- `experiment.json`: the headline figures and timings.")
+        md.append("- `experiment.json`: the headline figures and timings\(removal != nil ? ", and section 4's table (`removal`)" : "").")
         md.append("")
         md.append("The pieces one at a time:")
         md.append("")
@@ -272,7 +287,9 @@ extension ExperimentReport {
         md.append("")
         var timing = "Time: "
         if let t = timings.training { timing += "training \(format(t, 1)) s, " }
-        timing += "evaluation \(format(timings.evaluation, 2)) s, the \(sweeps.count) `\(layer.name)` sweeps (\(sweeps.count * counts.count) masked models) \(format(timings.sweeps, 2)) s, sensitivity (\(sensitivity.curves.map { $0.sweep.points.count }.reduce(0, +)) masked models) \(format(timings.sensitivity, 2)) s; \(format(totalSeconds, 1)) s in all."
+        timing += "evaluation \(format(timings.evaluation, 2)) s, the \(sweeps.count) `\(layer.name)` sweeps (\(sweeps.count * counts.count) masked models) \(format(timings.sweeps, 2)) s, sensitivity (\(sensitivity.curves.map { $0.sweep.points.count }.reduce(0, +)) masked models) \(format(timings.sensitivity, 2)) s"
+            + (removal.map { r in ", removal \(format(timings.removal, 1)) s (\(r.fineTuned.map { "\(plural($0.epochs, "epoch")) of fine-tuning \(format(r.fineTuningSeconds, 1)) s, " } ?? "")timing \(plural(r.rows.count, "model")) \(plural(r.timingRuns, "time")) each)" } ?? "")
+            + "; \(format(totalSeconds, 1)) s in all."
         md.append(timing)
         md.append("")
         return md.joined(separator: "\n")

@@ -17,6 +17,16 @@ struct SweepCommand: ParsableCommand {
         on the 10,000 test images. Writes sweep.json, sweep.csv, sweep.svg and sweep.png into --output \
         and prints a table and a chart.
 
+        --finetune-epochs N adds a fine-tuned accuracy per K: the K lowest-ranked units are removed \
+        (the smaller dense network `prune` makes: the model you would ship, and faster to train than \
+        a masked copy), the network is trained N epochs on the 50,000 training images with the training \
+        recipe (Adam, fresh optimizer, --batch-size, --lr; shuffled with --seed, the same order for \
+        every K) and evaluated again. K = 0 is the unpruned model fine-tuned as long: the control \
+        for what the extra training alone is worth. It costs N training epochs per K and criterion \
+        (removal sets shared between criteria are trained once); the chart gets a dashed line per \
+        criterion, the table, sweep.csv and sweep.json a fine-tuned accuracy per K. Not with \
+        --seed-compatible or --keep-bias, whose masked networks are not the removed ones.
+
         Criteria: \(ImportanceCriteria.names.joined(separator: ", ")).
         """
     )
@@ -43,6 +53,15 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Run the exercise's loop exactly: one model pruned in place and cumulatively, re-ranked on the test set before each K, weights zeroed, biases kept.")
     var seedCompatible = false
 
+    @Option(help: "Also remove the K units, fine-tune this many epochs and report that accuracy (0: no fine-tuning).")
+    var finetuneEpochs: Int = 0
+
+    @Option(help: "Images per fine-tuning step (the training recipe's batch size).")
+    var batchSize: Int = 64
+
+    @Option(help: "Adam learning rate for fine-tuning.")
+    var lr: Float = 0.001
+
     @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Directory for sweep.json, sweep.csv, sweep.svg and sweep.png.")
@@ -55,6 +74,15 @@ struct SweepCommand: ParsableCommand {
         if seedCompatible, let set = calibrationOptions.calibration, try parseCalibration(set) != .test {
             throw ValidationError("--seed-compatible ranks on the test set, as the exercise does; drop --calibration \(set)")
         }
+        guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
+        if finetuneEpochs > 0 && seedCompatible {
+            throw ValidationError("--finetune-epochs fine-tunes criteria ranked once; the exercise's loop (--seed-compatible) re-ranks one model in place and has no removed model per K")
+        }
+        if finetuneEpochs > 0 && keepBias {
+            throw ValidationError("--finetune-epochs starts from the model with the units removed, which equals masking with the bias zeroed; drop --keep-bias")
+        }
     }
 
     func run() throws {
@@ -66,6 +94,9 @@ struct SweepCommand: ParsableCommand {
         let prunable = try pruningStep { try PrunableLayer(named: layer, in: network.architecture) }
         let counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: prunable.unitCount)
         try pruningStep { try PruningCounts.validate(counts, for: prunable) }
+        if finetuneEpochs > 0, let last = counts.last, last >= prunable.unitCount {
+            throw CLIError("with --finetune-epochs every K must leave at least one \(prunable.unitName): \(prunable.name) has \(prunable.unitCount), so K must be 0…\(prunable.unitCount - 1), got \(last)")
+        }
         let criteria = try parseCriteria(criterion, seed: calibrationOptions.seed)
         let calibration: CalibrationSet = seedCompatible ? .test : calibrationOptions.set
 
@@ -86,26 +117,65 @@ struct SweepCommand: ParsableCommand {
         let sweeps = result.sweeps
         let baseline = result.baseline.accuracy
         let classes = network.architecture.outputShape.reduce(1, *)
+        let fineTuned = finetuneEpochs > 0
+            ? try fineTune(sweeps, network: network, model: loaded.model, layer: prunable, counts: counts, images: images, test: test, status: status)
+            : nil
         let how = seedCompatible ? "the exercise's loop" : (keepBias ? "bias kept" : "weights and bias zeroed")
         let chart = ReportFiles.accuracyChart(
             title: "Pruning \(prunable.name): \(how), ranked on \(calibrationTitle(calibration, criteria))",
-            layer: prunable, sweeps: sweeps, classes: classes)
+            layer: prunable, sweeps: sweeps, classes: classes, fineTuned: fineTuned)
         let document = ReportFiles.sweepDocument(
             model: model, layer: prunable, calibration: calibration, sweeps: sweeps, evaluationImages: test.count,
-            baseline: baseline, seconds: seconds(since: start), seedCompatible: seedCompatible, keepBias: keepBias)
-        let files = try ReportFiles.write(document, csv: ReportFiles.sweepCSV(sweeps), chart: chart,
+            baseline: baseline, seconds: seconds(since: start), seedCompatible: seedCompatible, keepBias: keepBias, fineTuned: fineTuned)
+        let files = try ReportFiles.write(document, csv: ReportFiles.sweepCSV(sweeps, fineTuned: fineTuned), chart: chart,
                                           to: URL(fileURLWithPath: output), base: "sweep")
 
         print("Pruning \(prunable.name) (\(prunable.unitCount) \(prunable.unitName)s) of \(model): test accuracy \(format(baseline, 2)) % unpruned")
         print("Ranking: \(criteria.map(\.name).joined(separator: ", ")) on \(calibration.label)"
               + (criteria.allSatisfy { $0.need == .none } ? " (unused: these criteria read the weights only)" : ""))
         print("Masking: \(ReportFiles.methodDescription(requests[0].method))")
+        if let fineTuned {
+            print("Fine-tuned: \(FineTuningDocument.text(fineTuned.recipe)) (\(plural(fineTuned.networksTrained, "network")) trained in \(format(fineTuned.seconds, 1)) s)")
+        }
         print("")
-        print(ReportFiles.table(sweeps))
+        print(ReportFiles.table(sweeps, fineTuned: fineTuned))
         print("")
         print(chart.terminalText(width: 78, height: 22))
         print("")
         print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
+    }
+
+    /// Removes each sweep's K lowest-ranked units, fine-tunes and evaluates (`FineTunedSweep`),
+    /// with a live progress line on a terminal.
+    private func fineTune(_ sweeps: [CriterionSweep], network: Network, model: SimpleCNN, layer: PrunableLayer, counts: [Int],
+                          images: CalibrationImages, test: CIFAR10, status: StatusLine) throws -> FineTunedResults {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let train = try images.trainingSet()
+        status.clear()
+        let recipe = FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed)
+        let rankings = sweeps.map(\.ranking)
+        let names = sweeps.map(\.request.label)
+        let jobs = FineTunedSweep.jobCount(rankings: rankings, counts: counts)
+        let progress = FineTuneProgress()
+        defer { progress.clear() }
+        progress.note("fine-tuning \(plural(jobs, "network")) × \(plural(finetuneEpochs, "epoch")) on \(grouped(train.count)) training images")
+        let points: [[FineTunedPoint]]
+        do {
+            points = try FineTunedSweep.run(
+                network: network, model: model, layer: layer.name, rankings: rankings, counts: counts, fineTuning: recipe,
+                training: train, evaluationData: test, threads: threading.threads,
+                progress: { progress.update($0, names: names, layer: layer.name) },
+                onPoint: { r, point in
+                    let before = sweeps[r].points.first { $0.k == point.k }.map { format($0.accuracy, 2) + " %" } ?? "–"
+                    progress.note("\(names[r]), K = \(point.k): \(before) removed → \(format(point.accuracy, 2)) % fine-tuned")
+                })
+        } catch let error as NonFiniteLossError {
+            throw CLIError("fine-tuning diverged: \(error.description); try a smaller --lr")
+        } catch let error as RemovalError {
+            throw CLIError(error.description)
+        }
+        return FineTunedResults(recipe: recipe, points: points, trainingImages: train.count, networksTrained: jobs,
+                                threads: threading.threads, seconds: seconds(since: start))
     }
 
     private func calibrationTitle(_ set: CalibrationSet, _ criteria: [any ImportanceCriterion]) -> String {

@@ -133,6 +133,87 @@ import Testing
         #expect(names == ["sweep.csv", "sweep.json", "sweep.png", "sweep.svg"])
     }
 
+    /// `sweep --finetune-epochs`: every point gains `fine_tuned_accuracy` (the existing fields
+    /// unchanged), the CSV a column; K = 0 is exactly `train --model` for as many epochs with
+    /// the same seed, and K > 0 exactly `prune --k K --finetune-epochs` with the same seed.
+    @Test func fineTunedSweepAddsAnAccuracyPerK() throws {
+        let scratch = try Scratch()
+        let plain = scratch.root.appendingPathComponent("plain")
+        let tuned = scratch.root.appendingPathComponent("tuned")
+        let common = ["sweep", "--model", scratch.model.path, "--data", scratch.data.path, "--criterion", "mean-activation,l1",
+                      "--k", "0,4,8", "--calibration", "train:50", "--seed", "3"]
+        let before = try cnnprune(common + ["--output", plain.path])
+        #expect(before.status == 0, "\(before.stderr)")
+        let run = try cnnprune(common + ["--finetune-epochs", "1", "--output", tuned.path])
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let document = try json(tuned.appendingPathComponent("sweep.json"))
+        let reference = try json(plain.appendingPathComponent("sweep.json"))
+        for key in ["model", "layer", "calibration", "baseline_accuracy"] {
+            #expect("\(document[key] ?? "nil")" == "\(reference[key] ?? "nil")", "\(key)")
+        }
+        let fineTuning = try #require(document["fine_tuning"] as? [String: Any])
+        #expect(fineTuning["epochs"] as? Int == 1)
+        #expect(fineTuning["seed"] as? Int == 3)
+        #expect(fineTuning["training_images"] as? Int == 200)
+        #expect(reference["fine_tuning"] == nil)
+        let criteria = try #require(document["criteria"] as? [[String: Any]])
+        let referenceCriteria = try #require(reference["criteria"] as? [[String: Any]])
+        #expect(criteria.map { $0["name"] as? String } == ["mean-activation", "l1"])
+        var k0: [Double] = []
+        for (criterion, plainCriterion) in zip(criteria, referenceCriteria) {
+            #expect(criterion["ranking"] as? [Int] == plainCriterion["ranking"] as? [Int])
+            #expect(criterion["scores"] as? [Double] == plainCriterion["scores"] as? [Double])
+            let points = try #require(criterion["points"] as? [[String: Any]])
+            let plainPoints = try #require(plainCriterion["points"] as? [[String: Any]])
+            #expect(points.map { $0["k"] as? Int } == [0, 4, 8])
+            for (point, plainPoint) in zip(points, plainPoints) {
+                // The masked accuracy is the sweep's, fine-tuning or not.
+                #expect(point["accuracy"] as? Double == plainPoint["accuracy"] as? Double)
+                #expect(point["masked"] as? [Int] == plainPoint["masked"] as? [Int])
+                #expect(plainPoint["fine_tuned_accuracy"] == nil)
+                let accuracy = try #require(point["fine_tuned_accuracy"] as? Double, "K = \(point["k"] ?? "?")")
+                #expect((0...100).contains(accuracy))
+                let correct = try #require(point["fine_tuned_correct"] as? Int)
+                #expect(abs(Double(correct) / 60 * 100 - accuracy) < 0.006)
+            }
+            k0.append(try #require(points[0]["fine_tuned_accuracy"] as? Double))
+        }
+        #expect(k0[0] == k0[1])
+
+        let csv = try String(contentsOf: tuned.appendingPathComponent("sweep.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.first?.map(String.init) == ["criterion", "label", "method", "k", "masked_count", "accuracy", "correct", "total",
+                                                 "fine_tuned_accuracy", "fine_tuned_correct"])
+        #expect(rows.count == 1 + 2 * 3)
+        #expect(rows.dropFirst().allSatisfy { $0.count == 10 && Double($0[8]) != nil })
+        #expect(rows[1][8] == Substring(format2(k0[0])))
+        #expect(run.stdout.contains("fine-tuned"))
+        try checkSVG(tuned.appendingPathComponent("sweep.svg"))
+        try checkPNG(tuned.appendingPathComponent("sweep.png"))
+        let svg = try String(contentsOf: tuned.appendingPathComponent("sweep.svg"), encoding: .utf8)
+        #expect(svg.contains("l1, fine-tuned 1 epoch"))
+
+        // K = 0: the unpruned model trained one more epoch with the same seed.
+        let trained = try cnnprune(["train", "--model", scratch.model.path, "--data", scratch.data.path, "--epochs", "1", "--seed", "3",
+                                    "--json", "--output", scratch.root.appendingPathComponent("trained.safetensors").path])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let training = try #require(JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as? [String: Any])
+        #expect(training["test_accuracy"] as? Double == k0[0])
+
+        // K = 4 with l1: prune's removal and fine-tuning, same seed.
+        let pruned = try cnnprune(["prune", "--model", scratch.model.path, "--data", scratch.data.path, "--layer", "conv2", "--k", "4",
+                                   "--criterion", "l1", "--finetune-epochs", "1", "--seed", "3", "--timing-runs", "1", "--json",
+                                   "--output", scratch.root.appendingPathComponent("pruned.safetensors").path])
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        let outcome = try #require(JSONSerialization.jsonObject(with: Data(pruned.stdout.utf8)) as? [String: Any])
+        let l1Points = try #require(criteria[1]["points"] as? [[String: Any]])
+        #expect((outcome["fine_tuned"] as? [String: Any])?["accuracy"] as? Double == l1Points[1]["fine_tuned_accuracy"] as? Double)
+        #expect((outcome["pruned"] as? [String: Any])?["accuracy"] as? Double == l1Points[1]["accuracy"] as? Double)
+    }
+
+    func format2(_ value: Double) -> String { String(format: "%.2f", value) }
+
     @Test func seedCompatibleSweepIsLabelledAndRanksOnTheTestSet() throws {
         let scratch = try Scratch()
         let output = scratch.root.appendingPathComponent("seed")
@@ -181,6 +262,53 @@ import Testing
         }
         #expect(report.contains("exercise"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).contains("sweep.json"))
+
+        // Section 4: conv2's channels removed for real (K = 8, 16), the smaller model fine-tuned 2 epochs.
+        #expect(report.contains("## 4. Removing the channels for real"))
+        #expect(report.contains("| pruned K = 16 + fine-tuned 2 epochs | 16 |"))
+        #expect(report.contains("mean-activation"))
+        let summary = try json(output.appendingPathComponent("experiment.json"))
+        #expect(summary["corrected"] != nil && summary["exercise_loop"] != nil)
+        let removal = try #require(summary["removal"] as? [String: Any])
+        #expect(removal["criterion"] as? String == "mean-activation")
+        #expect(removal["calibration"] as? String == "train:5000")
+        #expect(removal["finetune_epochs"] as? Int == 2)
+        #expect((removal["train_losses"] as? [Double])?.count == 2)
+        #expect((removal["removed"] as? [Int])?.count == 16)
+        let models = try #require(removal["models"] as? [[String: Any]])
+        #expect(models.map { $0["k"] as? Int } == [0, 8, 16, 16])
+        #expect(models.map { $0["width"] as? Int } == [32, 24, 16, 16])
+        #expect(models.map { $0["finetune_epochs"] as? Int } == [0, 0, 0, 2])
+        let parameters = models.compactMap { $0["parameters"] as? Int }
+        #expect(parameters.count == 4 && parameters[0] > parameters[1] && parameters[1] > parameters[2] && parameters[2] == parameters[3])
+        for model in models {
+            for key in ["macs", "file_bytes", "images_per_second", "speed_up", "accuracy", "correct"] {
+                #expect(model[key] != nil, "\(model["name"] ?? "?") has no \(key)")
+            }
+            #expect((model["images_per_second_runs"] as? [Double])?.count == 5)
+        }
+        // Removal is masking made permanent: the pruned rows have the sweep's masked accuracy.
+        let corrected = try #require(summary["corrected"] as? [[String: Any]])
+        for model in models[1...2] {
+            let k = model["k"] as? Int
+            #expect(model["accuracy"] as? Double == model["masked_accuracy"] as? Double)
+            #expect(model["accuracy"] as? Double == corrected.first { $0["k"] as? Int == k }?["accuracy"] as? Double)
+        }
+    }
+
+    @Test func experimentWithoutFineTuningHasThreeModels() throws {
+        let scratch = try Scratch()
+        let output = scratch.root.appendingPathComponent("experiment")
+        let run = try cnnprune(["experiment", "--model", scratch.model.path, "--data", scratch.data.path, "--finetune-epochs", "0",
+                                "--timing-runs", "1", "--output", output.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let removal = try #require(try json(output.appendingPathComponent("experiment.json"))["removal"] as? [String: Any])
+        #expect(removal["finetune_epochs"] as? Int == 0)
+        #expect((removal["models"] as? [[String: Any]])?.map { $0["name"] as? String } == ["original", "pruned K = 8", "pruned K = 16"])
+        let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("## 4. Removing the channels for real"))
+        #expect(!report.contains("+ fine-tuned"))
+        #expect(report.contains("No fine-tuning in this run (`--finetune-epochs 0`)"))
     }
 
     @Test(arguments: [
@@ -190,6 +318,10 @@ import Testing
         (["--k", "0:40:2"], "K = 34 is out of range"),
         (["--calibration", "validation"], "train:N"),
         (["--seed-compatible", "--calibration", "train:100"], "test set"),
+        (["--finetune-epochs", "1", "--seed-compatible"], "ranked once"),
+        (["--finetune-epochs", "1", "--keep-bias"], "drop --keep-bias"),
+        (["--finetune-epochs", "1", "--k", "0,16,32"], "K must be 0…31, got 32"),
+        (["--finetune-epochs=-1"], "0 or more"),
     ])
     func badArgumentsFailWithOneLine(arguments: [String], expected: String) throws {
         let scratch = try Scratch()

@@ -105,6 +105,10 @@ public struct Conv2D: Layer {
 
     /// im2col: row `(c·k + ky)·k + kx`, column `oy·OW + ox` holds `x[c, oy·s − p + ky, ox·s − p + kx]` (0 outside).
     private func unfold(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+        if isSameSizeStrideOne {
+            unfoldSameSize(image, into: columns)
+            return
+        }
         var row = columns
         for c in 0..<inputChannels {
             let plane = image + c * height * width
@@ -139,8 +143,74 @@ public struct Conv2D: Layer {
         }
     }
 
+    /// Stride 1 with "same" padding (output as large as the input), the SimpleCNN's case: each
+    /// patch row is the image plane shifted by (ky − p, kx − p), so it is one block copy plus
+    /// clearing the rows and columns that fall in the padding — instead of a loop per image row.
+    private var isSameSizeStrideOne: Bool { stride == 1 && outputHeight == height && outputWidth == width }
+
+    private func unfoldSameSize(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+        let plane = height * width
+        var row = columns
+        for c in 0..<inputChannels {
+            let source = image + c * plane
+            for ky in 0..<kernelSize {
+                for kx in 0..<kernelSize {
+                    let (dy, dx) = (ky - padding, kx - padding)
+                    let firstRow = max(0, -dy), endRow = min(height, height - dy)
+                    // Rows that read above or below the image are zero.
+                    if firstRow > 0 { row.update(repeating: 0, count: firstRow * width) }
+                    if endRow < height { (row + endRow * width).update(repeating: 0, count: (height - endRow) * width) }
+                    if endRow > firstRow {
+                        // One shifted copy over the valid rows; it wraps neighbouring rows' edge
+                        // pixels into the columns that read left or right of the image...
+                        let begin = firstRow * width + max(0, -dx), end = endRow * width - max(0, dx)
+                        (row + begin).update(from: source + begin + dy * width + dx, count: end - begin)
+                        // ...which are then cleared.
+                        if dx != 0 {
+                            let (lo, hi) = dx < 0 ? (0, -dx) : (width - dx, width)
+                            for y in firstRow..<endRow { for x in lo..<hi { row[y * width + x] = 0 } }
+                        }
+                    }
+                    row += plane
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `unfoldSameSize`: shifted block additions, after clearing the padding
+    /// positions of the patch gradients (they belong to no pixel).
+    private func foldSameSize(_ columns: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+        let plane = height * width
+        image.update(repeating: 0, count: inputChannels * plane)
+        var row = columns
+        for c in 0..<inputChannels {
+            let target = image + c * plane
+            for ky in 0..<kernelSize {
+                for kx in 0..<kernelSize {
+                    let (dy, dx) = (ky - padding, kx - padding)
+                    let firstRow = max(0, -dy), endRow = min(height, height - dy)
+                    if endRow > firstRow {
+                        if dx != 0 {
+                            let (lo, hi) = dx < 0 ? (0, -dx) : (width - dx, width)
+                            for y in firstRow..<endRow { for x in lo..<hi { row[y * width + x] = 0 } }
+                        }
+                        let begin = firstRow * width + max(0, -dx), end = endRow * width - max(0, dx)
+                        let destination = target + begin + dy * width + dx
+                        let source = row + begin
+                        for i in 0..<(end - begin) { destination[i] += source[i] }
+                    }
+                    row += plane
+                }
+            }
+        }
+    }
+
     /// col2im: the adjoint of `unfold`, summing each patch gradient back onto the image gradient.
     private func fold(_ columns: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+        if isSameSizeStrideOne {
+            foldSameSize(columns, into: image)
+            return
+        }
         image.update(repeating: 0, count: inputChannels * height * width)
         var row = UnsafePointer(columns)
         for c in 0..<inputChannels {
