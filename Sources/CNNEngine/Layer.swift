@@ -28,7 +28,8 @@ public struct LayerBuffers {
     public var input: UnsafeMutablePointer<Float>
     /// `batch × outputCount` floats, sample-major.
     public var output: UnsafeMutablePointer<Float>
-    /// `batch × scratchPerSample` floats the layer keeps between forward and backward.
+    /// `batch × scratchPerSample` floats the layer keeps between forward and backward, followed
+    /// by `scratchPerBatch` floats of working space it may overwrite at any time.
     public var scratch: UnsafeMutablePointer<Float>
     /// The layer's parameters, its tensors one after the other in `parameterSpecs` order.
     public var parameters: UnsafeMutablePointer<Float>
@@ -66,6 +67,10 @@ public protocol Layer: Sendable {
     /// Floats of per-sample scratch the layer keeps from forward to backward. Valid after `prepare`.
     var scratchPerSample: Int { get }
 
+    /// Floats of working space the layer needs once per pass, whatever the batch size (kept
+    /// small enough to stay in cache). Valid after `prepare`.
+    var scratchPerBatch: Int { get }
+
     /// Computes the output of `buffers.batch` samples.
     func forward(_ buffers: LayerBuffers)
 
@@ -77,6 +82,7 @@ extension Layer {
     public var name: String { "" }
     public var parameterSpecs: [ParameterSpec] { [] }
     public var scratchPerSample: Int { 0 }
+    public var scratchPerBatch: Int { 0 }
 }
 
 /// Errors the engine reports: wrong shapes, unknown names.

@@ -25,7 +25,7 @@ public final class Workspace: @unchecked Sendable {
         activationGradients = activationCounts.enumerated().map { index, count in
             Workspace.allocate(training && index > 0 ? count * batchCapacity : 0)
         }
-        scratch = architecture.layers.map { Workspace.allocate($0.scratchPerSample * batchCapacity) }
+        scratch = architecture.layers.map { Workspace.allocate($0.scratchPerSample * batchCapacity + $0.scratchPerBatch) }
         labels = .allocate(capacity: batchCapacity)
         labels.initialize(repeating: 0, count: batchCapacity)
         let gradientCount = training ? architecture.parameterCount : 0

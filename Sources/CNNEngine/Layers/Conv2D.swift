@@ -4,7 +4,9 @@
 /// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
 /// `[outputChannels, inputChannels, kernelSize, kernelSize]` and `bias` `[outputChannels]`.
 /// Computed per sample as one matrix product of the weights with the image's unfolded patches
-/// (im2col), which it keeps as scratch for the backward pass.
+/// (im2col). The patches of one image go into one reused buffer that stays in cache; the
+/// backward pass unfolds the image again rather than keeping every image's patches (which
+/// would stream megabytes through memory per batch).
 public struct Conv2D: Layer {
     public var name: String
     public var inputChannels: Int
@@ -59,7 +61,7 @@ public struct Conv2D: Layer {
     private var patchSize: Int { inputChannels * kernelSize * kernelSize }
     private var outputPlane: Int { outputHeight * outputWidth }
 
-    public var scratchPerSample: Int { patchSize * outputPlane }
+    public var scratchPerBatch: Int { patchSize * outputPlane }
 
     public func forward(_ b: LayerBuffers) {
         let inputCount = inputChannels * height * width
@@ -67,7 +69,7 @@ public struct Conv2D: Layer {
         let weight = b.parameters
         let bias = b.parameters + outputChannels * patchSize
         for n in 0..<b.batch {
-            let columns = b.scratch + n * scratchPerSample
+            let columns = b.scratch
             unfold(b.input + n * inputCount, into: columns)
             let out = b.output + n * outputCount
             for c in 0..<outputChannels {
@@ -85,7 +87,8 @@ public struct Conv2D: Layer {
         let weightGradient = g.parameters
         let biasGradient = g.parameters + outputChannels * patchSize
         for n in 0..<b.batch {
-            let columns = b.scratch + n * scratchPerSample
+            let columns = b.scratch
+            unfold(b.input + n * inputCount, into: columns)
             let outGrad = g.output + n * outputCount
             // The first sample overwrites the parameter gradients, the others add to them.
             BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPlane,
