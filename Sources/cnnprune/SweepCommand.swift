@@ -167,7 +167,7 @@ struct SweepCommand: ParsableCommand {
                 progress: { progress.update($0, names: names, layer: layer.name) },
                 onPoint: { r, point in
                     let before = sweeps[r].points.first { $0.k == point.k }.map { format($0.accuracy, 2) + " %" } ?? "–"
-                    progress.note("\(names[r]), K = \(point.k): \(before) removed → \(format(point.accuracy, 2)) % fine-tuned")
+                    progress.note("\(names[r]), K = \(point.k): \(before) → \(format(point.accuracy, 2)) % fine-tuned")
                 })
         } catch let error as NonFiniteLossError {
             throw CLIError("fine-tuning diverged: \(error.description); try a smaller --lr")
