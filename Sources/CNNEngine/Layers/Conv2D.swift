@@ -169,15 +169,21 @@ public struct Conv2D: Layer {
                         let begin = firstRow * width + max(0, -dx), end = endRow * width - max(0, dx)
                         (row + begin).update(from: source + begin + dy * width + dx, count: end - begin)
                         // ...which are then cleared.
-                        if dx != 0 {
-                            let (lo, hi) = dx < 0 ? (0, -dx) : (width - dx, width)
-                            for y in firstRow..<endRow { for x in lo..<hi { row[y * width + x] = 0 } }
-                        }
+                        clearPaddingColumns(row, shift: dx, rows: firstRow..<endRow)
                     }
                     row += plane
                 }
             }
         }
+    }
+
+    /// Zeroes, in a patch row of a same-size unfold, the columns whose pixel lies left
+    /// (`shift` < 0) or right (`shift` > 0) of the image.
+    @inline(__always)
+    private func clearPaddingColumns(_ row: UnsafeMutablePointer<Float>, shift: Int, rows: Range<Int>) {
+        guard shift != 0 else { return }
+        let columns = shift < 0 ? 0..<(-shift) : (width - shift)..<width
+        for y in rows { for x in columns { row[y * width + x] = 0 } }
     }
 
     /// The adjoint of `unfoldSameSize`: shifted block additions, after clearing the padding
@@ -193,10 +199,7 @@ public struct Conv2D: Layer {
                     let (dy, dx) = (ky - padding, kx - padding)
                     let firstRow = max(0, -dy), endRow = min(height, height - dy)
                     if endRow > firstRow {
-                        if dx != 0 {
-                            let (lo, hi) = dx < 0 ? (0, -dx) : (width - dx, width)
-                            for y in firstRow..<endRow { for x in lo..<hi { row[y * width + x] = 0 } }
-                        }
+                        clearPaddingColumns(row, shift: dx, rows: firstRow..<endRow)
                         let begin = firstRow * width + max(0, -dx), end = endRow * width - max(0, dx)
                         let destination = target + begin + dy * width + dx
                         let source = row + begin

@@ -66,7 +66,7 @@ public final class TrainingRun {
               m.count == network.parameters.count, v.count == network.parameters.count else {
             throw TrainingCheckpointError(description: "missing or misshapen optimizer moments '\(TrainingRun.firstMomentName)', '\(TrainingRun.secondMomentName)'")
         }
-        var adam = Adam(parameterCount: network.parameters.count, learningRate: progress.learningRate)
+        let adam = Adam(parameterCount: network.parameters.count, learningRate: progress.learningRate)
         adam.restore(stepCount: progress.optimizerStep, firstMoment: m.scalars, secondMoment: v.scalars)
         self.model = model
         self.seed = progress.seed
