@@ -49,6 +49,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let run: TrainingRun
+        // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
+        // fine-tuning a pruned model does not forget how it was made.
+        var inherited: [String: String] = [:]
         if let resume {
             guard FileManager.default.fileExists(atPath: resume) else { throw CLIError("\(resume): no such training checkpoint") }
             do {
@@ -63,6 +66,7 @@ struct TrainCommand: ParsableCommand {
             }
         } else if let model {
             let loaded = try loadModel(model)
+            inherited = loaded.metadata.filter { $0.key != Checkpoint.architectureKey && $0.key != TrainingRun.progressKey && $0.key != "format" }
             run = TrainingRun(model: loaded.model, network: loaded.network, learningRate: recipe.lr,
                               batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
         } else {
@@ -80,7 +84,7 @@ struct TrainCommand: ParsableCommand {
             try run.checkpoint().write(to: checkpointURL)
             printError("checkpoint: epoch \(run.epochsCompleted) saved to \(checkpointURL.path)")
         }
-        try Checkpoint.save(run.network, model: run.model, to: URL(fileURLWithPath: output))
+        try Checkpoint.save(run.network, model: run.model, to: URL(fileURLWithPath: output), metadata: inherited)
         if json {
             try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0)))
         } else {
