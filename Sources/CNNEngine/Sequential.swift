@@ -11,7 +11,7 @@ public enum LayerBuilder {
     public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
 }
 
-/// Where one named parameter tensor lives in a network's flat parameter storage.
+/// Where one named tensor lives in a network's flat parameter (or state) storage.
 public struct ParameterEntry: Sendable, Equatable {
     /// The checkpoint name, `layer.tensor` (e.g. `conv2.weight`), as in PyTorch's state_dict.
     public var name: String
@@ -22,6 +22,10 @@ public struct ParameterEntry: Sendable, Equatable {
     public var layerIndex: Int
     /// The first element's index in the flat storage.
     public var offset: Int
+    /// How the tensor starts out.
+    public var initializer: ParameterInitializer = .uniformFanIn
+    /// Stored as a 64-bit integer in checkpoints (`num_batches_tracked`).
+    public var isInteger = false
     public var count: Int { shape.reduce(1, *) }
 }
 
@@ -38,29 +42,52 @@ public struct Sequential: Sendable {
     public private(set) var layerParameterOffsets: [Int]
     /// The total number of learnable scalars.
     public private(set) var parameterCount: Int
+    /// Every state tensor (running statistics), in storage order.
+    public private(set) var stateEntries: [ParameterEntry]
+    /// `layerStateOffsets[i]` is where layer `i`'s state starts in the flat state storage.
+    public private(set) var layerStateOffsets: [Int]
+    /// The total number of state scalars.
+    public private(set) var stateCount: Int
+    /// Indices of the layers that have state (updated after each training step).
+    public private(set) var statefulLayers: [Int]
     /// `fusedRectifier[i]` is true when layer `i` is a `ReLU` directly followed by a
     /// `MaxPool2D`: the two run as one pass (see `Network.forward`).
     public private(set) var fusedRectifier: [Bool]
+    /// The architecture as data, when every layer can describe itself (see `Layer.spec`).
+    public internal(set) var graph: ModelGraph?
 
     /// Binds `layers` to the shapes they will see, starting from `inputShape` (one sample's).
     /// Throws `EngineError.shapeMismatch` when consecutive layers do not fit.
     public init(inputShape: [Int], layers: [any Layer]) throws {
+        guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw EngineError.shapeMismatch("invalid input shape \(inputShape)")
+        }
         var bound: [any Layer] = []
         var shapes = [inputShape]
-        var entries: [ParameterEntry] = []
-        var offsets: [Int] = []
-        var offset = 0
+        var entries: [ParameterEntry] = [], stateEntries: [ParameterEntry] = []
+        var offsets: [Int] = [], stateOffsets: [Int] = []
+        var offset = 0, stateOffset = 0
         var names = Set<String>()
         for (index, var layer) in layers.enumerated() {
             let output = try layer.prepare(inputShape: shapes[index])
             offsets.append(offset)
-            for spec in layer.parameterSpecs {
-                let name = layer.name.isEmpty ? spec.name : "\(layer.name).\(spec.name)"
-                guard names.insert(name).inserted else {
-                    throw EngineError.shapeMismatch("two parameters named '\(name)'")
+            stateOffsets.append(stateOffset)
+            for (isState, specs) in [(false, layer.parameterSpecs), (true, layer.stateSpecs)] {
+                for spec in specs {
+                    let name = layer.name.isEmpty ? spec.name : "\(layer.name).\(spec.name)"
+                    guard names.insert(name).inserted else {
+                        throw EngineError.shapeMismatch("two tensors named '\(name)'")
+                    }
+                    let entry = ParameterEntry(name: name, shape: spec.shape, fanIn: spec.fanIn, layerIndex: index,
+                                               offset: isState ? stateOffset : offset, initializer: spec.initializer, isInteger: spec.isInteger)
+                    if isState {
+                        stateEntries.append(entry)
+                        stateOffset += spec.count
+                    } else {
+                        entries.append(entry)
+                        offset += spec.count
+                    }
                 }
-                entries.append(ParameterEntry(name: name, shape: spec.shape, fanIn: spec.fanIn, layerIndex: index, offset: offset))
-                offset += spec.count
             }
             bound.append(layer)
             shapes.append(output)
@@ -70,9 +97,15 @@ public struct Sequential: Sendable {
         self.parameterEntries = entries
         self.layerParameterOffsets = offsets
         self.parameterCount = offset
+        self.stateEntries = stateEntries
+        self.layerStateOffsets = stateOffsets
+        self.stateCount = stateOffset
+        self.statefulLayers = bound.indices.filter { !bound[$0].stateSpecs.isEmpty }
         self.fusedRectifier = bound.indices.map { i in
             i + 1 < bound.count && bound[i] is ReLU && bound[i + 1] is MaxPool2D
         }
+        let specs = bound.compactMap(\.spec)
+        self.graph = specs.count == bound.count ? ModelGraph(inputShape: inputShape, layers: specs) : nil
     }
 
     /// Builds the chain from a result-builder block.
@@ -89,4 +122,7 @@ public struct Sequential: Sendable {
     public func layerIndex(named name: String) -> Int? {
         layers.firstIndex { !$0.name.isEmpty && $0.name == name }
     }
+
+    /// The most values any layer sums across workers in one call (0 when none does).
+    public var reductionCapacity: Int { layers.map(\.reductionCapacity).max() ?? 0 }
 }

@@ -51,18 +51,33 @@ public struct SimpleCNN: Codable, Equatable, Sendable {
               widths.allSatisfy({ $0 <= SimpleCNN.maximumWidth }) else {
             throw EngineError.shapeMismatch("invalid SimpleCNN widths \(self) (each width 1…\(SimpleCNN.maximumWidth), image side 4…\(SimpleCNN.maximumImageSize), at least 2 classes)")
         }
-        return try Sequential(inputShape: [inputChannels, imageSize, imageSize]) {
-            Conv2D(name: "conv1", inputChannels: inputChannels, outputChannels: conv1, kernelSize: 3, stride: 1, padding: 1)
-            ReLU()
-            MaxPool2D(kernelSize: 2)
-            Conv2D(name: "conv2", inputChannels: conv1, outputChannels: conv2, kernelSize: 3, stride: 1, padding: 1)
-            ReLU()
-            MaxPool2D(kernelSize: 2)
-            Flatten()
-            Linear(name: "fc1", inputFeatures: conv2 * finalMapSize * finalMapSize, outputFeatures: fc1)
-            ReLU()
-            Linear(name: "fc2", inputFeatures: fc1, outputFeatures: classes)
-        }
+        return try graph.sequential()
+    }
+
+    /// The architecture as data: the layers `architecture()` binds.
+    public var graph: ModelGraph {
+        ModelGraph(name: "simplecnn", inputShape: [inputChannels, imageSize, imageSize], layers: [
+            .convolution(name: "conv1", outputChannels: conv1, kernelSize: 3, stride: 1, padding: 1, bias: true),
+            .relu,
+            .maxPool(kernel: 2, stride: 2),
+            .convolution(name: "conv2", outputChannels: conv2, kernelSize: 3, stride: 1, padding: 1, bias: true),
+            .relu,
+            .maxPool(kernel: 2, stride: 2),
+            .flatten,
+            .linear(name: "fc1", outputFeatures: fc1),
+            .relu,
+            .linear(name: "fc2", outputFeatures: classes),
+        ])
+    }
+
+    /// The SimpleCNN whose graph `graph` is, if it is one (of any widths); `nil` otherwise.
+    public init?(graph: ModelGraph) {
+        guard graph.inputShape.count == 3, graph.inputShape[1] == graph.inputShape[2], graph.layers.count == 10,
+              case .convolution(_, let c1, _, _, _, _) = graph.layers[0], case .convolution(_, let c2, _, _, _, _) = graph.layers[3],
+              case .linear(_, let f1) = graph.layers[7], case .linear(_, let classes) = graph.layers[9] else { return nil }
+        let candidate = SimpleCNN(inputChannels: graph.inputShape[0], imageSize: graph.inputShape[1], conv1: c1, conv2: c2, fc1: f1, classes: classes)
+        guard candidate.graph == graph else { return nil }
+        self = candidate
     }
 
     /// The parameter shapes a checkpoint of these widths holds, by name.

@@ -10,6 +10,9 @@ public final class Workspace: @unchecked Sendable {
     private let activations: [UnsafeMutablePointer<Float>]
     private let activationGradients: [UnsafeMutablePointer<Float>]
     private let scratch: [UnsafeMutablePointer<Float>]
+    private let kept: [UnsafeMutablePointer<Float>]
+    /// Shared by all layers: valid during one layer call only.
+    let transient: UnsafeMutablePointer<Float>
     /// Labels of the samples in the current batch.
     public let labels: UnsafeMutablePointer<Int32>
     /// Parameter gradients, laid out like the network's flat parameter storage.
@@ -26,6 +29,8 @@ public final class Workspace: @unchecked Sendable {
             Workspace.allocate(training && index > 0 ? count * batchCapacity : 0)
         }
         scratch = architecture.layers.map { Workspace.allocate($0.scratchPerSample * batchCapacity + $0.scratchPerBatch) }
+        kept = architecture.layers.map { Workspace.allocate($0.keptPerBatch) }
+        transient = Workspace.allocate((architecture.layers.map(\.transientPerSample).max() ?? 0) * batchCapacity)
         labels = .allocate(capacity: batchCapacity)
         labels.initialize(repeating: 0, count: batchCapacity)
         let gradientCount = training ? architecture.parameterCount : 0
@@ -36,6 +41,8 @@ public final class Workspace: @unchecked Sendable {
         activations.forEach { $0.deallocate() }
         activationGradients.forEach { $0.deallocate() }
         scratch.forEach { $0.deallocate() }
+        kept.forEach { $0.deallocate() }
+        transient.deallocate()
         labels.deallocate()
         parameterGradients.baseAddress?.deallocate()
     }
@@ -50,6 +57,10 @@ public final class Workspace: @unchecked Sendable {
     public var output: UnsafeMutablePointer<Float> { activations[activations.count - 1] }
 
     func scratch(_ layer: Int) -> UnsafeMutablePointer<Float> { scratch[layer] }
+
+    /// What layer `layer` kept from its last forward pass whatever the batch size (a
+    /// BatchNorm's batch statistics).
+    func kept(_ layer: Int) -> UnsafeMutablePointer<Float> { kept[layer] }
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         let pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))

@@ -54,15 +54,34 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Loads a checkpoint, turning any problem into a one-line CLI error.
+/// Loads a SimpleCNN checkpoint, turning any problem into a one-line CLI error.
 func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, metadata: [String: String]) {
+    let loaded = try loadAnyModel(path)
+    guard let model = loaded.simpleCNN else {
+        throw CLIError("\(path): holds a \(loaded.graph.name ?? "custom") network; this command works on SimpleCNN models only so far")
+    }
+    return (loaded.network, model, loaded.metadata)
+}
+
+/// Loads a checkpoint of any architecture, turning any problem into a one-line CLI error.
+/// - Parameter fallback: the architecture for a file that records none (`--arch`).
+func loadAnyModel(_ path: String, fallback: ModelGraph? = nil) throws -> LoadedModel {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CLIError("\(path): no such model file") }
     guard !isDirectory.boolValue else { throw CLIError("\(path): is a folder, not a safetensors model file") }
     do {
-        return try Checkpoint.load(from: URL(fileURLWithPath: path))
+        return try Checkpoint.loadModel(from: URL(fileURLWithPath: path), fallback: fallback)
     } catch let error as CheckpointError {
         throw CLIError(error.description)
+    }
+}
+
+extension LoadedModel {
+    /// A short description for one-line summaries: the SimpleCNN's widths, else the
+    /// architecture's name and parameter count.
+    var summary: String {
+        if let model = simpleCNN { return model.widthsDescription }
+        return "\(graph.name ?? "custom architecture"), \(network.architecture.parameterCount) parameters"
     }
 }
 

@@ -7,28 +7,35 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a model on the 10,000 CIFAR-10 test images."
+        abstract: "Evaluate a model (any architecture) on the 10,000 CIFAR-10 test images."
     )
 
     @Option(help: "The model (safetensors, from cnnprune or PyTorch).")
     var model: String
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var threading: ThreadOptions
 
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
-        let loaded = try loadModel(model)
+        let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: CIFAR10.shape, defaultClasses: 10))
         let test = try data.load(.test)
+        guard loaded.network.architecture.inputShape == test.sampleShape else {
+            throw CLIError("\(model): the network takes \(loaded.network.architecture.inputShape) inputs, the test images are \(test.sampleShape)")
+        }
+        guard loaded.network.architecture.outputShape.reduce(1, *) >= test.classNames.count else {
+            throw CLIError("\(model): the network has \(loaded.network.architecture.outputShape.reduce(1, *)) outputs, the data set \(test.classNames.count) classes")
+        }
         let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test)
         let perClass = test.classNames.indices.map { ClassAccuracy(class: test.classNames[$0], accuracy: rounded(evaluation.accuracy(ofClass: $0))) }
         if json {
             try printJSON(EvaluationReport(accuracy: rounded(evaluation.accuracy), correct: evaluation.correct,
                                            total: evaluation.total, perClass: perClass))
         } else {
-            print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.model.widthsDescription))
+            print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.summary))
             for entry in perClass {
                 print("  \(entry.class.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", entry.accuracy))")
             }

@@ -117,7 +117,7 @@ struct PruneCommand: ParsableCommand {
         if let train, finetuneEpochs > 0 {
             fineTune = { network, model, step in
                 let recipe = try self.recipe(seed: self.seed &+ UInt64(step - 1))
-                let run = recipe.makeRun(model: model, network: network, threads: self.threading.threads)
+                let run = recipe.makeRun(network: network, threads: self.threading.threads)
                 try recipe.train(run, on: train, test: test, threads: self.threading.threads, echo: !self.json, epochs: self.finetuneEpochs)
                 return run.network
             }

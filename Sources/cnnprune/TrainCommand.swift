@@ -7,11 +7,12 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the SimpleCNN on CIFAR-10 and save it as safetensors.",
-        discussion: "Prints mean training loss, test accuracy, seconds and images/s per epoch. Pass --model to continue training (fine-tune) an existing checkpoint of any widths."
+        abstract: "Train a network (the SimpleCNN by default, or --arch / --arch-file) on CIFAR-10 and save it as safetensors.",
+        discussion: "Prints mean training loss, test accuracy, seconds and images/s per epoch. Pass --model to continue training (fine-tune) an existing checkpoint of any architecture."
     )
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var recipe: TrainingRecipe
 
@@ -38,6 +39,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)")
         }
         if resume != nil && model != nil { throw ValidationError("--resume and --model cannot be combined") }
+        if (resume != nil || model != nil) && architecture.isGiven {
+            throw ValidationError("--arch, --arch-file, --classes and --width-multiplier build a new network; a --model or --resume file records its own")
+        }
     }
 
     /// The training checkpoint path: `--checkpoint`, else OUTPUT's name with `.checkpoint.safetensors`.
@@ -66,15 +70,11 @@ struct TrainCommand: ParsableCommand {
             }
         } else if let model {
             let loaded = try loadModel(model)
-            inherited = loaded.metadata.filter { $0.key != Checkpoint.architectureKey && $0.key != TrainingRun.progressKey && $0.key != "format" }
-            run = TrainingRun(model: loaded.model, network: loaded.network, learningRate: recipe.lr,
-                              batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
+            inherited = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
+            run = recipe.makeRun(network: loaded.network, threads: threading.threads)
         } else {
-            let model = SimpleCNN()
-            var generator = SeededGenerator(seed: recipe.seed)
-            let network = Network(architecture: try model.architecture(), generator: &generator)
-            run = TrainingRun(model: model, network: network, learningRate: recipe.lr,
-                              batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
+            let network = try architecture.network(inputShape: CIFAR10.shape, defaultClasses: 10, seed: recipe.seed)
+            run = recipe.makeRun(network: network, threads: threading.threads)
         }
         let train = try data.load(.train)
         let test = try data.load(.test)
@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
             try run.checkpoint().write(to: checkpointURL)
             printError("checkpoint: epoch \(run.epochsCompleted) saved to \(checkpointURL.path)")
         }
-        try Checkpoint.save(run.network, model: run.model, to: URL(fileURLWithPath: output), metadata: inherited)
+        try Checkpoint.save(run.network, to: URL(fileURLWithPath: output), metadata: inherited)
         if json {
             try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0)))
         } else {
@@ -113,18 +113,17 @@ struct TrainingRecipe: ParsableArguments {
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
     }
 
-    /// Trains `network` (a SimpleCNN of any widths) for `epochs` with a fresh optimizer, as
+    /// Trains `network` (any architecture) for `epochs` with a fresh optimizer, as
     /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
     func train(_ network: Network, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
-        let model = try SimpleCNN.inferred(from: Dictionary(uniqueKeysWithValues: network.architecture.parameterEntries.map { ($0.name, $0.shape) }))
-        let run = makeRun(model: model, network: network, threads: threads)
+        let run = makeRun(network: network, threads: threads)
         let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
         return (run.network, records)
     }
 
     /// A fresh run of this recipe starting from `network`.
-    func makeRun(model: SimpleCNN, network: Network, threads: Int) -> TrainingRun {
-        TrainingRun(model: model, network: network, learningRate: lr, batchSize: batchSize, threads: threads, seed: seed)
+    func makeRun(network: Network, threads: Int) -> TrainingRun {
+        TrainingRun(network: network, learningRate: lr, batchSize: batchSize, threads: threads, seed: seed)
     }
 
     /// Trains `run` until it has completed `epochs` (default: this recipe's), evaluating on

@@ -1,95 +1,179 @@
 import Foundation
 
-/// Why a checkpoint does not hold a usable SimpleCNN.
+/// Why a checkpoint does not hold a usable network.
 public struct CheckpointError: Error, CustomStringConvertible {
     public var file: String
     public var reason: String
-    public var description: String { "\(file): \(reason)" }
+    public var description: String { file.isEmpty ? reason : "\(file): \(reason)" }
 }
 
-/// Saving and loading SimpleCNN networks as safetensors with PyTorch's state_dict names, so
-/// that checkpoints move between cnnprune and PyTorch unchanged. The widths are recorded in
-/// `__metadata__` (`cnnprune.architecture`, JSON), so pruned models load without flags; a file
-/// without it (e.g. written from PyTorch) is read by inferring the widths from the shapes.
-public enum Checkpoint {
-    /// The metadata key holding the architecture as JSON.
-    public static let architectureKey = "cnnprune.architecture"
+/// A network read from a checkpoint, with what the file says about it.
+public struct LoadedModel: Sendable {
+    public var network: Network
+    /// The architecture the file holds.
+    public var graph: ModelGraph
+    /// The file's `__metadata__`.
+    public var metadata: [String: String]
+    /// The SimpleCNN widths, when the architecture is a SimpleCNN (the pruning study's model).
+    public var simpleCNN: SimpleCNN? { SimpleCNN(graph: graph) }
+}
 
-    /// The safetensors form of `network`, with `model` recorded and any extra metadata.
-    public static func safeTensors(of network: Network, model: SimpleCNN, metadata extra: [String: String] = [:]) -> SafeTensors {
+/// Saving and loading networks as safetensors with PyTorch's state_dict names, so that
+/// checkpoints move between cnnprune and PyTorch unchanged.
+///
+/// The architecture is recorded in `__metadata__` as `cnnprune.graph` (a `ModelGraph`, JSON),
+/// so any file — pruned or not, any architecture — loads without flags. SimpleCNN files also
+/// keep the widths under `cnnprune.architecture`, as earlier versions wrote (and read) them. A
+/// file with neither (e.g. written from PyTorch) is recognised from its tensor names and
+/// shapes: a SimpleCNN of any widths, or a zoo architecture (`ModelZoo.inferred`).
+public enum Checkpoint {
+    /// The metadata key holding a SimpleCNN's widths as JSON (earlier versions' only key).
+    public static let architectureKey = "cnnprune.architecture"
+    /// The metadata key holding the architecture as a `ModelGraph` in JSON.
+    public static let graphKey = "cnnprune.graph"
+
+    /// The safetensors form of `network` — parameters, then state (running statistics,
+    /// `num_batches_tracked` as I64) — with its architecture recorded and any extra metadata.
+    public static func safeTensors(of network: Network, metadata extra: [String: String] = [:]) -> SafeTensors {
         var tensors: [String: Tensor] = [:]
         for (name, tensor) in network.namedTensors { tensors[name] = tensor }
         var metadata = extra
         metadata["format"] = "pt"
-        metadata[architectureKey] = String(decoding: (try? JSONEncoder.sorted.encode(model)) ?? Data(), as: UTF8.self)
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        if let graph = network.architecture.graph {
+            metadata[graphKey] = graph.jsonString()
+            if let model = SimpleCNN(graph: graph) {
+                metadata[architectureKey] = String(decoding: (try? JSONEncoder.sorted.encode(model)) ?? Data(), as: UTF8.self)
+            }
+        }
+        var file = SafeTensors(tensors: tensors, metadata: metadata)
+        file.integerTensors = Set(network.architecture.stateEntries.filter(\.isInteger).map(\.name))
+        return file
+    }
+
+    /// The safetensors form of a SimpleCNN network (the architecture comes from the network).
+    public static func safeTensors(of network: Network, model: SimpleCNN, metadata extra: [String: String] = [:]) -> SafeTensors {
+        safeTensors(of: network, metadata: extra)
     }
 
     /// Saves atomically to `url`.
-    public static func save(_ network: Network, model: SimpleCNN, to url: URL, metadata: [String: String] = [:]) throws {
-        try safeTensors(of: network, model: model, metadata: metadata).write(to: url)
+    public static func save(_ network: Network, to url: URL, metadata: [String: String] = [:]) throws {
+        try safeTensors(of: network, metadata: metadata).write(to: url)
     }
 
-    /// Loads a SimpleCNN of any widths, checking that the tensors are exactly those the widths call for.
-    public static func load(from url: URL) throws -> (network: Network, model: SimpleCNN, metadata: [String: String]) {
-        let file: SafeTensors
+    /// Saves a SimpleCNN network atomically to `url`.
+    public static func save(_ network: Network, model: SimpleCNN, to url: URL, metadata: [String: String] = [:]) throws {
+        try save(network, to: url, metadata: metadata)
+    }
+
+    /// Loads a network of any architecture, checking that the tensors are exactly those the
+    /// architecture calls for.
+    /// - Parameter fallback: the architecture to assume for a file that records none and whose
+    ///   tensors no known architecture matches (`--arch` on the command line).
+    public static func loadModel(from url: URL, fallback: ModelGraph? = nil) throws -> LoadedModel {
+        let file = try read(url)
         do {
-            file = try SafeTensors(contentsOf: url)
-        } catch let error as SafeTensorsError {
-            throw CheckpointError(file: url.path, reason: error.description)
-        } catch {
-            throw CheckpointError(file: url.path, reason: "cannot be read (\(error.localizedDescription))")
-        }
-        do {
-            let (network, model) = try network(from: file)
-            return (network, model, file.metadata)
+            let (network, graph) = try network(from: file, fallback: fallback)
+            return LoadedModel(network: network, graph: graph, metadata: file.metadata)
         } catch let error as CheckpointError {
             throw CheckpointError(file: url.path, reason: error.reason)
         }
     }
 
-    /// The network a parsed file holds.
-    public static func network(from file: SafeTensors) throws -> (Network, SimpleCNN) {
-        let model: SimpleCNN
-        do {
-            if let json = file.metadata[architectureKey] {
-                guard let decoded = try? JSONDecoder().decode(SimpleCNN.self, from: Data(json.utf8)) else {
-                    throw CheckpointError(file: "", reason: "metadata '\(architectureKey)' is not a valid architecture: \(json.prefix(200))")
-                }
-                model = decoded
-            } else {
-                model = try SimpleCNN.inferred(from: file.tensors.mapValues(\.shape))
-            }
-            let architecture = try model.architecture()
-            let expected = Set(architecture.parameterEntries.map(\.name))
-            // A training checkpoint also carries the optimizer's moments; they are not the model's.
-            let isTrainingCheckpoint = file.metadata[TrainingRun.progressKey] != nil
-            let extra = Set(file.tensors.keys).subtracting(expected)
-                .filter { !(isTrainingCheckpoint && $0.hasPrefix("optimizer.")) }.sorted()
-            guard extra.isEmpty else {
-                throw CheckpointError(file: "", reason: "unexpected tensor\(extra.count > 1 ? "s" : "") \(extra.map { "'\($0)'" }.joined(separator: ", ")) for a SimpleCNN")
-            }
-            // Every shape is checked before anything is allocated: the widths come from the file,
-            // and a hostile `cnnprune.architecture` could otherwise ask for terabytes and abort.
-            for entry in architecture.parameterEntries {
-                guard let tensor = file.tensors[entry.name] else {
-                    throw CheckpointError(file: "", reason: "missing tensor '\(entry.name)'")
-                }
-                guard tensor.shape == entry.shape else {
-                    throw CheckpointError(file: "", reason: "tensor '\(entry.name)' has shape \(tensor.shape), the architecture \(model.widthsDescription) needs \(entry.shape)")
-                }
-                guard tensor.scalars.allSatisfy(\.isFinite) else {
-                    throw CheckpointError(file: "", reason: "tensor '\(entry.name)' holds NaN or infinite values")
-                }
-            }
-            var parameters = [Float](repeating: 0, count: architecture.parameterCount)
-            for entry in architecture.parameterEntries {
-                parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: file.tensors[entry.name]!.scalars)
-            }
-            return (Network(architecture: architecture, parameters: parameters), model)
-        } catch let error as EngineError {
-            throw CheckpointError(file: "", reason: error.description)
+    /// Loads a SimpleCNN of any widths (the pruning study's model).
+    /// - Throws: `CheckpointError` for a malformed file or one holding another architecture.
+    public static func load(from url: URL) throws -> (network: Network, model: SimpleCNN, metadata: [String: String]) {
+        let loaded = try loadModel(from: url)
+        guard let model = loaded.simpleCNN else {
+            throw CheckpointError(file: url.path, reason: "holds a \(loaded.graph.name ?? "non-SimpleCNN") network, not a SimpleCNN")
         }
+        return (loaded.network, model, loaded.metadata)
+    }
+
+    private static func read(_ url: URL) throws -> SafeTensors {
+        do {
+            return try SafeTensors(contentsOf: url)
+        } catch let error as SafeTensorsError {
+            throw CheckpointError(file: url.path, reason: error.description)
+        } catch {
+            throw CheckpointError(file: url.path, reason: "cannot be read (\(error.localizedDescription))")
+        }
+    }
+
+    /// The SimpleCNN network a parsed file holds.
+    public static func network(from file: SafeTensors) throws -> (Network, SimpleCNN) {
+        let (network, graph) = try network(from: file, fallback: nil)
+        guard let model = SimpleCNN(graph: graph) else {
+            throw CheckpointError(file: "", reason: "holds a \(graph.name ?? "non-SimpleCNN") network, not a SimpleCNN")
+        }
+        return (network, model)
+    }
+
+    /// The architecture a parsed file records or, failing that, the one its tensors match.
+    public static func graph(of file: SafeTensors, fallback: ModelGraph? = nil) throws -> ModelGraph {
+        if let json = file.metadata[graphKey] {
+            do {
+                return try ModelGraph.decode(Data(json.utf8))
+            } catch let error as ModelGraphError {
+                throw CheckpointError(file: "", reason: "metadata '\(graphKey)' is not a valid architecture: \(error.description)")
+            }
+        }
+        if let json = file.metadata[architectureKey] {
+            guard let decoded = try? JSONDecoder().decode(SimpleCNN.self, from: Data(json.utf8)) else {
+                throw CheckpointError(file: "", reason: "metadata '\(architectureKey)' is not a valid architecture: \(json.prefix(200))")
+            }
+            return decoded.graph
+        }
+        let shapes = file.tensors.mapValues(\.shape)
+        if let model = try? SimpleCNN.inferred(from: shapes) { return model.graph }
+        if let graph = ModelZoo.inferred(from: shapes) { return graph }
+        if let fallback { return fallback }
+        throw CheckpointError(file: "", reason: "records no architecture ('\(graphKey)' metadata) and its tensors match no known architecture; give it with --arch or --arch-file")
+    }
+
+    /// The network a parsed file holds, with its architecture.
+    public static func network(from file: SafeTensors, fallback: ModelGraph?) throws -> (Network, ModelGraph) {
+        let graph = try graph(of: file, fallback: fallback)
+        let architecture: Sequential
+        do {
+            architecture = try graph.sequential()
+        } catch let error as EngineError {
+            throw CheckpointError(file: "", reason: "its architecture is invalid: \(error.description)")
+        }
+        let describe = graph.name ?? SimpleCNN(graph: graph)?.widthsDescription ?? "recorded"
+        let entries = architecture.parameterEntries + architecture.stateEntries
+        let expected = Set(entries.map(\.name))
+        // A training checkpoint also carries the optimizer's state; it is not the model's.
+        let isTrainingCheckpoint = file.metadata[TrainingRun.progressKey] != nil
+        let extra = Set(file.tensors.keys).subtracting(expected)
+            .filter { !(isTrainingCheckpoint && $0.hasPrefix("optimizer.")) }.sorted()
+        guard extra.isEmpty else {
+            throw CheckpointError(file: "", reason: "unexpected tensor\(extra.count > 1 ? "s" : "") \(extra.prefix(5).map { "'\($0)'" }.joined(separator: ", "))\(extra.count > 5 ? " and \(extra.count - 5) more" : "") for the \(describe) architecture")
+        }
+        // Every shape is checked before anything is allocated: the architecture comes from the
+        // file, and a hostile one could otherwise ask for terabytes and abort.
+        for entry in entries {
+            guard let tensor = file.tensors[entry.name] else {
+                // PyTorch files from before 0.4.1 have no num_batches_tracked: it starts at 0.
+                if entry.isInteger { continue }
+                throw CheckpointError(file: "", reason: "missing tensor '\(entry.name)'")
+            }
+            guard tensor.shape == entry.shape else {
+                throw CheckpointError(file: "", reason: "tensor '\(entry.name)' has shape \(tensor.shape), the \(describe) architecture needs \(entry.shape)")
+            }
+            guard tensor.scalars.allSatisfy(\.isFinite) else {
+                throw CheckpointError(file: "", reason: "tensor '\(entry.name)' holds NaN or infinite values")
+            }
+        }
+        var parameters = [Float](repeating: 0, count: architecture.parameterCount)
+        for entry in architecture.parameterEntries {
+            parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: file.tensors[entry.name]!.scalars)
+        }
+        var state = Network.initialState(of: architecture)
+        for entry in architecture.stateEntries {
+            guard let tensor = file.tensors[entry.name] else { continue }
+            state.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.scalars)
+        }
+        return (Network(architecture: architecture, parameters: parameters, state: state), graph)
     }
 }
 

@@ -21,12 +21,17 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
 
 /// A safetensors file: named little-endian tensors behind a JSON header, plus free-form string
 /// metadata. The format cannot carry code, and the reader checks every length and offset
-/// before touching data. Tensors are stored as F32; F16, BF16 and F64 files are converted on read.
+/// before touching data. Tensors are stored as F32, except those named in `integerTensors`
+/// (I64, as PyTorch stores `num_batches_tracked`); F16, BF16, F64, I64 and I32 files are
+/// converted on read.
 public struct SafeTensors: Sendable, Equatable {
     /// Tensors by name.
     public var tensors: [String: Tensor]
     /// The header's `__metadata__` (string keys and values).
     public var metadata: [String: String]
+    /// Tensors written as 64-bit integers (their values rounded); read files list the tensors
+    /// they held as integers.
+    public var integerTensors: Set<String> = []
 
     /// The largest header accepted (the reference implementation's limit).
     public static let maximumHeaderLength: UInt64 = 100_000_000
@@ -71,6 +76,7 @@ public struct SafeTensors: Sendable, Equatable {
         let dataSize = data.count - headerEnd
         var spans: [(name: String, begin: Int, end: Int)] = []
         var tensors: [String: Tensor] = [:]
+        var integerTensors = Set<String>()
         for (name, entry) in header where name != "__metadata__" {
             guard case .tensor(let dtype, let shape, let offsets) = entry else {
                 throw SafeTensorsError.invalidTensor(name: name, reason: "entry is not a tensor description")
@@ -86,7 +92,7 @@ public struct SafeTensors: Sendable, Equatable {
                 throw SafeTensorsError.invalidTensor(name: name, reason: "data_offsets [\(begin), \(end)] outside the \(dataSize)-byte data section")
             }
             guard let width = SafeTensors.elementSize(dtype) else {
-                throw SafeTensorsError.invalidTensor(name: name, reason: "unsupported dtype \(dtype) (F32, F16, BF16 and F64 are read)")
+                throw SafeTensorsError.invalidTensor(name: name, reason: "unsupported dtype \(dtype) (F32, F16, BF16, F64, I64 and I32 are read)")
             }
             var count = 1
             for extent in shape {
@@ -104,6 +110,7 @@ public struct SafeTensors: Sendable, Equatable {
                 SafeTensors.decode(UnsafeRawBufferPointer(rebasing: raw[(start - data.startIndex)..<(start - data.startIndex + count * width)]), dtype: dtype, count: count)
             }
             tensors[name] = Tensor(shape: shape, scalars: scalars)
+            if dtype == "I64" || dtype == "I32" { integerTensors.insert(name) }
             spans.append((name, begin, end))
         }
         spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
@@ -121,9 +128,10 @@ public struct SafeTensors: Sendable, Equatable {
         }
         self.tensors = tensors
         self.metadata = metadata
+        self.integerTensors = integerTensors
     }
 
-    /// The file's bytes: tensors as F32 in name order, header padded with spaces to 8 bytes.
+    /// The file's bytes: tensors as F32 (I64 for `integerTensors`) in name order, header padded with spaces to 8 bytes.
     public func encoded() -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -131,8 +139,10 @@ public struct SafeTensors: Sendable, Equatable {
         var offset = 0
         for name in names {
             let tensor = tensors[name]!
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]] as [String: Any]
-            offset += 4 * tensor.count
+            let integer = integerTensors.contains(name)
+            let width = integer ? 8 : 4
+            header[name] = ["dtype": integer ? "I64" : "F32", "shape": tensor.shape, "data_offsets": [offset, offset + width * tensor.count]] as [String: Any]
+            offset += width * tensor.count
         }
         var headerBytes = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
@@ -141,6 +151,13 @@ public struct SafeTensors: Sendable, Equatable {
         withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
         out.append(headerBytes)
         for name in names {
+            if integerTensors.contains(name) {
+                for value in tensors[name]!.scalars {
+                    var bits = Int64(value.isFinite ? value.rounded() : 0).littleEndian
+                    withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+                }
+                continue
+            }
             tensors[name]!.scalars.withUnsafeBufferPointer { buffer in
                 for value in buffer {
                     var bits = value.bitPattern.littleEndian
@@ -170,7 +187,8 @@ public struct SafeTensors: Sendable, Equatable {
         switch dtype {
         case "F32": return 4
         case "F16", "BF16": return 2
-        case "F64": return 8
+        case "F64", "I64": return 8
+        case "I32": return 4
         default: return nil
         }
     }
@@ -181,6 +199,10 @@ public struct SafeTensors: Sendable, Equatable {
             switch dtype {
             case "F32":
                 out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            case "I64":
+                out[i] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+            case "I32":
+                out[i] = Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
             case "F64":
                 out[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             case "BF16":

@@ -2,7 +2,8 @@
 ///
 /// Input `[inputChannels, H, W]` per sample, output `[outputChannels, OH, OW]` with
 /// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
-/// `[outputChannels, inputChannels, kernelSize, kernelSize]` and `bias` `[outputChannels]`.
+/// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
+/// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
 /// Computed per sample as one matrix product of the weights with the image's unfolded patches
 /// (im2col). The patches of one image go into one reused buffer that stays in cache; the
 /// backward pass unfolds the image again rather than keeping every image's patches (which
@@ -14,6 +15,8 @@ public struct Conv2D: Layer {
     public var kernelSize: Int
     public var stride: Int
     public var padding: Int
+    /// Whether the layer adds a learnable bias per output channel.
+    public var bias: Bool
 
     private var height = 0, width = 0, outputHeight = 0, outputWidth = 0
 
@@ -24,8 +27,10 @@ public struct Conv2D: Layer {
     ///   - kernelSize: side of the square kernel.
     ///   - stride: step between kernel positions.
     ///   - padding: zeros added on each border.
-    public init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0) {
+    ///   - bias: add a learnable bias per output channel.
+    public init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         self.name = name
+        self.bias = bias
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -52,31 +57,39 @@ public struct Conv2D: Layer {
 
     public var parameterSpecs: [ParameterSpec] {
         let fanIn = inputChannels * kernelSize * kernelSize
-        return [
-            ParameterSpec(name: "weight", shape: [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn),
-            ParameterSpec(name: "bias", shape: [outputChannels], fanIn: fanIn),
-        ]
+        let weight = ParameterSpec(name: "weight", shape: [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn)
+        return bias ? [weight, ParameterSpec(name: "bias", shape: [outputChannels], fanIn: fanIn)] : [weight]
     }
+
+    public var spec: LayerSpec? {
+        .convolution(name: name, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride, padding: padding, bias: bias)
+    }
+
+    /// A 1×1 stride-1 unpadded convolution reads the image itself as its patch matrix.
+    private var isPointwise: Bool { kernelSize == 1 && stride == 1 && padding == 0 }
 
     private var patchSize: Int { inputChannels * kernelSize * kernelSize }
     private var outputPlane: Int { outputHeight * outputWidth }
 
-    public var scratchPerBatch: Int { patchSize * outputPlane }
+    public var scratchPerBatch: Int { isPointwise ? 0 : patchSize * outputPlane }
 
     public func forward(_ b: LayerBuffers) {
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters
-        let bias = b.parameters + outputChannels * patchSize
+        let biasValues = b.parameters + outputChannels * patchSize
         for n in 0..<b.batch {
-            let columns = b.scratch
-            unfold(b.input + n * inputCount, into: columns)
+            let image = b.input + n * inputCount
+            let columns = isPointwise ? image : b.scratch
+            if !isPointwise { unfold(image, into: columns) }
             let out = b.output + n * outputCount
-            for c in 0..<outputChannels {
-                (out + c * outputPlane).update(repeating: bias[c], count: outputPlane)
+            if bias {
+                for c in 0..<outputChannels {
+                    (out + c * outputPlane).update(repeating: biasValues[c], count: outputPlane)
+                }
             }
             BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: outputPlane, k: patchSize,
-                      a: weight, lda: patchSize, b: columns, ldb: outputPlane, beta: 1, c: out, ldc: outputPlane)
+                      a: weight, lda: patchSize, b: columns, ldb: outputPlane, beta: bias ? 1 : 0, c: out, ldc: outputPlane)
         }
     }
 
@@ -87,17 +100,26 @@ public struct Conv2D: Layer {
         let weightGradient = g.parameters
         let biasGradient = g.parameters + outputChannels * patchSize
         for n in 0..<b.batch {
-            let columns = b.scratch
-            unfold(b.input + n * inputCount, into: columns)
+            let image = b.input + n * inputCount
+            let columns = isPointwise ? image : b.scratch
+            if !isPointwise { unfold(image, into: columns) }
             let outGrad = g.output + n * outputCount
             // The first sample overwrites the parameter gradients, the others add to them.
             BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPlane,
                       a: outGrad, lda: outputPlane, b: columns, ldb: outputPlane, beta: n == 0 ? 0 : 1, c: weightGradient, ldc: patchSize)
-            for c in 0..<outputChannels {
-                let sum = Kernels.sum(outGrad + c * outputPlane, count: outputPlane)
-                biasGradient[c] = n == 0 ? sum : biasGradient[c] + sum
+            if bias {
+                for c in 0..<outputChannels {
+                    let sum = Kernels.sum(outGrad + c * outputPlane, count: outputPlane)
+                    biasGradient[c] = n == 0 ? sum : biasGradient[c] + sum
+                }
             }
             if let inputGradient = g.input {
+                if isPointwise {
+                    // The patch gradients are the image gradient itself.
+                    BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPlane, k: outputChannels,
+                              a: weight, lda: patchSize, b: outGrad, ldb: outputPlane, beta: 0, c: inputGradient + n * inputCount, ldc: outputPlane)
+                    continue
+                }
                 // The patches are no longer needed: reuse their storage for the patch gradients.
                 BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPlane, k: outputChannels,
                           a: weight, lda: patchSize, b: outGrad, ldb: outputPlane, beta: 0, c: columns, ldc: outputPlane)

@@ -10,6 +10,8 @@ public struct Flatten: Layer {
         return [count]
     }
 
+    public var spec: LayerSpec? { .flatten }
+
     public func forward(_ b: LayerBuffers) {
         b.output.update(from: b.input, count: b.batch * count)
     }

@@ -31,6 +31,8 @@ public struct Linear: Layer {
         ]
     }
 
+    public var spec: LayerSpec? { .linear(name: name, outputFeatures: outputFeatures) }
+
     public func forward(_ b: LayerBuffers) {
         let bias = b.parameters + outputFeatures * inputFeatures
         for n in 0..<b.batch {

@@ -31,6 +31,7 @@ public struct MaxPool2D: Layer {
     }
 
     public var scratchPerSample: Int { channels * outputHeight * outputWidth }
+    public var spec: LayerSpec? { .maxPool(kernel: kernelSize, stride: stride) }
 
     public func forward(_ b: LayerBuffers) {
         if kernelSize == 2 && stride == 2 {

@@ -9,6 +9,8 @@ public struct ReLU: Layer {
         return inputShape
     }
 
+    public var spec: LayerSpec? { .relu }
+
     public func forward(_ b: LayerBuffers) {
         let total = b.batch * count
         let input = b.input, output = b.output

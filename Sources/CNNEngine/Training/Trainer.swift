@@ -47,6 +47,8 @@ public final class Trainer {
     public let threads: Int
     /// Epochs completed so far.
     public private(set) var epochsCompleted = 0
+    /// Optimisation steps taken so far (seeds the dropout masks of the next step).
+    public var stepsTaken: UInt64 = 0
 
     private let workspaces: [Workspace]
     private var order: [Int32] = []
@@ -56,11 +58,14 @@ public final class Trainer {
     /// step allocates nothing).
     private var arguments = StepArguments()
     private var reduceWork: ((Int) -> Void)?
+    /// Combines the workers' BatchNorm sums within a step.
+    private let reducer: BatchReducer
 
     private struct StepArguments {
         var indices: UnsafePointer<Int32>?
         var batch = 0
         var parts = 1
+        var step: UInt64 = 0
     }
 
     /// - Parameters:
@@ -78,6 +83,7 @@ public final class Trainer {
         workspaces = (0..<self.threads).map { _ in Workspace(architecture: network.architecture, batchCapacity: perWorker) }
         losses = .allocate(capacity: self.threads)
         losses.initialize(repeating: 0, count: self.threads)
+        reducer = BatchReducer(capacity: network.architecture.reductionCapacity, workers: self.threads)
         BLAS.setThreadCount(1)
         // Sums the workers' gradients into the first workspace's, each thread a range of them.
         let gradients = UncheckedSendable(workspaces.map { $0.parameterGradients.baseAddress! })
@@ -140,6 +146,7 @@ public final class Trainer {
         let classes = network.architecture.outputShape.reduce(1, *)
         let layerCount = network.architecture.layers.count
         let workspaces = self.workspaces, losses = UncheckedSendable(self.losses)
+        let reducer = self.reducer
         return { [unowned self] worker in
             let arguments = self.arguments
             let network = self.network
@@ -148,22 +155,27 @@ public final class Trainer {
             let slice = UnsafeBufferPointer(start: arguments.indices! + range.lowerBound, count: range.count)
             data.fillInputs(indices: slice, into: workspace.activation(0))
             for (i, index) in slice.enumerated() { workspace.labels[i] = Int32(data.label(at: Int(index))) }
-            network.forward(workspace, batch: range.count)
+            let context = PassContext(training: true, worker: worker, reducer: arguments.parts > 1 ? reducer : nil,
+                                      batchTotal: arguments.batch, sampleOffset: range.lowerBound, step: arguments.step)
+            network.forward(workspace, batch: range.count, context: context)
             losses.value[worker] = SoftmaxCrossEntropy.loss(
                 logits: workspace.output, labels: workspace.labels, batch: range.count, classes: classes,
                 gradientScale: 1 / Float(arguments.batch), gradient: workspace.activationGradient(layerCount))
-            network.backward(workspace, batch: range.count)
+            network.backward(workspace, batch: range.count, context: context)
         }
     }
 
     private func runStep(_ work: @escaping (Int) -> Void, indices: UnsafeBufferPointer<Int32>) -> Double {
         let batch = indices.count
         let parts = min(threads, batch)
-        arguments = StepArguments(indices: indices.baseAddress, batch: batch, parts: parts)
+        arguments = StepArguments(indices: indices.baseAddress, batch: batch, parts: parts, step: stepsTaken)
+        reducer.setParticipants(parts)
         Parallel.run(parts, reusing: work)
         var loss = 0.0
         for worker in 0..<parts { loss += losses[worker] }
         guard loss.isFinite else { return loss }
+        stepsTaken &+= 1
+        network.updateState(from: workspaces[0], batch: batch)
         if parts > 1 { Parallel.run(threads, reusing: reduceWork!) }
         let total = workspaces[0].parameterGradients
         network.parameters.withUnsafeMutableBufferPointer { parameters in

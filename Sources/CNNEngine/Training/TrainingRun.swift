@@ -36,7 +36,8 @@ public final class TrainingRun {
     public static let firstMomentName = "optimizer.exp_avg"
     public static let secondMomentName = "optimizer.exp_avg_sq"
 
-    public let model: SimpleCNN
+    /// The architecture being trained.
+    public let graph: ModelGraph
     public let trainer: Trainer
     public let seed: UInt64
     private var shuffle: SeededGenerator
@@ -44,8 +45,9 @@ public final class TrainingRun {
     /// Starts a run from `network` with a fresh Adam.
     /// - Parameters:
     ///   - seed: seeds the shuffling (the network's initialisation is the caller's).
-    public init(model: SimpleCNN, network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
-        self.model = model
+    public init(network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
+        precondition(network.architecture.graph != nil, "only networks described by a ModelGraph can be checkpointed")
+        self.graph = network.architecture.graph!
         self.seed = seed
         shuffle = SeededGenerator(seed: seed &+ 0x5EED_5EED)
         trainer = Trainer(network: network, optimizer: Adam(parameterCount: network.parameters.count, learningRate: learningRate),
@@ -61,20 +63,29 @@ public final class TrainingRun {
         }
         let state = progress.shuffleState.compactMap(UInt64.init)
         guard state.count == 4 else { throw TrainingCheckpointError(description: "invalid shuffle state in '\(TrainingRun.progressKey)'") }
-        let (network, model) = try Checkpoint.network(from: file)
+        let (network, graph) = try Checkpoint.network(from: file, fallback: nil)
         guard let m = file.tensors[TrainingRun.firstMomentName], let v = file.tensors[TrainingRun.secondMomentName],
               m.count == network.parameters.count, v.count == network.parameters.count else {
             throw TrainingCheckpointError(description: "missing or misshapen optimizer moments '\(TrainingRun.firstMomentName)', '\(TrainingRun.secondMomentName)'")
         }
         let adam = Adam(parameterCount: network.parameters.count, learningRate: progress.learningRate)
         adam.restore(stepCount: progress.optimizerStep, firstMoment: m.scalars, secondMoment: v.scalars)
-        self.model = model
+        self.graph = graph
         self.seed = progress.seed
         shuffle = SeededGenerator(seed: 0)
         shuffle.state = (state[0], state[1], state[2], state[3])
         trainer = Trainer(network: network, optimizer: adam, batchSize: progress.batchSize, threads: threads)
         trainer.setEpochsCompleted(progress.epoch)
+        trainer.stepsTaken = UInt64(max(progress.optimizerStep, 0))
     }
+
+    /// Starts a SimpleCNN run from `network` with a fresh Adam.
+    public convenience init(model: SimpleCNN, network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
+        self.init(network: network, learningRate: learningRate, batchSize: batchSize, threads: threads, seed: seed)
+    }
+
+    /// The SimpleCNN widths, when the network is a SimpleCNN.
+    public var model: SimpleCNN? { SimpleCNN(graph: graph) }
 
     /// The network as trained so far.
     public var network: Network { trainer.network }
@@ -93,7 +104,7 @@ public final class TrainingRun {
             epoch: trainer.epochsCompleted, optimizerStep: adam.stepCount,
             shuffleState: [shuffle.state.0, shuffle.state.1, shuffle.state.2, shuffle.state.3].map { String($0) },
             seed: seed, batchSize: trainer.batchSize, learningRate: adam.learningRate)
-        var file = Checkpoint.safeTensors(of: trainer.network, model: model,
+        var file = Checkpoint.safeTensors(of: trainer.network,
                                           metadata: [TrainingRun.progressKey: String(decoding: (try? JSONEncoder.sorted.encode(progress)) ?? Data(), as: UTF8.self)])
         file.tensors[TrainingRun.firstMomentName] = Tensor(shape: [adam.firstMoment.count], scalars: adam.firstMoment)
         file.tensors[TrainingRun.secondMomentName] = Tensor(shape: [adam.secondMoment.count], scalars: adam.secondMoment)

@@ -1,0 +1,141 @@
+/// One layer of a network as data: what an architecture file and a checkpoint's metadata hold.
+///
+/// Input sizes are never stored: a convolution's input channels and a linear layer's input
+/// features follow from the shape that reaches them, so a description stays valid when pruning
+/// narrows the layer before. JSON spells each case as an object with a `type`:
+///
+/// ```json
+/// {"type": "conv", "name": "conv1", "out": 16, "kernel": 3, "stride": 1, "padding": 1, "bias": false}
+/// {"type": "batchnorm", "name": "bn1"}
+/// {"type": "relu"}
+/// {"type": "maxpool", "kernel": 2, "stride": 2}
+/// {"type": "avgpool", "kernel": 2, "stride": 2}
+/// {"type": "global-avgpool"}
+/// {"type": "flatten"}
+/// {"type": "dropout", "p": 0.5}
+/// {"type": "linear", "name": "fc", "out": 10}
+/// {"type": "residual", "name": "layer1.0", "main": [ … ], "shortcut": [ … ], "relu": true}
+/// ```
+public indirect enum LayerSpec: Sendable, Equatable, Hashable {
+    /// `Conv2D`: square kernel, output channels, stride, zero padding, optional bias.
+    case convolution(name: String, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int, bias: Bool)
+    /// `BatchNorm2D` over the channels that reach it.
+    case batchNorm(name: String)
+    /// `ReLU`.
+    case relu
+    /// `MaxPool2D`.
+    case maxPool(kernel: Int, stride: Int)
+    /// `AvgPool2D`.
+    case avgPool(kernel: Int, stride: Int)
+    /// `GlobalAvgPool2D`: `[C, H, W]` → `[C, 1, 1]`.
+    case globalAvgPool
+    /// `Flatten`.
+    case flatten
+    /// `Dropout` with the probability of zeroing an element.
+    case dropout(probability: Float)
+    /// `Linear` with its output features.
+    case linear(name: String, outputFeatures: Int)
+    /// `Residual`: `relu(main(x) + shortcut(x))`; an empty shortcut is the identity.
+    case residual(name: String, main: [LayerSpec], shortcut: [LayerSpec], rectifiesOutput: Bool)
+
+    /// Every `type` an architecture file may name.
+    public static let typeNames = ["conv", "batchnorm", "relu", "maxpool", "avgpool", "global-avgpool", "flatten", "dropout", "linear", "residual"]
+
+    /// The layer's name, or empty for layers without tensors.
+    public var name: String {
+        switch self {
+        case .convolution(let name, _, _, _, _, _), .batchNorm(let name), .linear(let name, _), .residual(let name, _, _, _): return name
+        default: return ""
+        }
+    }
+
+    /// The JSON `type`.
+    public var typeName: String {
+        switch self {
+        case .convolution: return "conv"
+        case .batchNorm: return "batchnorm"
+        case .relu: return "relu"
+        case .maxPool: return "maxpool"
+        case .avgPool: return "avgpool"
+        case .globalAvgPool: return "global-avgpool"
+        case .flatten: return "flatten"
+        case .dropout: return "dropout"
+        case .linear: return "linear"
+        case .residual: return "residual"
+        }
+    }
+}
+
+extension LayerSpec: Codable {
+    private enum Keys: String, CodingKey {
+        case type, name, out, kernel, stride, padding, bias, p, main, shortcut, relu
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        let type = try container.decode(String.self, forKey: .type)
+        func name() throws -> String {
+            let value = try container.decode(String.self, forKey: .name)
+            guard !value.isEmpty, value.count <= 200, !value.contains(where: { $0.isWhitespace }) else {
+                throw DecodingError.dataCorruptedError(forKey: .name, in: container, debugDescription: "a \(type) layer needs a non-empty name without spaces (at most 200 characters)")
+            }
+            return value
+        }
+        switch type {
+        case "conv":
+            let kernel = try container.decode(Int.self, forKey: .kernel)
+            self = .convolution(name: try name(), outputChannels: try container.decode(Int.self, forKey: .out), kernelSize: kernel,
+                                stride: try container.decodeIfPresent(Int.self, forKey: .stride) ?? 1,
+                                padding: try container.decodeIfPresent(Int.self, forKey: .padding) ?? 0,
+                                bias: try container.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
+        case "batchnorm": self = .batchNorm(name: try name())
+        case "relu": self = .relu
+        case "maxpool", "avgpool":
+            let kernel = try container.decode(Int.self, forKey: .kernel)
+            let stride = try container.decodeIfPresent(Int.self, forKey: .stride) ?? kernel
+            self = type == "maxpool" ? .maxPool(kernel: kernel, stride: stride) : .avgPool(kernel: kernel, stride: stride)
+        case "global-avgpool": self = .globalAvgPool
+        case "flatten": self = .flatten
+        case "dropout": self = .dropout(probability: try container.decodeIfPresent(Float.self, forKey: .p) ?? 0.5)
+        case "linear": self = .linear(name: try name(), outputFeatures: try container.decode(Int.self, forKey: .out))
+        case "residual":
+            self = .residual(name: try name(), main: try container.decode([LayerSpec].self, forKey: .main),
+                             shortcut: try container.decodeIfPresent([LayerSpec].self, forKey: .shortcut) ?? [],
+                             rectifiesOutput: try container.decodeIfPresent(Bool.self, forKey: .relu) ?? true)
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container,
+                debugDescription: "unknown layer type '\(type)' (known: \(LayerSpec.typeNames.joined(separator: ", ")))")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(typeName, forKey: .type)
+        switch self {
+        case .convolution(let name, let out, let kernel, let stride, let padding, let bias):
+            try container.encode(name, forKey: .name)
+            try container.encode(out, forKey: .out)
+            try container.encode(kernel, forKey: .kernel)
+            try container.encode(stride, forKey: .stride)
+            try container.encode(padding, forKey: .padding)
+            try container.encode(bias, forKey: .bias)
+        case .batchNorm(let name):
+            try container.encode(name, forKey: .name)
+        case .maxPool(let kernel, let stride), .avgPool(let kernel, let stride):
+            try container.encode(kernel, forKey: .kernel)
+            try container.encode(stride, forKey: .stride)
+        case .dropout(let p):
+            try container.encode(p, forKey: .p)
+        case .linear(let name, let out):
+            try container.encode(name, forKey: .name)
+            try container.encode(out, forKey: .out)
+        case .residual(let name, let main, let shortcut, let relu):
+            try container.encode(name, forKey: .name)
+            try container.encode(main, forKey: .main)
+            try container.encode(shortcut, forKey: .shortcut)
+            try container.encode(relu, forKey: .relu)
+        case .relu, .globalAvgPool, .flatten:
+            break
+        }
+    }
+}
