@@ -15,7 +15,13 @@ Commands
       (b) cnnprune -> torch: run `cnnprune train --data DIR --epochs 1 --seed S --output F
           --json` (or take --cnnprune-model FILE), load F into the torch SimpleCNN,
           evaluate in torch, run `cnnprune evaluate` on F, require agreement to --tol.
-      --part a|b|both, --cnnprune PATH (default <repo>/.build/release/cnnprune),
+      (zoo) for each of --zoo (default resnet20,vgg11-bn) at --zoo-width (0.125): cnnprune
+          trains it --zoo-epochs (1); the file loads into the torch model with strict
+          load_state_dict; accuracies agree to --tol; `cnnprune probe` gives inference logits,
+          training-mode gradients of one batch (scaled error <= 1e-4 per tensor) and parameters
+          and running statistics after 3 SGD steps equal to torch's; and a torch-made model with
+          non-trivial BatchNorm statistics, saved without metadata, evaluates the same in cnnprune.
+      --part a|b|both|zoo|all (default all), --cnnprune PATH (default <repo>/.build/release/cnnprune),
       --work-dir DIR (keep the files; default a temporary folder), --threads N (default 2).
       Ends with "torch_interop: N passed, N failed"; exit 0 if none failed, else 1.
   export IN.pt OUT.safetensors    convert a torch state_dict (.pt) to safetensors
@@ -424,6 +430,235 @@ def compare(label, torch_res, cp, tol):
 
 
 # ---------------------------------------------------------------------------------------
+# the model zoo in PyTorch (the same definitions as cnnprune's ModelZoo)
+# ---------------------------------------------------------------------------------------
+
+def zoo_width(base, multiplier):
+    """cnnprune's rounding: half away from zero, at least 1 (Python's round() is banker's)."""
+    import math
+    return max(1, int(math.floor(base * multiplier + 0.5)))
+
+
+def zoo_model(name, classes=10, width=1.0, in_channels=3):
+    """vgg11-bn or resnetN (CIFAR, 6n+2) with cnnprune's state_dict names."""
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    if name == "vgg11-bn":
+        class VGG(nn.Module):
+            def __init__(self):
+                super().__init__()
+                layers, c = [], in_channels
+                for v in [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]:
+                    if v == "M":
+                        layers.append(nn.MaxPool2d(2, 2))
+                    else:
+                        w = zoo_width(v, width)
+                        layers += [nn.Conv2d(c, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+                        c = w
+                self.features = nn.Sequential(*layers)
+                self.classifier = nn.Linear(c, classes)
+
+            def forward(self, x):
+                return self.classifier(self.features(x).flatten(1))
+        return VGG()
+
+    if not name.startswith("resnet") or (int(name[6:]) - 2) % 6:
+        raise SystemExit(f"torch_interop: unknown zoo architecture {name}")
+    n = (int(name[6:]) - 2) // 6
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.downsample = None
+            if stride != 1 or cin != cout:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c = zoo_width(16, width)
+            self.conv1 = nn.Conv2d(in_channels, c, 3, 1, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            for stage, base in enumerate([16, 32, 64]):
+                w, blocks = zoo_width(base, width), []
+                for b in range(n):
+                    blocks.append(Block(c, w, 2 if stage > 0 and b == 0 else 1))
+                    c = w
+                setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+            self.fc = nn.Linear(c, classes)
+
+        def forward(self, x):
+            x = F.relu(self.bn1(self.conv1(x)))
+            x = self.layer3(self.layer2(self.layer1(x)))
+            return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+    return ResNet()
+
+
+def load_cifar_train_head(data_dir, count):
+    """The first `count` training images, in file order, normalised as the exercise."""
+    x, y = load_cifar(data_dir, ["data_batch_1.bin"])
+    return x[:count], y[:count]
+
+
+def scaled_error(a, b, floor=0.0):
+    """max |a - b| / max(max |b|, floor) (the measure for gradients and logits)."""
+    scale = max(float(b.abs().max()), floor)
+    return float((a - b).abs().max()) / max(scale, 1e-30)
+
+
+def tensor_errors(got, reference):
+    """Per tensor, the scaled error of `got[name]` against `reference[name]`; a tensor whose
+    exact gradient is zero (a convolution's bias before a training-mode BatchNorm: the mean
+    subtraction cancels it) is scaled by a thousandth of the largest gradient of any tensor
+    instead of by its own round-off."""
+    largest = max(float(v.abs().max()) for v in reference.values())
+    return max((scaled_error(got[k], v, 1e-3 * largest), k) for k, v in reference.items())
+
+
+def zoo_probe_compare(name, model_path, data, exe, work, a, tag):
+    """cnnprune's `probe` output against torch on the same weights: inference logits, one
+    batch's training-mode gradients, and parameters + running statistics after 3 SGD steps."""
+    import torch
+    import torch.nn.functional as F
+    probe = os.path.join(work, f"{tag}.probe.safetensors")
+    count, batch, steps, lr = 64, 32, 3, 0.01
+    cmd = [exe, "probe", "--model", model_path, "--data", data, "--count", str(count), "--batch-size", str(batch),
+           "--steps", str(steps), "--lr", str(lr), "--threads", str(a.threads), "--output", probe]
+    print("  $ " + " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
+    if p.returncode != 0:
+        return [f"cnnprune probe failed: {p.stderr.strip()[-800:]}"]
+    got, _ = st_load(probe)
+    sd, _, _ = st_load_torch(model_path)
+    meta_classes = got["logits"].shape[1]
+    model = zoo_model(name, classes=meta_classes, width=a.zoo_width)
+    model.load_state_dict({k: (v.long() if k.endswith("num_batches_tracked") else v.float()) for k, v in sd.items()}, strict=True)
+    problems = []
+    xte, _ = load_cifar(data, ["test_batch.bin"])
+    model.eval()
+    with torch.no_grad():
+        logits = model(xte[:count])
+    e = scaled_error(torch.from_numpy(got["logits"]), logits)
+    print(f"  inference logits: scaled error {e:.2e} (limit 1e-4)")
+    if e > 1e-4:
+        problems.append(f"logits differ: scaled error {e:.2e}")
+    xtr, ytr = load_cifar_train_head(data, (steps + 1) * batch)
+    # The reference for training is PyTorch in float64 on the same (float32) weights and data:
+    # PyTorch's own float32 training-mode BatchNorm gradients were measured to differ from its
+    # float64 ones by up to 1e-2 (scaled) on a ResNet-20, so they cannot referee 1e-4.
+    import copy
+    reference = copy.deepcopy(model).double()
+    reference.train()
+    reference.zero_grad()
+    loss = F.cross_entropy(reference(xtr[:batch].double()), ytr[:batch])
+    loss.backward()
+    model.train()
+    model.zero_grad()
+    F.cross_entropy(model(xtr[:batch]), ytr[:batch]).backward()
+    le = abs(float(loss.detach()) - float(got["loss"][0])) / abs(float(loss.detach()))
+    exact = {k: v.grad for k, v in reference.named_parameters()}
+    worst = tensor_errors({k: torch.from_numpy(got[f"grad.{k}"]).double() for k in exact}, exact)
+    torch32 = tensor_errors({k: v.grad.double() for k, v in model.named_parameters()}, exact)
+    print(f"  training loss rel. error {le:.2e}; gradients against torch float64: worst per-tensor scaled error "
+          f"{worst[0]:.2e} ({worst[1]}) (limit 1e-4); torch float32 against float64: {torch32[0]:.2e} ({torch32[1]})")
+    if le > 1e-5 or worst[0] > 1e-4:
+        problems.append(f"training gradients differ: {worst[1]} scaled error {worst[0]:.2e}, loss {le:.2e}")
+    # Three plain SGD steps on the first batches, in order, from the same weights (float64 reference).
+    reference = zoo_model(name, classes=meta_classes, width=a.zoo_width)
+    reference.load_state_dict({k: (v.long() if k.endswith("num_batches_tracked") else v.float()) for k, v in sd.items()}, strict=True)
+    reference = reference.double()
+    opt = torch.optim.SGD(reference.parameters(), lr=lr)
+    reference.train()
+    for s in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(reference(xtr[s * batch:(s + 1) * batch].double()), ytr[s * batch:(s + 1) * batch]).backward()
+        opt.step()
+    after = reference.state_dict()
+    worst_state = max((scaled_error(torch.from_numpy(got[f"after.{k}"]).double(), v.double()), k) for k, v in after.items()
+                      if "running" in k)
+    # Parameters: the change the steps made, relative to the largest change (the weights
+    # themselves would hide an error in the update).
+    updates = {k: v - sd[k].double() for k, v in after.items() if "running" not in k and "num_batches" not in k}
+    worst_param = tensor_errors({k: torch.from_numpy(got[f"after.{k}"]).double() - sd[k].double() for k in updates}, updates)
+    tracked = {k: int(got[f"after.{k}"]) for k, v in after.items() if k.endswith("num_batches_tracked")}
+    print(f"  after {steps} SGD steps: running statistics worst scaled error {worst_state[0]:.2e} ({worst_state[1]}), "
+          f"parameter updates {worst_param[0]:.2e} ({worst_param[1]}) (limit 1e-4); num_batches_tracked {sorted(set(tracked.values()))}")
+    if worst_state[0] > 1e-4 or worst_param[0] > 1e-4:
+        problems.append(f"after {steps} steps: running statistics {worst_state[0]:.2e}, parameter updates {worst_param[0]:.2e}")
+    if any(int(after[k]) != t for k, t in tracked.items()):
+        problems.append("num_batches_tracked differs")
+    return problems
+
+
+def cmd_check_zoo(a, data, exe, work, xte, yte):
+    """For every zoo architecture: cnnprune -> torch (strict load, accuracy, probe) and torch -> cnnprune."""
+    import torch
+    passed = failed = 0
+    for name in a.zoo.split(","):
+        print(f"\n== (zoo) {name}, width multiplier {a.zoo_width}", flush=True)
+        problems = []
+        ck = os.path.join(work, f"{name}.cnnprune.safetensors")
+        train_args = ["train", "--arch", name, "--width-multiplier", str(a.zoo_width), "--data", data,
+                      "--epochs", str(a.zoo_epochs), "--batch-size", "128", "--seed", str(a.seed), "--output", ck,
+                      "--threads", str(a.threads), "--json"]
+        obj, err, dt = run_cnnprune(exe, train_args, a.timeout)
+        if err:
+            problems.append(f"cnnprune train: {err}")
+        else:
+            print(f"  cnnprune train ({a.zoo_epochs} epoch) {dt:.1f} s, test accuracy {obj.get('test_accuracy')}")
+            sd, meta, dtypes = st_load_torch(ck)
+            model = zoo_model(name, width=a.zoo_width)
+            try:
+                model.load_state_dict({k: (v.long() if dtypes[k] == "I64" else v.float()) for k, v in sd.items()}, strict=True)
+                print(f"  load_state_dict(strict=True): OK ({len(sd)} tensors; num_batches_tracked stored as "
+                      f"{sorted({dtypes[k] for k in sd if k.endswith('num_batches_tracked')})})")
+            except RuntimeError as e:
+                problems.append(f"strict load into torch failed: {str(e)[:400]}")
+            if not problems:
+                res = torch_eval(model, xte, yte)
+                cp, err, _ = cnnprune_evaluate(exe, ck, data, a.timeout)
+                if err or not compare(f"(zoo) {name}: cnnprune-trained model, torch vs cnnprune evaluate", res, cp, a.tol):
+                    problems.append(err or "accuracies differ")
+                problems += zoo_probe_compare(name, ck, data, exe, work, a, f"{name}.cnnprune")
+        # The other way: a torch-initialised model with non-trivial running statistics, saved
+        # without any cnnprune metadata, must load in cnnprune (recognised from its tensors).
+        torch.manual_seed(a.seed)
+        model = zoo_model(name, width=a.zoo_width)
+        with torch.no_grad():
+            for mod in model.modules():
+                if isinstance(mod, torch.nn.BatchNorm2d):
+                    mod.running_mean.uniform_(-0.2, 0.2)
+                    mod.running_var.uniform_(0.5, 2.0)
+                    mod.weight.uniform_(0.5, 1.5)
+                    mod.bias.uniform_(-0.2, 0.2)
+                    mod.num_batches_tracked.fill_(7)
+        tf = os.path.join(work, f"{name}.torch.safetensors")
+        st_save({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tf, {"format": "pt"})
+        res = torch_eval(model, xte, yte)
+        cp, err, _ = cnnprune_evaluate(exe, tf, data, a.timeout)
+        if err or not compare(f"(zoo) {name}: torch-made model, torch vs cnnprune evaluate", res, cp, a.tol):
+            problems.append(err or "accuracies differ on the torch-made model")
+        problems += zoo_probe_compare(name, tf, data, exe, work, a, f"{name}.torch")
+        if problems:
+            failed += 1
+            print(f"[FAIL] (zoo) {name}: " + "; ".join(problems))
+        else:
+            passed += 1
+            print(f"[PASS] (zoo) {name}: strict load both ways, accuracy, logits, gradients, running statistics")
+    return passed, failed
+
+
+# ---------------------------------------------------------------------------------------
 # commands
 # ---------------------------------------------------------------------------------------
 
@@ -459,7 +694,7 @@ def cmd_check(a):
     xte, yte = load_cifar(data, ["test_batch.bin"])
     passed = failed = 0
 
-    if a.part in ("a", "both"):
+    if a.part in ("a", "both", "all"):
         print("\n== (a) torch model -> safetensors -> cnnprune evaluate", flush=True)
         if a.torch_model:
             print(f"  loading {a.torch_model}")
@@ -486,7 +721,7 @@ def cmd_check(a):
             else:
                 failed += 1
 
-    if a.part in ("b", "both"):
+    if a.part in ("b", "both", "all"):
         print("\n== (b) cnnprune checkpoint -> torch", flush=True)
         ok_b = True
         if a.cnnprune_model:
@@ -520,6 +755,11 @@ def cmd_check(a):
                 passed += 1
             else:
                 failed += 1
+
+    if a.part in ("zoo", "all"):
+        p_zoo, f_zoo = cmd_check_zoo(a, data, exe, work, xte, yte)
+        passed += p_zoo
+        failed += f_zoo
 
     if not a.work_dir:
         shutil.rmtree(work, ignore_errors=True)
@@ -705,7 +945,11 @@ def main(argv):
     c.add_argument("--cnnprune-model", help="(b): a cnnprune safetensors checkpoint instead of `cnnprune train`")
     c.add_argument("--cnnprune-epochs", type=int, default=1, help="(b): epochs for `cnnprune train` (default 1)")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--part", choices=["a", "b", "both"], default="both")
+    c.add_argument("--part", choices=["a", "b", "both", "zoo", "all"], default="all",
+                   help="a, b (SimpleCNN both ways), both, zoo (every zoo architecture), all (default)")
+    c.add_argument("--zoo", default="resnet20,vgg11-bn", help="zoo architectures to check")
+    c.add_argument("--zoo-width", type=float, default=0.125, help="width multiplier of the zoo models checked")
+    c.add_argument("--zoo-epochs", type=int, default=1, help="cnnprune training epochs of each zoo model")
     c.add_argument("--tol", type=float, default=0.01, help="allowed |accuracy difference| in points (0.01)")
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--timeout", type=float, default=3600, help="seconds per cnnprune command")

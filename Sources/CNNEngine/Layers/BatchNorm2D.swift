@@ -74,25 +74,26 @@ public struct BatchNorm2D: Layer {
             }
             return
         }
-        // Partial sums of x and x² over this worker's samples, then over the whole batch.
+        // Two passes, each summed over this worker's samples and then over the whole batch: the
+        // mean, then the centred squares (E[x²] − m² would cancel badly when |m| ≫ σ).
         let sums = UnsafeMutableRawPointer(b.scratch).assumingMemoryBound(to: Double.self)
         for c in 0..<count {
-            var s = 0.0, q = 0.0
-            for n in 0..<b.batch {
-                let (ps, pq) = BatchNorm2D.sumAndSquares(b.input + (n * count + c) * plane, count: plane)
-                s += ps
-                q += pq
-            }
-            sums[2 * c] = s
-            sums[2 * c + 1] = q
+            var s = 0.0
+            for n in 0..<b.batch { s += BatchNorm2D.sum(b.input + (n * count + c) * plane, count: plane) }
+            sums[c] = s
         }
-        b.context.allReduce(sums, count: 2 * count)
+        b.context.allReduce(sums, count: count)
         let observations = Double(b.context.batchTotal * plane)
         let mean = b.kept, variance = b.kept + count, inverse = b.kept + 2 * count
+        for c in 0..<count { mean[c] = Float(sums[c] / observations) }
         for c in 0..<count {
-            let m = sums[2 * c] / observations
-            let v = max(sums[2 * c + 1] / observations - m * m, 0)
-            mean[c] = Float(m)
+            var q = 0.0
+            for n in 0..<b.batch { q += BatchNorm2D.centredSquares(b.input + (n * count + c) * plane, mean: mean[c], count: plane) }
+            sums[c] = q
+        }
+        b.context.allReduce(sums, count: count)
+        for c in 0..<count {
+            let v = sums[c] / observations
             variance[c] = Float(v)
             inverse[c] = Float(1 / (v + Double(epsilon)).squareRoot())
         }
@@ -172,23 +173,35 @@ public struct BatchNorm2D: Layer {
         state[2 * count] += 1
     }
 
-    /// `Σ x` and `Σ x²` of a plane: eight Float lanes, combined in Double.
+    /// `Σ x` of a plane: eight Float lanes, combined in Double.
     @inline(__always)
-    static func sumAndSquares(_ x: UnsafePointer<Float>, count: Int) -> (Double, Double) {
-        var s = SIMD8<Float>(), q = SIMD8<Float>()
+    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
+        var s = SIMD8<Float>()
+        let raw = UnsafeRawPointer(x)
+        let vectors = count / 8
+        for i in 0..<vectors { s += raw.loadUnaligned(fromByteOffset: i * 32, as: SIMD8<Float>.self) }
+        var total = Double(s.sum())
+        for i in (vectors * 8)..<count { total += Double(x[i]) }
+        return total
+    }
+
+    /// `Σ (x − mean)²` of a plane: eight Float lanes, combined in Double.
+    @inline(__always)
+    static func centredSquares(_ x: UnsafePointer<Float>, mean: Float, count: Int) -> Double {
+        var q = SIMD8<Float>()
+        let m = SIMD8<Float>(repeating: mean)
         let raw = UnsafeRawPointer(x)
         let vectors = count / 8
         for i in 0..<vectors {
-            let v = raw.loadUnaligned(fromByteOffset: i * 32, as: SIMD8<Float>.self)
-            s += v
-            q += v * v
+            let d = raw.loadUnaligned(fromByteOffset: i * 32, as: SIMD8<Float>.self) - m
+            q += d * d
         }
-        var total = Double(s.sum()), squares = Double(q.sum())
+        var total = Double(q.sum())
         for i in (vectors * 8)..<count {
-            total += Double(x[i])
-            squares += Double(x[i]) * Double(x[i])
+            let d = Double(x[i] - mean)
+            total += d * d
         }
-        return (total, squares)
+        return total
     }
 
     /// `Σ dy` and `Σ dy·(x − mean)` of a plane (centred, for accuracy): eight Float lanes,

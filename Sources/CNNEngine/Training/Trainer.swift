@@ -165,6 +165,21 @@ public final class Trainer {
         }
     }
 
+    /// The loss and the gradient of the mean loss over the samples at `indices`, computed as a
+    /// training step computes them (training mode, split across the workers), without changing
+    /// the parameters or the running state. For checks against other implementations.
+    public func lossAndGradient<Data: LabeledImages>(data: Data, indices: UnsafeBufferPointer<Int32>) -> (loss: Double, gradient: [Float]) {
+        let batch = indices.count
+        let parts = min(threads, batch)
+        arguments = StepArguments(indices: indices.baseAddress, batch: batch, parts: parts, step: stepsTaken)
+        reducer.setParticipants(parts)
+        Parallel.run(parts, reusing: stepWork(for: data))
+        var loss = 0.0
+        for worker in 0..<parts { loss += losses[worker] }
+        if parts > 1 { Parallel.run(threads, reusing: reduceWork!) }
+        return (loss / Double(batch), Array(workspaces[0].parameterGradients))
+    }
+
     private func runStep(_ work: @escaping (Int) -> Void, indices: UnsafeBufferPointer<Int32>) -> Double {
         let batch = indices.count
         let parts = min(threads, batch)
