@@ -13,9 +13,9 @@ struct ProbeCommand: ParsableCommand {
         abstract: "Write logits, gradients and a few SGD steps of a model for interop checks.",
         discussion: """
         Writes OUTPUT (safetensors): `logits` [COUNT, classes] of the first COUNT test images in inference mode; \
-        `loss` [1] and `grad.NAME` for every parameter: the gradient of the mean cross-entropy over the first \
-        BATCH training images in training mode; `after.NAME` for every parameter and state tensor after STEPS \
-        plain SGD steps (learning rate LR) on the training images BATCH at a time, in file order.
+        `train_logits` [BATCH, classes]: training-mode logits of training images START..<START+BATCH; `loss` [1] and \
+        `grad.NAME` for every parameter: the gradient of their mean cross-entropy in training mode; `after.NAME` for \
+        every parameter and state tensor after STEPS plain SGD steps (learning rate LR), each on that same batch.
         """,
         shouldDisplay: false
     )
@@ -25,6 +25,7 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @Option(help: "Test images whose logits are written.") var count = 64
     @Option(help: "Training images per step.") var batchSize = 32
+    @Option(help: "Index of the first training image of the batch.") var start = 0
     @Option(help: "SGD steps.") var steps = 3
     @Option(help: "SGD learning rate.") var lr: Float = 0.01
     @Option(help: "Where to write the tensors.") var output: String
@@ -33,7 +34,7 @@ struct ProbeCommand: ParsableCommand {
         let loaded = try loadAnyModel(model)
         let network = loaded.network
         let test = try data.load(.test), train = try data.load(.train)
-        guard count > 0, count <= test.count, batchSize > 0, steps >= 0, (steps + 1) * batchSize <= train.count else {
+        guard count > 0, count <= test.count, batchSize > 0, steps >= 0, start >= 0, start + batchSize <= train.count else {
             throw CLIError("probe: --count, --batch-size and --steps do not fit the data")
         }
         var tensors: [String: Tensor] = [:]
@@ -44,17 +45,19 @@ struct ProbeCommand: ParsableCommand {
         indices.withUnsafeBufferPointer { i in inputs.withUnsafeMutableBufferPointer { test.fillInputs(indices: i, into: $0.baseAddress!) } }
         tensors["logits"] = Tensor(shape: [count, classes], scalars: network(Tensor(shape: [count] + network.architecture.inputShape, scalars: inputs)).scalars)
 
+        var trainInputs = [Float](repeating: 0, count: batchSize * sample)
+        let head = (Int32(start)..<Int32(start + batchSize)).map { $0 }
+        head.withUnsafeBufferPointer { i in trainInputs.withUnsafeMutableBufferPointer { train.fillInputs(indices: i, into: $0.baseAddress!) } }
+        tensors["train_logits"] = Tensor(shape: [batchSize, classes], scalars: network(Tensor(shape: [batchSize] + network.architecture.inputShape, scalars: trainInputs), training: true).scalars)
         let trainer = Trainer(network: network, optimizer: SGD(parameterCount: network.parameters.count, learningRate: lr),
                               batchSize: batchSize, threads: threading.threads)
-        let first = (0..<Int32(batchSize)).map { $0 }
-        let (loss, gradient) = first.withUnsafeBufferPointer { trainer.lossAndGradient(data: train, indices: $0) }
+        let (loss, gradient) = head.withUnsafeBufferPointer { trainer.lossAndGradient(data: train, indices: $0) }
         tensors["loss"] = Tensor(shape: [1], scalars: [Float(loss)])
         for entry in network.architecture.parameterEntries {
             tensors["grad.\(entry.name)"] = Tensor(shape: entry.shape, scalars: Array(gradient[entry.offset..<(entry.offset + entry.count)]))
         }
-        for step in 0..<steps {
-            let batch = (Int32(step * batchSize)..<Int32((step + 1) * batchSize)).map { $0 }
-            _ = batch.withUnsafeBufferPointer { trainer.step(data: train, indices: $0) }
+        for _ in 0..<steps {
+            _ = head.withUnsafeBufferPointer { trainer.step(data: train, indices: $0) }
         }
         for (name, tensor) in trainer.network.namedTensors { tensors["after.\(name)"] = tensor }
         try SafeTensors(tensors: tensors).write(to: URL(fileURLWithPath: output))

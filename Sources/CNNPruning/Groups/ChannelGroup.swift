@@ -1,0 +1,71 @@
+import CNNEngine
+
+/// One tensor slice that a channel group owns: along `dimension` of `tensor`, each unit of the
+/// group holds `block` consecutive indices (1, or `H·W` input features of a `Linear` after a
+/// flatten, in PyTorch's order).
+public struct GroupMember: Sendable, Equatable, Codable {
+    /// What the slice is to the channel.
+    public enum Role: String, Sendable, Codable {
+        /// A weight or bias that makes the channel (a convolution's filter, a linear row).
+        case producer
+        /// A BatchNorm's weight, bias or running statistic of the channel.
+        case normalization
+        /// The slice of a consumer's weight that reads the channel.
+        case consumer
+    }
+
+    /// The checkpoint name, e.g. `layer1.0.conv1.weight`.
+    public var tensor: String
+    public var dimension: Int
+    public var block: Int
+    public var role: Role
+
+    public init(tensor: String, dimension: Int, block: Int = 1, role: Role) {
+        self.tensor = tensor
+        self.dimension = dimension
+        self.block = block
+        self.role = role
+    }
+}
+
+/// Channels that can only be pruned together, as Torch-Pruning's DepGraph groups them: a
+/// convolution's (or linear layer's) output channels with their bias, the BatchNorm after them
+/// and every consumer's input slice — and, where several branches meet at a residual sum,
+/// every producer feeding that sum and the sum's consumers.
+///
+/// Unit `u` of the group is channel `u` of every member at once.
+public struct ChannelGroup: Sendable, Equatable {
+    /// The first producer's layer name (`conv1`, `layer1.0.conv1`, `features.0`).
+    public var name: String
+    /// Channels (or features) per member.
+    public var units: Int
+    /// Every slice, producers first.
+    public var members: [GroupMember]
+    /// Layers whose outputs are the group's channels.
+    public var producers: [String]
+    /// BatchNorm layers normalising them.
+    public var normalizations: [String]
+    /// Whether the channels are the network's outputs (the classes): never prunable.
+    public var isOutput: Bool
+    /// Whether the group is coupled through a residual sum (several producers).
+    public var isResidual: Bool
+    /// Whether the channels carry the network's input (never prunable).
+    public var isInput: Bool
+
+    /// Whether units may be removed: never for the input or the output, and for groups coupled
+    /// through a residual sum only when `allowResidual`.
+    public func isPrunable(allowResidual: Bool) -> Bool {
+        !isOutput && !isInput && !producers.isEmpty && (allowResidual || !isResidual)
+    }
+
+    /// Why the group cannot be pruned, or `nil` when it can.
+    public func whyNotPrunable(allowResidual: Bool) -> String? {
+        if isInput { return "its channels are the network's input" }
+        if isOutput { return "it is the output layer (its units are the classes)" }
+        if producers.isEmpty { return "no layer produces its channels" }
+        if isResidual && !allowResidual {
+            return "it is coupled through a residual sum (\(producers.count) producers: \(producers.prefix(4).joined(separator: ", "))\(producers.count > 4 ? ", …" : "")); pass --prune-residual"
+        }
+        return nil
+    }
+}
