@@ -19,14 +19,25 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: "Also write every test image's label, prediction and logits to this CSV file (index,label,predicted,logit_0,…).")
+    var predictions: String?
+
     func run() throws {
         let loaded = try loadModel(model)
         let test = try data.load(.test)
-        let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test)
+        let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test, collectingLogits: predictions != nil)
+        if let predictions {
+            do {
+                try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions))
+            } catch let error as AtomicFileError {
+                throw CLIError(error.description)
+            }
+        }
         let perClass = test.classNames.indices.map { ClassAccuracy(class: test.classNames[$0], accuracy: rounded(evaluation.accuracy(ofClass: $0))) }
         if json {
             try printJSON(EvaluationReport(accuracy: rounded(evaluation.accuracy), correct: evaluation.correct,
-                                           total: evaluation.total, perClass: perClass))
+                                           total: evaluation.total, perClass: perClass,
+                                           confusionMatrix: ConfusionMatrix(evaluation, on: test).counts))
         } else {
             print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.model.widthsDescription))
             for entry in perClass {
@@ -47,8 +58,11 @@ struct EvaluationReport: Codable {
     var correct: Int
     var total: Int
     var perClass: [ClassAccuracy]
+    /// Rows: true class; columns: predicted class.
+    var confusionMatrix: [[Int]]
     enum CodingKeys: String, CodingKey {
         case accuracy, correct, total
         case perClass = "per_class"
+        case confusionMatrix = "confusion_matrix"
     }
 }

@@ -83,7 +83,7 @@ struct ExperimentCommand: ParsableCommand {
         } else {
             widths = SimpleCNN()
             var generator = SeededGenerator(seed: recipe.seed)
-            print("Training the SimpleCNN for \(recipe.epochs) epochs (Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed))")
+            print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed))")
             let trainingStart = DispatchTime.now().uptimeNanoseconds
             let trained = try recipe.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
                                            threads: threading.threads, echo: true)
@@ -91,7 +91,7 @@ struct ExperimentCommand: ParsableCommand {
             network = trained.network
             let path = directory.appendingPathComponent("model.safetensors")
             try Checkpoint.save(network, model: widths, to: path)
-            origin = .trained(path: path.path, epochs: trained.epochs, recipe: "Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed)")
+            origin = .trained(path: path.path, epochs: trained.epochs, recipe: "\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed)")
         }
 
         // 2. Evaluate.

@@ -70,6 +70,9 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// Fine-tuning's optimizer, schedule and augmentation (`RecipeOptions.swift`).
+    @OptionGroup(title: "Fine-tuning recipe") var recipeOptions: RecipeOptions
+
     @Flag(help: "Print one JSON object at the end (fine-tuning progress goes to stderr).")
     var json = false
 
@@ -176,7 +179,7 @@ struct PruneCommand: ParsableCommand {
     /// The training recipe for fine-tuning, from this command's flags.
     private func recipe(seed: UInt64) throws -> TrainingRecipe {
         try TrainingRecipe.parse(["--epochs", String(max(1, finetuneEpochs)), "--batch-size", String(batchSize),
-                                  "--lr", String(lr), "--seed", String(seed)])
+                                  "--lr", String(lr), "--seed", String(seed)] + recipeOptions.arguments)
     }
 
     /// Prints a progress line: to stdout, or to stderr under `--json`.

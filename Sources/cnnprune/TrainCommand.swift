@@ -3,7 +3,8 @@ import CNNDatasets
 import CNNEngine
 import Foundation
 
-/// `cnnprune train`: the exercise's training recipe (Adam, cross-entropy, batch 64).
+/// `cnnprune train`: the exercise's training recipe (Adam, cross-entropy, batch 64) by default,
+/// or another optimizer, schedule and augmentation (`RecipeOptions`).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -64,17 +65,17 @@ struct TrainCommand: ParsableCommand {
             guard run.epochsCompleted < recipe.epochs else {
                 throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
             }
+            // The recipe comes from the checkpoint; only the run's length follows --epochs.
+            run.schedule.epochs = recipe.epochs
         } else if let model {
             let loaded = try loadModel(model)
             inherited = loaded.metadata.filter { $0.key != Checkpoint.architectureKey && $0.key != TrainingRun.progressKey && $0.key != "format" }
-            run = TrainingRun(model: loaded.model, network: loaded.network, learningRate: recipe.lr,
-                              batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
+            run = recipe.makeRun(model: loaded.model, network: loaded.network, threads: threading.threads)
         } else {
             let model = SimpleCNN()
             var generator = SeededGenerator(seed: recipe.seed)
             let network = Network(architecture: try model.architecture(), generator: &generator)
-            run = TrainingRun(model: model, network: network, learningRate: recipe.lr,
-                              batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
+            run = recipe.makeRun(model: model, network: network, threads: threading.threads)
         }
         let train = try data.load(.train)
         let test = try data.load(.test)
@@ -101,14 +102,20 @@ struct TrainingRecipe: ParsableArguments {
     @Option(help: "Images per training step.")
     var batchSize: Int = 64
 
-    @Option(help: "Adam learning rate.")
+    @Option(help: "Learning rate (the peak rate under a schedule).")
     var lr: Float = 0.001
 
     @Option(help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
+    /// Optimizer, schedule and augmentation flags (`RecipeOptions.swift`).
+    @OptionGroup(title: "Training recipe") var options: RecipeOptions
+
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard options.warmupEpochs < epochs || options.warmupEpochs == 0 else {
+            throw ValidationError("--warmup-epochs (\(options.warmupEpochs)) must be below --epochs (\(epochs))")
+        }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
     }
@@ -124,7 +131,9 @@ struct TrainingRecipe: ParsableArguments {
 
     /// A fresh run of this recipe starting from `network`.
     func makeRun(model: SimpleCNN, network: Network, threads: Int) -> TrainingRun {
-        TrainingRun(model: model, network: network, learningRate: lr, batchSize: batchSize, threads: threads, seed: seed)
+        TrainingRun(model: model, network: network, optimizer: options.optimizerSettings,
+                    schedule: options.schedule(learningRate: lr, epochs: epochs), augmentation: options.augmentation(seed: seed),
+                    batchSize: batchSize, threads: threads, seed: seed)
     }
 
     /// Trains `run` until it has completed `epochs` (default: this recipe's), evaluating on
