@@ -1,4 +1,5 @@
 import CNNEngine
+import Foundation
 import Testing
 
 /// End-to-end training on a small synthetic task, and determinism.
@@ -95,6 +96,78 @@ import Testing
         let restarted = TrainingRun(model: model, network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
         for _ in 0..<2 { _ = try restarted.runEpoch(on: data) }
         #expect(restarted.network.parameters != straight.network.parameters)
+    }
+
+    /// The zoo's recipe (SGD with Nesterov momentum and weight decay, cosine with warm-up,
+    /// crop + flip), and AdamW with a step schedule: interrupted and resumed, still bit for bit.
+    static let recipes: [(OptimizerSettings, LearningRateSchedule, Augmentation?)] = [
+        (OptimizerSettings(kind: .sgd, momentum: 0.9, nesterov: true, weightDecay: 5e-4),
+         LearningRateSchedule(shape: .cosine, baseLearningRate: 0.05, epochs: 4, warmupEpochs: 1),
+         Augmentation(seed: 5, padding: 2, paddingInput: -1)),
+        (OptimizerSettings(kind: .adamw),
+         LearningRateSchedule(shape: .step, baseLearningRate: 0.01, epochs: 4, milestones: [3], gamma: 0.5),
+         nil),
+    ]
+
+    func run(threads: Int, recipe: Int) throws -> TrainingRun {
+        var generator = SeededGenerator(seed: 5)
+        let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+        let (optimizer, schedule, augmentation) = ResumeTests.recipes[recipe]
+        return TrainingRun(model: TrainingTests.model, network: network, optimizer: optimizer, schedule: schedule,
+                           augmentation: augmentation, batchSize: 24, threads: threads, seed: 5)
+    }
+
+    @Test(arguments: [1, 2], [0, 1])
+    func recipesResumeBitForBit(threads: Int, recipe: Int) throws {
+        let data = TrainingTests.quadrants(count: 200, seed: 3)
+        let straight = try run(threads: threads, recipe: recipe)
+        var losses: [Double] = []
+        for _ in 0..<4 { losses.append(try straight.runEpoch(on: data).trainLoss) }
+        #expect(losses.allSatisfy(\.isFinite) && losses.last! < losses.first!)
+
+        let first = try run(threads: threads, recipe: recipe)
+        for _ in 0..<2 { _ = try first.runEpoch(on: data) }
+        let saved = try SafeTensors(data: first.checkpoint().encoded())
+        let progress = try JSONDecoder().decode(TrainingProgress.self, from: Data(saved.metadata[TrainingRun.progressKey]!.utf8))
+        let (optimizer, schedule, augmentation) = ResumeTests.recipes[recipe]
+        #expect(progress.optimizer == optimizer && progress.schedule == schedule && progress.augmentation == augmentation)
+        #expect(progress.learningRate == schedule.baseLearningRate)
+        #expect((saved.tensors[OptimizerSettings.momentumBufferName] != nil) == (optimizer.kind == .sgd))
+        let resumed = try TrainingRun(resuming: saved, threads: threads)
+        #expect(resumed.optimizerSettings == optimizer && resumed.schedule == schedule && resumed.augmentation == augmentation)
+        for _ in 0..<2 { _ = try resumed.runEpoch(on: data) }
+        #expect(resumed.network.parameters == straight.network.parameters)
+
+        // Each part of the state matters: the optimizer's, and (for the first recipe) the augmentation's epoch.
+        let (network, model) = try Checkpoint.network(from: saved)
+        let restarted = TrainingRun(model: model, network: network, optimizer: optimizer, schedule: schedule,
+                                    augmentation: augmentation, batchSize: 24, threads: threads, seed: 5)
+        for _ in 0..<2 { _ = try restarted.runEpoch(on: data) }
+        #expect(restarted.network.parameters != straight.network.parameters)
+    }
+
+    @Test func augmentationAndScheduleChangeTheRun() throws {
+        let data = TrainingTests.quadrants(count: 96, seed: 3)
+        func parameters(_ optimizer: OptimizerSettings, _ schedule: LearningRateSchedule, _ augmentation: Augmentation?) throws -> [Float] {
+            var generator = SeededGenerator(seed: 5)
+            let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+            let run = TrainingRun(model: TrainingTests.model, network: network, optimizer: optimizer, schedule: schedule,
+                                  augmentation: augmentation, batchSize: 24, threads: 1, seed: 5)
+            _ = try run.runEpoch(on: data)
+            return run.network.parameters
+        }
+        let sgd = OptimizerSettings(kind: .sgd, momentum: 0.9)
+        let constant = LearningRateSchedule.constant(0.05)
+        let base = try parameters(sgd, constant, nil)
+        #expect(try parameters(sgd, constant, nil) == base)
+        #expect(try parameters(sgd, constant, Augmentation(seed: 1, padding: 2, paddingInput: 0)) != base)
+        #expect(try parameters(sgd, LearningRateSchedule(shape: .cosine, baseLearningRate: 0.05, epochs: 1), nil) != base)
+        // The default recipe is the exercise's: Adam at a constant rate, as the convenience initialiser.
+        var generator = SeededGenerator(seed: 5)
+        let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+        let adam = TrainingRun(model: TrainingTests.model, network: network, learningRate: 0.01, batchSize: 24, threads: 1, seed: 5)
+        _ = try adam.runEpoch(on: data)
+        #expect(try parameters(OptimizerSettings(), .constant(0.01), nil) == adam.network.parameters)
     }
 
     @Test func aTrainingCheckpointAlsoLoadsAsAModelAndAModelIsNotResumable() throws {

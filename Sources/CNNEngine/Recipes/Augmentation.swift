@@ -37,6 +37,12 @@ public struct Augmentation: Codable, Equatable, Sendable {
         public var top: Int
         public var left: Int
         public var flipped: Bool
+
+        public init(top: Int, left: Int, flipped: Bool) {
+            self.top = top
+            self.left = left
+            self.flipped = flipped
+        }
     }
 
     /// The transform of sample `index` in epoch `epoch` (0-based).
