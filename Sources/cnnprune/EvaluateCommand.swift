@@ -43,6 +43,7 @@ struct EvaluateCommand: ParsableCommand {
             for entry in perClass {
                 print("  \(entry.class.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", entry.accuracy))")
             }
+            if let predictions { print("predictions of \(evaluation.total) images written to \(predictions)") }
         }
     }
 }

@@ -10,6 +10,8 @@ public struct AugmentedImages<Base: LabeledImages>: LabeledImages {
     public let augmentation: Augmentation
     /// The 0-based epoch whose transforms `fillInputs` applies.
     public var epoch: Int
+    /// `sampleShape`, read once (a fill asks the base for nothing but pixels).
+    private let channels: Int, height: Int, width: Int
 
     /// - Parameters:
     ///   - base: the images, `[channels, height, width]` each.
@@ -20,6 +22,7 @@ public struct AugmentedImages<Base: LabeledImages>: LabeledImages {
         self.base = base
         self.augmentation = augmentation
         self.epoch = epoch
+        (channels, height, width) = (base.sampleShape[0], base.sampleShape[1], base.sampleShape[2])
     }
 
     public var count: Int { base.count }
@@ -29,8 +32,7 @@ public struct AugmentedImages<Base: LabeledImages>: LabeledImages {
 
     public func fillInputs(indices: UnsafeBufferPointer<Int32>, into inputs: UnsafeMutablePointer<Float>) {
         base.fillInputs(indices: indices, into: inputs)
-        let shape = base.sampleShape
-        let channels = shape[0], height = shape[1], width = shape[2]
+        let channels = self.channels, height = self.height, width = self.width
         let size = channels * height * width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { row in
             for (slot, index) in indices.enumerated() {
