@@ -146,6 +146,38 @@ import Testing
         #expect(restarted.network.parameters != straight.network.parameters)
     }
 
+    /// A checkpoint written before recipes existed (no optimizer, schedule or augmentation in its
+    /// metadata) resumes as the exercise's recipe, bit for bit; impossible recipes are errors.
+    @Test func olderAndHostileProgressMetadata() throws {
+        let data = TrainingTests.quadrants(count: 200, seed: 3)
+        let straight = try run(threads: 1)
+        for _ in 0..<3 { _ = try straight.runEpoch(on: data) }
+        let first = try run(threads: 1)
+        _ = try first.runEpoch(on: data)
+        var saved = try SafeTensors(data: first.checkpoint().encoded())
+        var progress = try #require(try JSONSerialization.jsonObject(with: Data(saved.metadata[TrainingRun.progressKey]!.utf8)) as? [String: Any])
+        #expect(Set(progress.keys).isSuperset(of: ["epoch", "optimizer_step", "shuffle_state", "seed", "batch_size", "learning_rate"]))
+        for key in ["optimizer", "schedule", "augmentation"] { progress[key] = nil }
+        saved.metadata[TrainingRun.progressKey] = String(decoding: try JSONSerialization.data(withJSONObject: progress), as: UTF8.self)
+        let resumed = try TrainingRun(resuming: saved, threads: 1)
+        #expect(resumed.optimizerSettings == OptimizerSettings() && resumed.schedule.shape == .constant && resumed.augmentation == nil)
+        for _ in 0..<2 { _ = try resumed.runEpoch(on: data) }
+        #expect(resumed.network.parameters == straight.network.parameters)
+
+        for (key, value) in [("optimizer", ["name": "sgd", "momentum": 0, "nesterov": true, "weight_decay": 0] as [String: Any]),
+                             ("optimizer", ["name": "sgd", "momentum": 1.5, "nesterov": false, "weight_decay": 0]),
+                             ("augmentation", ["seed": 1, "padding": -3, "horizontal_flip": true, "padding_input": -1]),
+                             ("schedule", ["shape": "cosine", "base_learning_rate": 0.1, "epochs": 0, "milestones": [], "gamma": 0.1, "warmup_epochs": 0])] {
+            var hostile = progress
+            hostile[key] = value
+            var file = saved
+            file.metadata[TrainingRun.progressKey] = String(decoding: try JSONSerialization.data(withJSONObject: hostile), as: UTF8.self)
+            // Refused by the recipe's validation, not by the JSON decoder.
+            let error = #expect(throws: TrainingCheckpointError.self, "\(key): \(value)") { _ = try TrainingRun(resuming: file, threads: 1) }
+            #expect(error?.description.contains("not a training checkpoint") == false, "\(error?.description ?? "")")
+        }
+    }
+
     @Test func augmentationAndScheduleChangeTheRun() throws {
         let data = TrainingTests.quadrants(count: 96, seed: 3)
         func parameters(_ optimizer: OptimizerSettings, _ schedule: LearningRateSchedule, _ augmentation: Augmentation?) throws -> [Float] {

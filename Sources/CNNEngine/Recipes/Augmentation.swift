@@ -54,6 +54,14 @@ public struct Augmentation: Codable, Equatable, Sendable {
                          flipped: horizontalFlip && (hash >> 63) == 1)
     }
 
+    /// Checks an augmentation read from a file (which bypasses `init`).
+    /// - Throws: `TrainingCheckpointError` naming the bad value.
+    public func validate() throws {
+        guard (0...1024).contains(padding), paddingInput.isFinite else {
+            throw TrainingCheckpointError(description: "invalid augmentation: padding \(padding), padding input \(paddingInput)")
+        }
+    }
+
     /// SplitMix64's finaliser: a bijective 64-bit mix.
     @inline(__always)
     static func mix(_ x: UInt64) -> UInt64 {

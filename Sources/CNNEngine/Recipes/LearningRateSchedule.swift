@@ -76,6 +76,14 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         }
     }
 
+    /// Checks a schedule read from a file (which bypasses `init`).
+    /// - Throws: `TrainingCheckpointError` naming the bad value.
+    public func validate() throws {
+        guard baseLearningRate.isFinite, baseLearningRate > 0 else { throw TrainingCheckpointError(description: "invalid learning rate \(baseLearningRate)") }
+        guard epochs > 0, warmupEpochs >= 0 else { throw TrainingCheckpointError(description: "invalid schedule length: \(epochs) epochs, \(warmupEpochs) of warm-up") }
+        guard gamma.isFinite, gamma > 0, milestones.allSatisfy({ $0 >= 0 }) else { throw TrainingCheckpointError(description: "invalid step schedule: milestones \(milestones), gamma \(gamma)") }
+    }
+
     enum CodingKeys: String, CodingKey {
         case shape, epochs, milestones, gamma
         case baseLearningRate = "base_learning_rate"

@@ -85,6 +85,14 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
         return sgd
     }
 
+    /// Checks settings read from a file (which bypass `init`'s defaults and PyTorch's rules).
+    /// - Throws: `TrainingCheckpointError` naming the bad value.
+    public func validate() throws {
+        guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw TrainingCheckpointError(description: "invalid optimizer momentum \(momentum)") }
+        guard !nesterov || (kind == .sgd && momentum > 0) else { throw TrainingCheckpointError(description: "Nesterov momentum needs SGD with a momentum above 0") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw TrainingCheckpointError(description: "invalid weight decay \(weightDecay)") }
+    }
+
     /// One line for people, e.g. "SGD (momentum 0.9, Nesterov, weight decay 0.0005)".
     public var description: String {
         switch kind {

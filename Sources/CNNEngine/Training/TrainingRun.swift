@@ -92,6 +92,12 @@ public final class TrainingRun {
         let (network, model) = try Checkpoint.network(from: file)
         let settings = progress.optimizer ?? OptimizerSettings()
         let schedule = progress.schedule ?? .constant(progress.learningRate, epochs: max(1, progress.epoch))
+        try settings.validate()
+        try schedule.validate()
+        try progress.augmentation?.validate()
+        guard progress.batchSize > 0, progress.epoch >= 0, progress.optimizerStep >= 0 else {
+            throw TrainingCheckpointError(description: "invalid position in '\(TrainingRun.progressKey)': epoch \(progress.epoch), step \(progress.optimizerStep), batch size \(progress.batchSize)")
+        }
         let optimizer = try settings.restoredOptimizer(parameterCount: network.parameters.count, learningRate: progress.learningRate,
                                                        stepCount: progress.optimizerStep, tensors: file.tensors)
         self.model = model
