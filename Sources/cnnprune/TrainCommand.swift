@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where training checkpoints go (default: OUTPUT with .checkpoint.safetensors).")
     var checkpoint: String?
 
-    @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total.")
+    @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total (its optimizer, schedule, augmentation, batch size and learning rate come from the checkpoint).")
     var resume: String?
 
     func validate() throws {
