@@ -125,6 +125,7 @@ struct TrainingRecipe: ParsableArguments {
     func train(_ network: Network, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
         let model = try SimpleCNN.inferred(from: Dictionary(uniqueKeysWithValues: network.architecture.parameterEntries.map { ($0.name, $0.shape) }))
         let run = makeRun(model: model, network: network, threads: threads)
+        run.schedule.epochs = epochs ?? self.epochs   // a cosine schedule anneals over the epochs actually run
         let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
         return (run.network, records)
     }

@@ -69,6 +69,19 @@ import Testing
         #expect(resumed == (try Checkpoint.load(from: straight).network.parameters))
     }
 
+    @Test func pruneFineTunesWithTheRecipeFlags() throws {
+        let scratch = try CommandOutputTests.Scratch()
+        let output = scratch.root.appendingPathComponent("pruned.safetensors")
+        let run = try commands.cnnprune(["prune", "--model", scratch.model.path, "--data", scratch.data.path, "--layer", "conv2",
+                                         "--k", "8", "--finetune-epochs", "1", "--optimizer", "sgd", "--momentum", "0.9",
+                                         "--lr-schedule", "cosine", "--augment", "--timing-runs", "1", "--output", output.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Checkpoint.load(from: output).model.conv2 == 24)
+        let bad = try commands.cnnprune(["prune", "--model", scratch.model.path, "--data", scratch.data.path, "--k", "8",
+                                         "--finetune-epochs", "1", "--warmup-epochs", "1", "--output", output.path])
+        #expect(bad.status == 64 && bad.stderr.contains("--warmup-epochs (1) must be below --finetune-epochs (1)"), "\(bad.stderr)")
+    }
+
     @Test(arguments: [
         (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to --optimizer sgd only"),
         (["--optimizer", "sgd", "--nesterov"], "--nesterov needs --momentum above 0"),
