@@ -135,7 +135,7 @@ struct ExperimentCommand: ParsableCommand {
         let removalCounts = RemovalStudy.counts(units: layer.unitCount)
         let removal = removalCounts.isEmpty ? nil : try RemovalStudy.run(
             network: network, model: widths, layer: layer, sweep: corrected, counts: removalCounts,
-            recipe: finetuneEpochs > 0 ? FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed) : nil,
+            recipe: finetuneEpochs > 0 ? recipe.options.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed)) : nil,
             train: train, test: test, threads: threading.threads, timingRuns: timingRuns, status: status)
         timings.removal = seconds(since: phase)
 

@@ -18,7 +18,7 @@ struct PruneCommand: ParsableCommand {
         image, inference images/s on the test set (best of --timing-runs passes, models timed in turn) \
         and test accuracy, before and after.
 
-        --finetune-epochs N trains the pruned model N epochs with the training recipe (Adam, \
+        --finetune-epochs N trains the pruned model N epochs with the training recipe (Adam or --optimizer and the recipe flags, \
         --batch-size, --lr, --seed). --iterative STEPS reaches K in STEPS equal steps (⌊K·i/STEPS⌋ \
         removed after step i), re-ranking on the current model and fine-tuning between steps, as \
         Torch-Pruning's iterative_steps does.

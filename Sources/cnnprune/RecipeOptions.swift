@@ -1,6 +1,7 @@
 import ArgumentParser
 import CNNDatasets
 import CNNEngine
+import CNNPruning
 import Foundation
 
 extension OptimizerSettings.Kind: ExpressibleByArgument {}
@@ -89,6 +90,15 @@ struct RecipeOptions: ParsableArguments {
     /// The augmentation `--augment` asks for, seeded by `seed`.
     func augmentation(seed: UInt64) -> Augmentation? {
         augment ? CIFAR10.standardAugmentation(seed: seed) : nil
+    }
+
+    /// `fineTuning` with these options' optimizer, schedule and augmentation (seeded by its seed).
+    func applied(to fineTuning: FineTuning) -> FineTuning {
+        var result = fineTuning
+        result.optimizer = optimizerSettings
+        result.schedule = lrSchedule == .constant && warmupEpochs == 0 ? nil : schedule(learningRate: fineTuning.learningRate, epochs: fineTuning.epochs)
+        result.augmentation = augmentation(seed: fineTuning.seed)
+        return result
     }
 
     /// The recipe in words, e.g. "SGD (momentum 0.9), lr 0.1 step at epochs 100, 150 (×0.1), 5 warm-up epochs, augmented".

@@ -82,6 +82,19 @@ import Testing
         #expect(bad.status == 64 && bad.stderr.contains("--warmup-epochs (1) must be below --finetune-epochs (1)"), "\(bad.stderr)")
     }
 
+    @Test func sweepFineTunesWithTheRecipeAndSaysSo() throws {
+        let scratch = try CommandOutputTests.Scratch()
+        let output = scratch.root.appendingPathComponent("sweep")
+        let run = try commands.cnnprune(["sweep", "--model", scratch.model.path, "--data", scratch.data.path, "--criterion", "l1",
+                                         "--k", "0,8", "--finetune-epochs", "1", "--optimizer", "sgd", "--momentum", "0.9",
+                                         "--lr", "0.01", "--lr-schedule", "cosine", "--augment", "--output", output.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let document = try commands.json(output.appendingPathComponent("sweep.json"))
+        let fineTuning = try #require(document["fine_tuning"] as? [String: Any])
+        let description = try #require(fineTuning["description"] as? String)
+        #expect(description.contains("SGD (momentum 0.9), fresh optimizer, lr 0.01, cosine schedule, crop + flip augmentation"), "\(description)")
+    }
+
     @Test(arguments: [
         (["--optimizer", "adam", "--momentum", "0.9"], "--momentum applies to --optimizer sgd only"),
         (["--optimizer", "sgd", "--nesterov"], "--nesterov needs --momentum above 0"),
