@@ -114,7 +114,7 @@ public final class TrainingRun {
     /// The learning-rate schedule. Setting its `epochs` on a resumed run changes the horizon a
     /// cosine schedule anneals over (bit-exact resumption needs the original one).
     public var schedule: LearningRateSchedule {
-        get { trainer.schedule! }
+        get { trainer.schedule ?? .constant(trainer.optimizer.learningRate, epochs: max(1, trainer.epochsCompleted)) }
         set { trainer.schedule = newValue }
     }
 
