@@ -113,7 +113,7 @@ public struct CIFAR10: LabeledImages {
 }
 
 /// PyTorch's `(x.float() / 255 − 0.5) / 0.5` for every byte value, in Float32 as it computes it.
-private let normalisedValue: [Float] = (0..<256).map { (Float($0) / 255 - 0.5) / 0.5 }
+let normalisedValue: [Float] = (0..<256).map { (Float($0) / 255 - 0.5) / 0.5 }
 
 /// What is wrong with a CIFAR-10 directory, naming the file.
 public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {

@@ -1,6 +1,6 @@
 import CNNEngine
 
-/// How to fine-tune a pruned network: the training recipe (Adam, softmax cross-entropy,
+/// How to fine-tune a pruned network: the training recipe (Adam by default, or any optimizer, schedule and augmentation; softmax cross-entropy,
 /// shuffled mini-batches, as `cnnprune train`) run for a few epochs from the pruned weights,
 /// with a fresh optimizer.
 ///
@@ -15,6 +15,13 @@ public struct FineTuning: Sendable, Equatable {
     public var batchSize: Int
     /// Seeds the shuffling (there is no initialisation to seed: training starts from the given weights).
     public var seed: UInt64
+    /// The optimizer (default: Adam, the exercise's).
+    public var optimizer = OptimizerSettings()
+    /// The schedule's shape, milestones, gamma and warm-up (nil: a constant rate); its peak rate
+    /// and length are always `learningRate` and `epochs`.
+    public var schedule: LearningRateSchedule?
+    /// Crops and flips of the training images (nil: none).
+    public var augmentation: Augmentation?
 
     /// The exercise's recipe (`cnnprune train`'s defaults): lr 0.001, batches of 64.
     public init(epochs: Int, learningRate: Float = 0.001, batchSize: Int = 64, seed: UInt64 = 0) {
@@ -26,6 +33,22 @@ public struct FineTuning: Sendable, Equatable {
         self.seed = seed
     }
 
+    /// The schedule and augmentation in words for reports, "" for the exercise's recipe
+    /// (e.g. ", cosine schedule, 1 warm-up epoch, crop + flip augmentation").
+    public var scheduleDescription: String {
+        var text = ""
+        if let schedule {
+            switch schedule.shape {
+            case .constant: break
+            case .step: text += ", step schedule at epochs \(schedule.milestones.map(String.init).joined(separator: ", ")) (×\(schedule.gamma))"
+            case .cosine: text += ", cosine schedule"
+            }
+            if schedule.warmupEpochs > 0 { text += ", \(schedule.warmupEpochs) warm-up epoch\(schedule.warmupEpochs == 1 ? "" : "s")" }
+        }
+        if augmentation != nil { text += ", crop + flip augmentation" }
+        return text
+    }
+
     /// Trains `network` (widths `model`) for `epochs` on `data`.
     /// - Parameters:
     ///   - threads: training workers; the result is reproducible bit for bit for a given count.
@@ -34,8 +57,11 @@ public struct FineTuning: Sendable, Equatable {
     /// - Throws: `NonFiniteLossError` if the loss diverges.
     public func train<Data: LabeledImages>(_ network: Network, model: SimpleCNN, on data: Data, threads: Int,
                                            progress: ((BatchProgress) -> Void)? = nil) throws -> (network: Network, losses: [Double]) {
-        let run = TrainingRun(model: model, network: network, learningRate: learningRate, batchSize: batchSize,
-                              threads: threads, seed: seed)
+        var schedule = self.schedule ?? .constant(learningRate, epochs: epochs)
+        schedule.baseLearningRate = learningRate
+        schedule.epochs = epochs
+        let run = TrainingRun(network: network, optimizer: optimizer, schedule: schedule, augmentation: augmentation,
+                              batchSize: batchSize, threads: threads, seed: seed)
         var losses: [Double] = []
         for _ in 0..<epochs {
             losses.append(try run.runEpoch(on: data, progress: progress).trainLoss)

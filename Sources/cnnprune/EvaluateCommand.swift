@@ -20,6 +20,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: "Also write every test image's label, prediction and logits to this CSV file (index,label,predicted,logit_0,…).")
+    var predictions: String?
+
     func run() throws {
         let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: CIFAR10.shape, defaultClasses: 10))
         let test = try data.load(.test)
@@ -29,16 +32,25 @@ struct EvaluateCommand: ParsableCommand {
         guard loaded.network.architecture.outputShape.reduce(1, *) >= test.classNames.count else {
             throw CLIError("\(model): the network has \(loaded.network.architecture.outputShape.reduce(1, *)) outputs, the data set \(test.classNames.count) classes")
         }
-        let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test)
+        let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test, collectingLogits: predictions != nil)
+        if let predictions {
+            do {
+                try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions))
+            } catch let error as AtomicFileError {
+                throw CLIError(error.description)
+            }
+        }
         let perClass = test.classNames.indices.map { ClassAccuracy(class: test.classNames[$0], accuracy: rounded(evaluation.accuracy(ofClass: $0))) }
         if json {
             try printJSON(EvaluationReport(accuracy: rounded(evaluation.accuracy), correct: evaluation.correct,
-                                           total: evaluation.total, perClass: perClass))
+                                           total: evaluation.total, perClass: perClass,
+                                           confusionMatrix: ConfusionMatrix(evaluation, on: test).counts))
         } else {
             print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.summary))
             for entry in perClass {
                 print("  \(entry.class.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", entry.accuracy))")
             }
+            if let predictions { print("predictions of \(evaluation.total) images written to \(predictions)") }
         }
     }
 }
@@ -54,8 +66,11 @@ struct EvaluationReport: Codable {
     var correct: Int
     var total: Int
     var perClass: [ClassAccuracy]
+    /// Rows: true class; columns: predicted class.
+    var confusionMatrix: [[Int]]
     enum CodingKeys: String, CodingKey {
         case accuracy, correct, total
         case perClass = "per_class"
+        case confusionMatrix = "confusion_matrix"
     }
 }

@@ -83,7 +83,7 @@ struct ExperimentCommand: ParsableCommand {
         } else {
             widths = SimpleCNN()
             var generator = SeededGenerator(seed: recipe.seed)
-            print("Training the SimpleCNN for \(recipe.epochs) epochs (Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed))")
+            print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed))")
             let trainingStart = DispatchTime.now().uptimeNanoseconds
             let trained = try recipe.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
                                            threads: threading.threads, echo: true)
@@ -91,7 +91,7 @@ struct ExperimentCommand: ParsableCommand {
             network = trained.network
             let path = directory.appendingPathComponent("model.safetensors")
             try Checkpoint.save(network, model: widths, to: path)
-            origin = .trained(path: path.path, epochs: trained.epochs, recipe: "Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed)")
+            origin = .trained(path: path.path, epochs: trained.epochs, recipe: "\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed)")
         }
 
         // 2. Evaluate.
@@ -135,7 +135,7 @@ struct ExperimentCommand: ParsableCommand {
         let removalCounts = RemovalStudy.counts(units: layer.unitCount)
         let removal = removalCounts.isEmpty ? nil : try RemovalStudy.run(
             network: network, model: widths, layer: layer, sweep: corrected, counts: removalCounts,
-            recipe: finetuneEpochs > 0 ? FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed) : nil,
+            recipe: finetuneEpochs > 0 ? recipe.options.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed)) : nil,
             train: train, test: test, threads: threading.threads, timingRuns: timingRuns, status: status)
         timings.removal = seconds(since: phase)
 

@@ -18,7 +18,7 @@ struct PruneCommand: ParsableCommand {
         image, inference images/s on the test set (best of --timing-runs passes, models timed in turn) \
         and test accuracy, before and after.
 
-        --finetune-epochs N trains the pruned model N epochs with the training recipe (Adam, \
+        --finetune-epochs N trains the pruned model N epochs with the training recipe (Adam or --optimizer and the recipe flags, \
         --batch-size, --lr, --seed). --iterative STEPS reaches K in STEPS equal steps (⌊K·i/STEPS⌋ \
         removed after step i), re-ranking on the current model and fine-tuning between steps, as \
         Torch-Pruning's iterative_steps does.
@@ -70,6 +70,9 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// Fine-tuning's optimizer, schedule and augmentation (`RecipeOptions.swift`).
+    @OptionGroup(title: "Fine-tuning recipe") var recipeOptions: RecipeOptions
+
     @Flag(help: "Print one JSON object at the end (fine-tuning progress goes to stderr).")
     var json = false
 
@@ -82,6 +85,9 @@ struct PruneCommand: ParsableCommand {
             throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)")
         }
         guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
+        guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
+            throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
+        }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
         guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
@@ -176,7 +182,7 @@ struct PruneCommand: ParsableCommand {
     /// The training recipe for fine-tuning, from this command's flags.
     private func recipe(seed: UInt64) throws -> TrainingRecipe {
         try TrainingRecipe.parse(["--epochs", String(max(1, finetuneEpochs)), "--batch-size", String(batchSize),
-                                  "--lr", String(lr), "--seed", String(seed)])
+                                  "--lr", String(lr), "--seed", String(seed)] + recipeOptions.arguments)
     }
 
     /// Prints a progress line: to stdout, or to stderr under `--json`.

@@ -265,7 +265,7 @@ struct FineTuningDocument: Encodable {
 
     static func text(_ recipe: FineTuning) -> String {
         "for each K, the K lowest-ranked units removed (a smaller dense network, not a masked one), then \(plural(recipe.epochs, "epoch")) "
-            + "of the training recipe (Adam, fresh optimizer, lr \(recipe.learningRate), batch \(recipe.batchSize), shuffle seed \(recipe.seed)) "
+            + "of the training recipe (\(recipe.optimizer.description), fresh optimizer, lr \(recipe.learningRate)\(recipe.scheduleDescription), batch \(recipe.batchSize), shuffle seed \(recipe.seed)) "
             + "on the training set; K = 0 is the unpruned model fine-tuned as long"
     }
 }

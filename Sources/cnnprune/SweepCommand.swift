@@ -20,7 +20,7 @@ struct SweepCommand: ParsableCommand {
         --finetune-epochs N adds a fine-tuned accuracy per K: the K lowest-ranked units are removed \
         (the smaller dense network `prune` makes: the model you would ship, and faster to train than \
         a masked copy), the network is trained N epochs on the 50,000 training images with the training \
-        recipe (Adam, fresh optimizer, --batch-size, --lr; shuffled with --seed, the same order for \
+        recipe (Adam or --optimizer, fresh optimizer, --batch-size, --lr, the recipe flags; shuffled with --seed, the same order for \
         every K) and evaluated again. K = 0 is the unpruned model fine-tuned as long: the control \
         for what the extra training alone is worth. It costs N training epochs per K and criterion \
         (removal sets shared between criteria are trained once); the chart gets a dashed line per \
@@ -64,12 +64,18 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// Fine-tuning's optimizer, schedule and augmentation (`RecipeOptions.swift`).
+    @OptionGroup(title: "Fine-tuning recipe") var recipeOptions: RecipeOptions
+
     @Option(help: "Directory for sweep.json, sweep.csv, sweep.svg and sweep.png.")
     var output: String = "runs/sweep"
 
     func validate() throws {
         try validateLayerName(layer)
         _ = try parseCriteria(criterion, seed: calibrationOptions.seed)
+        guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
+            throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
+        }
         if let k { _ = try parseCounts(k) }
         if seedCompatible, let set = calibrationOptions.calibration, try parseCalibration(set) != .test {
             throw ValidationError("--seed-compatible ranks on the test set, as the exercise does; drop --calibration \(set)")
@@ -152,7 +158,7 @@ struct SweepCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let train = try images.trainingSet()
         status.clear()
-        let recipe = FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed)
+        let recipe = recipeOptions.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed))
         let rankings = sweeps.map(\.ranking)
         let names = sweeps.map(\.request.label)
         let jobs = FineTunedSweep.jobCount(rankings: rankings, counts: counts)

@@ -3,7 +3,8 @@ import CNNDatasets
 import CNNEngine
 import Foundation
 
-/// `cnnprune train`: the exercise's training recipe (Adam, cross-entropy, batch 64).
+/// `cnnprune train`: the exercise's training recipe (Adam, cross-entropy, batch 64) by default,
+/// or another optimizer, schedule and augmentation (`RecipeOptions`).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -31,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Where training checkpoints go (default: OUTPUT with .checkpoint.safetensors).")
     var checkpoint: String?
 
-    @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total.")
+    @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total (its optimizer, schedule, augmentation, batch size and learning rate come from the checkpoint).")
     var resume: String?
 
     func validate() throws {
@@ -68,6 +69,8 @@ struct TrainCommand: ParsableCommand {
             guard run.epochsCompleted < recipe.epochs else {
                 throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
             }
+            // The recipe comes from the checkpoint; only the run's length follows --epochs.
+            run.schedule.epochs = recipe.epochs
         } else if let model {
             let loaded = try loadModel(model)
             inherited = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
@@ -101,14 +104,20 @@ struct TrainingRecipe: ParsableArguments {
     @Option(help: "Images per training step.")
     var batchSize: Int = 64
 
-    @Option(help: "Adam learning rate.")
+    @Option(help: "Learning rate (the peak rate under a schedule).")
     var lr: Float = 0.001
 
     @Option(help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
+    /// Optimizer, schedule and augmentation flags (`RecipeOptions.swift`).
+    @OptionGroup(title: "Training recipe") var options: RecipeOptions
+
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard options.warmupEpochs < epochs || options.warmupEpochs == 0 else {
+            throw ValidationError("--warmup-epochs (\(options.warmupEpochs)) must be below --epochs (\(epochs))")
+        }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
     }
@@ -117,13 +126,16 @@ struct TrainingRecipe: ParsableArguments {
     /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
     func train(_ network: Network, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
         let run = makeRun(network: network, threads: threads)
+        run.schedule.epochs = epochs ?? self.epochs   // a cosine schedule anneals over the epochs actually run
         let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
         return (run.network, records)
     }
 
     /// A fresh run of this recipe starting from `network`.
     func makeRun(network: Network, threads: Int) -> TrainingRun {
-        TrainingRun(network: network, learningRate: lr, batchSize: batchSize, threads: threads, seed: seed)
+        TrainingRun(network: network, optimizer: options.optimizerSettings,
+                    schedule: options.schedule(learningRate: lr, epochs: epochs), augmentation: options.augmentation(seed: seed),
+                    batchSize: batchSize, threads: threads, seed: seed)
     }
 
     /// Trains `run` until it has completed `epochs` (default: this recipe's), evaluating on

@@ -1,4 +1,5 @@
 import CNNEngine
+import Foundation
 import Testing
 
 /// End-to-end training on a small synthetic task, and determinism.
@@ -72,7 +73,7 @@ import Testing
     func run(threads: Int) throws -> TrainingRun {
         var generator = SeededGenerator(seed: 5)
         let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
-        return TrainingRun(model: TrainingTests.model, network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
+        return TrainingRun(network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
     }
 
     @Test(arguments: [1, 2])
@@ -92,9 +93,113 @@ import Testing
         #expect(resumed.epochsCompleted == 4)
         // Without the optimizer state the run would differ: a fresh Adam does not reproduce it.
         let (network, model) = try Checkpoint.network(from: saved)
-        let restarted = TrainingRun(model: model, network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
+        let restarted = TrainingRun(network: network, learningRate: 0.01, batchSize: 24, threads: threads, seed: 5)
         for _ in 0..<2 { _ = try restarted.runEpoch(on: data) }
         #expect(restarted.network.parameters != straight.network.parameters)
+    }
+
+    /// The zoo's recipe (SGD with Nesterov momentum and weight decay, cosine with warm-up,
+    /// crop + flip), and AdamW with a step schedule: interrupted and resumed, still bit for bit.
+    static let recipes: [(OptimizerSettings, LearningRateSchedule, Augmentation?)] = [
+        (OptimizerSettings(kind: .sgd, momentum: 0.9, nesterov: true, weightDecay: 5e-4),
+         LearningRateSchedule(shape: .cosine, baseLearningRate: 0.05, epochs: 4, warmupEpochs: 1),
+         Augmentation(seed: 5, padding: 2, paddingInput: -1)),
+        (OptimizerSettings(kind: .adamw),
+         LearningRateSchedule(shape: .step, baseLearningRate: 0.01, epochs: 4, milestones: [3], gamma: 0.5),
+         nil),
+    ]
+
+    func run(threads: Int, recipe: Int) throws -> TrainingRun {
+        var generator = SeededGenerator(seed: 5)
+        let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+        let (optimizer, schedule, augmentation) = ResumeTests.recipes[recipe]
+        return TrainingRun(network: network, optimizer: optimizer, schedule: schedule,
+                           augmentation: augmentation, batchSize: 24, threads: threads, seed: 5)
+    }
+
+    @Test(arguments: [1, 2], [0, 1])
+    func recipesResumeBitForBit(threads: Int, recipe: Int) throws {
+        let data = TrainingTests.quadrants(count: 200, seed: 3)
+        let straight = try run(threads: threads, recipe: recipe)
+        var losses: [Double] = []
+        for _ in 0..<4 { losses.append(try straight.runEpoch(on: data).trainLoss) }
+        #expect(losses.allSatisfy(\.isFinite) && losses.last! < losses.first!)
+
+        let first = try run(threads: threads, recipe: recipe)
+        for _ in 0..<2 { _ = try first.runEpoch(on: data) }
+        let saved = try SafeTensors(data: first.checkpoint().encoded())
+        let progress = try JSONDecoder().decode(TrainingProgress.self, from: Data(saved.metadata[TrainingRun.progressKey]!.utf8))
+        let (optimizer, schedule, augmentation) = ResumeTests.recipes[recipe]
+        #expect(progress.optimizer == optimizer && progress.schedule == schedule && progress.augmentation == augmentation)
+        #expect(progress.learningRate == schedule.baseLearningRate)
+        #expect((saved.tensors[OptimizerSettings.momentumBufferName] != nil) == (optimizer.kind == .sgd))
+        let resumed = try TrainingRun(resuming: saved, threads: threads)
+        #expect(resumed.optimizerSettings == optimizer && resumed.schedule == schedule && resumed.augmentation == augmentation)
+        for _ in 0..<2 { _ = try resumed.runEpoch(on: data) }
+        #expect(resumed.network.parameters == straight.network.parameters)
+
+        // Each part of the state matters: the optimizer's, and (for the first recipe) the augmentation's epoch.
+        let (network, model) = try Checkpoint.network(from: saved)
+        let restarted = TrainingRun(network: network, optimizer: optimizer, schedule: schedule,
+                                    augmentation: augmentation, batchSize: 24, threads: threads, seed: 5)
+        for _ in 0..<2 { _ = try restarted.runEpoch(on: data) }
+        #expect(restarted.network.parameters != straight.network.parameters)
+    }
+
+    /// A checkpoint written before recipes existed (no optimizer, schedule or augmentation in its
+    /// metadata) resumes as the exercise's recipe, bit for bit; impossible recipes are errors.
+    @Test func olderAndHostileProgressMetadata() throws {
+        let data = TrainingTests.quadrants(count: 200, seed: 3)
+        let straight = try run(threads: 1)
+        for _ in 0..<3 { _ = try straight.runEpoch(on: data) }
+        let first = try run(threads: 1)
+        _ = try first.runEpoch(on: data)
+        var saved = try SafeTensors(data: first.checkpoint().encoded())
+        var progress = try #require(try JSONSerialization.jsonObject(with: Data(saved.metadata[TrainingRun.progressKey]!.utf8)) as? [String: Any])
+        #expect(Set(progress.keys).isSuperset(of: ["epoch", "optimizer_step", "shuffle_state", "seed", "batch_size", "learning_rate"]))
+        for key in ["optimizer", "schedule", "augmentation"] { progress[key] = nil }
+        saved.metadata[TrainingRun.progressKey] = String(decoding: try JSONSerialization.data(withJSONObject: progress), as: UTF8.self)
+        let resumed = try TrainingRun(resuming: saved, threads: 1)
+        #expect(resumed.optimizerSettings == OptimizerSettings() && resumed.schedule.shape == .constant && resumed.augmentation == nil)
+        for _ in 0..<2 { _ = try resumed.runEpoch(on: data) }
+        #expect(resumed.network.parameters == straight.network.parameters)
+
+        for (key, value) in [("optimizer", ["name": "sgd", "momentum": 0, "nesterov": true, "weight_decay": 0] as [String: Any]),
+                             ("optimizer", ["name": "sgd", "momentum": 1.5, "nesterov": false, "weight_decay": 0]),
+                             ("augmentation", ["seed": 1, "padding": -3, "horizontal_flip": true, "padding_input": -1]),
+                             ("schedule", ["shape": "cosine", "base_learning_rate": 0.1, "epochs": 0, "milestones": [], "gamma": 0.1, "warmup_epochs": 0])] {
+            var hostile = progress
+            hostile[key] = value
+            var file = saved
+            file.metadata[TrainingRun.progressKey] = String(decoding: try JSONSerialization.data(withJSONObject: hostile), as: UTF8.self)
+            // Refused by the recipe's validation, not by the JSON decoder.
+            let error = #expect(throws: TrainingCheckpointError.self, "\(key): \(value)") { _ = try TrainingRun(resuming: file, threads: 1) }
+            #expect(error?.description.contains("not a training checkpoint") == false, "\(error?.description ?? "")")
+        }
+    }
+
+    @Test func augmentationAndScheduleChangeTheRun() throws {
+        let data = TrainingTests.quadrants(count: 96, seed: 3)
+        func parameters(_ optimizer: OptimizerSettings, _ schedule: LearningRateSchedule, _ augmentation: Augmentation?) throws -> [Float] {
+            var generator = SeededGenerator(seed: 5)
+            let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+            let run = TrainingRun(network: network, optimizer: optimizer, schedule: schedule,
+                                  augmentation: augmentation, batchSize: 24, threads: 1, seed: 5)
+            _ = try run.runEpoch(on: data)
+            return run.network.parameters
+        }
+        let sgd = OptimizerSettings(kind: .sgd, momentum: 0.9)
+        let constant = LearningRateSchedule.constant(0.05)
+        let base = try parameters(sgd, constant, nil)
+        #expect(try parameters(sgd, constant, nil) == base)
+        #expect(try parameters(sgd, constant, Augmentation(seed: 1, padding: 2, paddingInput: 0)) != base)
+        #expect(try parameters(sgd, LearningRateSchedule(shape: .cosine, baseLearningRate: 0.05, epochs: 1), nil) != base)
+        // The default recipe is the exercise's: Adam at a constant rate, as the convenience initialiser.
+        var generator = SeededGenerator(seed: 5)
+        let network = Network(architecture: try TrainingTests.model.architecture(), generator: &generator)
+        let adam = TrainingRun(network: network, learningRate: 0.01, batchSize: 24, threads: 1, seed: 5)
+        _ = try adam.runEpoch(on: data)
+        #expect(try parameters(OptimizerSettings(), .constant(0.01), nil) == adam.network.parameters)
     }
 
     @Test func aTrainingCheckpointAlsoLoadsAsAModelAndAModelIsNotResumable() throws {

@@ -3,6 +3,10 @@ import Foundation
 /// Adam (Kingma & Ba 2015) exactly as PyTorch's `torch.optim.Adam` with its defaults:
 /// betas 0.9 / 0.999, eps 1e-8 added after the bias-corrected square root, no weight decay.
 ///
+/// Weight decay comes in PyTorch's two forms, through the same update loop: coupled (`Adam`'s
+/// `weight_decay`: `g += wd·p` before the moments) and decoupled (`torch.optim.AdamW`:
+/// `p *= 1 − lr·wd` before the Adam step; see `Adam.adamW`).
+///
 /// A reference type, like PyTorch's optimizers: it owns its moment buffers and a prebuilt
 /// worker closure, so a step on several threads allocates nothing.
 public final class Adam: Optimizer, @unchecked Sendable {
@@ -10,6 +14,10 @@ public final class Adam: Optimizer, @unchecked Sendable {
     public var beta1: Float
     public var beta2: Float
     public var epsilon: Float
+    /// The weight-decay coefficient (0: none).
+    public var weightDecay: Float
+    /// Whether `weightDecay` is decoupled (AdamW: `p *= 1 − lr·wd`) rather than added to the gradient.
+    public let decoupledWeightDecay: Bool
     /// Steps taken so far (PyTorch's `state['step']`).
     public private(set) var stepCount: Int = 0
     /// First and second moment estimates, in the network's flat parameter layout.
@@ -22,8 +30,13 @@ public final class Adam: Optimizer, @unchecked Sendable {
     /// - Parameters:
     ///   - parameterCount: the size of the flat parameter storage it will update.
     ///   - learningRate: step size (PyTorch's `lr`).
-    public init(parameterCount: Int, learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    ///   - weightDecay: the weight-decay coefficient (PyTorch's `weight_decay`).
+    ///   - decoupledWeightDecay: `true` for AdamW's decoupled decay, `false` for Adam's L2 term.
+    public init(parameterCount: Int, learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
         self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -52,7 +65,7 @@ public final class Adam: Optimizer, @unchecked Sendable {
         var gradients: UnsafePointer<Float>?
         var count = 0
         var parts = 1
-        var constants = Constants(beta1: 0, beta2: 0, epsilon: 0, stepSize: 0, inverseCorrection2Root: 0)
+        var constants = Constants(beta1: 0, beta2: 0, epsilon: 0, stepSize: 0, inverseCorrection2Root: 0, decay: 0, shrink: 1)
     }
 
     /// Restores saved state (for resuming training).
@@ -69,8 +82,11 @@ public final class Adam: Optimizer, @unchecked Sendable {
         let t = Double(stepCount)
         let correction1 = Float(1 - pow(Double(beta1), t))
         let correction2Root = Float((1 - pow(Double(beta2), t)).squareRoot())
+        let decoupled = decoupledWeightDecay && weightDecay != 0
         let constants = Constants(beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                  stepSize: learningRate / correction1, inverseCorrection2Root: 1 / correction2Root)
+                                  stepSize: learningRate / correction1, inverseCorrection2Root: 1 / correction2Root,
+                                  decay: decoupled ? 0 : weightDecay,
+                                  shrink: decoupled ? Float(1 - Double(learningRate) * Double(weightDecay)) : 1)
         let count = parameters.count
         job = Job(parameters: parameters.baseAddress, gradients: gradients.baseAddress, count: count,
                   parts: max(1, min(workers, count / 4096)), constants: constants)
@@ -79,10 +95,15 @@ public final class Adam: Optimizer, @unchecked Sendable {
 
     private struct Constants {
         var beta1, beta2, epsilon, stepSize, inverseCorrection2Root: Float
+        /// Coupled weight decay (`g += decay·p`), 0 for none.
+        var decay: Float
+        /// Decoupled weight decay's factor `1 − lr·wd` (exactly 1 for none, which leaves `p` unchanged).
+        var shrink: Float
     }
 
     /// The update for one range of parameters, eight lanes at a time. PyTorch's formula:
-    /// `p −= stepSize · m / (√v / √(1 − β₂ᵗ) + ε)` with `stepSize = lr / (1 − β₁ᵗ)`.
+    /// `p −= stepSize · m / (√v / √(1 − β₂ᵗ) + ε)` with `stepSize = lr / (1 − β₁ᵗ)`, after
+    /// `g += decay·p` (Adam's weight decay) and `p *= shrink` (AdamW's).
     private static func update(_ range: Range<Int>, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
                                _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ c: Constants) {
         typealias Lanes = SIMD8<Float>
@@ -91,22 +112,36 @@ public final class Adam: Optimizer, @unchecked Sendable {
         let oneMinusB1 = Lanes(repeating: 1 - c.beta1), oneMinusB2 = Lanes(repeating: 1 - c.beta2)
         let eps = Lanes(repeating: c.epsilon), stepSize = Lanes(repeating: c.stepSize)
         let inverseRoot = Lanes(repeating: c.inverseCorrection2Root)
+        let decay = Lanes(repeating: c.decay), shrink = Lanes(repeating: c.shrink), coupled = c.decay != 0
         while i + 8 <= range.upperBound {
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self)
+            let pOld = UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self)
+            var gi = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self)
+            if coupled { gi += decay * pOld }
             let mi = b1 * UnsafeRawPointer(m + i).loadUnaligned(as: Lanes.self) + oneMinusB1 * gi
             let vi = b2 * UnsafeRawPointer(v + i).loadUnaligned(as: Lanes.self) + oneMinusB2 * gi * gi
-            let pi = UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self) - stepSize * mi / (vi.squareRoot() * inverseRoot + eps)
+            let pi = pOld * shrink - stepSize * mi / (vi.squareRoot() * inverseRoot + eps)
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: Lanes.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: Lanes.self)
             UnsafeMutableRawPointer(p + i).storeBytes(of: pi, as: Lanes.self)
             i += 8
         }
         while i < range.upperBound {
-            let gi = g[i]
+            let gi = coupled ? g[i] + c.decay * p[i] : g[i]
+            p[i] *= c.shrink
             m[i] = c.beta1 * m[i] + (1 - c.beta1) * gi
             v[i] = c.beta2 * v[i] + (1 - c.beta2) * gi * gi
             p[i] -= c.stepSize * m[i] / (v[i].squareRoot() * c.inverseCorrection2Root + c.epsilon)
             i += 1
         }
+    }
+}
+
+extension Adam {
+    /// AdamW (Loshchilov & Hutter 2019) as PyTorch's `torch.optim.AdamW`: Adam with decoupled
+    /// weight decay, `p *= 1 − lr·wd` before each Adam step; PyTorch's defaults (wd 0.01).
+    public static func adamW(parameterCount: Int, learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+                             epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+        Adam(parameterCount: parameterCount, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+             weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 }

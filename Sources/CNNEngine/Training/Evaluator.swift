@@ -7,6 +7,11 @@ public struct Evaluation: Sendable {
     public var perClassCorrect: [Int]
     /// The predicted class of every sample, in data order.
     public var predictions: [Int32]
+    /// The network's outputs per sample (`classes` logits each, sample after sample) when the
+    /// evaluation collected them (`collectingLogits: true`), else empty.
+    public var logits: [Float] = []
+    /// The network's output count.
+    public var classes: Int = 0
 
     /// Accuracy in percent.
     public var accuracy: Double { total == 0 ? 0 : 100 * Double(correct) / Double(total) }
@@ -34,17 +39,22 @@ public final class Evaluator {
     }
 
     /// Predicts every sample of `data` and counts the correct ones.
-    public func evaluate<Data: LabeledImages>(_ network: Network, on data: Data) -> Evaluation {
+    /// - Parameter collectingLogits: also keep every sample's logits (`Evaluation.logits`, one
+    ///   N × classes array allocated once; workers copy their rows into it).
+    public func evaluate<Data: LabeledImages>(_ network: Network, on data: Data, collectingLogits: Bool = false) -> Evaluation {
         prepare(for: network.architecture)
         BLAS.setThreadCount(1)
         let classes = network.architecture.outputShape.reduce(1, *)
         var predictions = [Int32](repeating: 0, count: data.count)
         var indices = (0..<Int32(data.count)).map { $0 }
+        var logits = [Float](repeating: 0, count: collectingLogits ? data.count * classes : 0)
         let perWorker = workspaces[0].batchCapacity
         let workspaces = self.workspaces, threads = self.threads, batchSize = self.batchSize
         predictions.withUnsafeMutableBufferPointer { predictionBuffer in
+          logits.withUnsafeMutableBufferPointer { logitBuffer in
             indices.withUnsafeMutableBufferPointer { indexBuffer in
                 let predicted = UncheckedSendable(predictionBuffer.baseAddress!)
+                let logitRows = UncheckedSendable(logitBuffer.baseAddress)
                 let all = UncheckedSendable(indexBuffer.baseAddress!)
                 // One closure for all batches (no allocation per batch); `start` says which batch.
                 var start = 0
@@ -64,6 +74,9 @@ public final class Evaluator {
                         for i in 0..<range.count {
                             predicted.value[start + range.lowerBound + i] = Int32(argmax(workspace.output + i * classes, count: classes))
                         }
+                        if collectingLogits {
+                            (logitRows.value! + (start + range.lowerBound) * classes).update(from: workspace.output, count: range.count * classes)
+                        }
                     }
                     while current.value.pointee < total {
                         Parallel.run(min(threads, total - current.value.pointee), reusing: work)
@@ -71,6 +84,7 @@ public final class Evaluator {
                     }
                 }
             }
+          }
         }
         var perClassTotal = [Int](repeating: 0, count: data.classNames.count)
         var perClassCorrect = perClassTotal
@@ -81,7 +95,7 @@ public final class Evaluator {
             if Int(predictions[i]) == label { correct += 1; perClassCorrect[label] += 1 }
         }
         return Evaluation(correct: correct, total: data.count, perClassTotal: perClassTotal,
-                          perClassCorrect: perClassCorrect, predictions: predictions)
+                          perClassCorrect: perClassCorrect, predictions: predictions, logits: logits, classes: classes)
     }
 
     private func prepare(for architecture: Sequential) {

@@ -49,6 +49,9 @@ public final class Trainer {
     public private(set) var epochsCompleted = 0
     /// Optimisation steps taken so far (seeds the dropout masks of the next step).
     public var stepsTaken: UInt64 = 0
+    /// When set, `trainEpoch` sets `optimizer.learningRate` from it before every step (the
+    /// step index counts from the run's start, so it follows `epochsCompleted` on resume).
+    public var schedule: LearningRateSchedule?
 
     private let workspaces: [Workspace]
     private var order: [Int32] = []
@@ -116,6 +119,9 @@ public final class Trainer {
         let work = stepWork(for: data)
         for batch in 0..<batchCount {
             let range = (batch * batchSize)..<min(data.count, (batch + 1) * batchSize)
+            if let schedule {
+                optimizer.learningRate = schedule.learningRate(step: (epoch - 1) * batchCount + batch, stepsPerEpoch: batchCount)
+            }
             let loss = order.withUnsafeBufferPointer { all in
                 runStep(work, indices: UnsafeBufferPointer(rebasing: all[range]))
             }

@@ -5,16 +5,22 @@ import Foundation
 public struct TrainingProgress: Codable, Equatable, Sendable {
     /// Epochs completed.
     public var epoch: Int
-    /// Adam steps taken (PyTorch's `state['step']`).
+    /// Optimizer steps taken (PyTorch's `state['step']`).
     public var optimizerStep: Int
     /// The shuffling generator's state, as four decimal strings (JSON numbers lose 64-bit precision).
     public var shuffleState: [String]
     public var seed: UInt64
     public var batchSize: Int
     public var learningRate: Float
+    /// The optimizer and its hyper-parameters (absent in older checkpoints: Adam).
+    public var optimizer: OptimizerSettings? = nil
+    /// The learning-rate schedule (absent in older checkpoints: constant `learningRate`).
+    public var schedule: LearningRateSchedule? = nil
+    /// The data augmentation, if any.
+    public var augmentation: Augmentation? = nil
 
     enum CodingKeys: String, CodingKey {
-        case epoch, seed
+        case epoch, seed, optimizer, schedule, augmentation
         case optimizerStep = "optimizer_step"
         case shuffleState = "shuffle_state"
         case batchSize = "batch_size"
@@ -27,7 +33,8 @@ public struct TrainingCheckpointError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// A training run of the exercise's recipe (Adam, softmax cross-entropy, shuffled mini-batches)
+/// A training run (by default the exercise's recipe: Adam, constant rate, softmax cross-entropy,
+/// shuffled mini-batches; or any `OptimizerSettings`, `LearningRateSchedule` and `Augmentation`)
 /// that can be checkpointed after any epoch and resumed bit for bit (same thread count).
 public final class TrainingRun {
     /// The metadata key holding `TrainingProgress` as JSON in a training checkpoint.
@@ -42,16 +49,37 @@ public final class TrainingRun {
     public let seed: UInt64
     private var shuffle: SeededGenerator
 
-    /// Starts a run from `network` with a fresh Adam.
+    /// The optimizer's kind and hyper-parameters.
+    public let optimizerSettings: OptimizerSettings
+    /// Crops and flips applied to the training data of every epoch (nil: none).
+    public let augmentation: Augmentation?
+
+    /// Starts a run from `network` with a fresh Adam at a constant learning rate.
     /// - Parameters:
     ///   - seed: seeds the shuffling (the network's initialisation is the caller's).
-    public init(network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
+    public convenience init(network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
+        self.init(network: network, optimizer: OptimizerSettings(), schedule: .constant(learningRate),
+                  batchSize: batchSize, threads: threads, seed: seed)
+    }
+
+    /// Starts a run from `network` with a fresh optimizer.
+    /// - Parameters:
+    ///   - optimizer: which optimizer, with its hyper-parameters.
+    ///   - schedule: the learning rate at every step.
+    ///   - augmentation: crops and flips for the training data (nil: none).
+    ///   - seed: seeds the shuffling (the network's initialisation is the caller's).
+    public init(network: Network, optimizer: OptimizerSettings, schedule: LearningRateSchedule,
+                augmentation: Augmentation? = nil, batchSize: Int, threads: Int, seed: UInt64) {
         precondition(network.architecture.graph != nil, "only networks described by a ModelGraph can be checkpointed")
         self.graph = network.architecture.graph!
         self.seed = seed
+        optimizerSettings = optimizer
+        self.augmentation = augmentation
         shuffle = SeededGenerator(seed: seed &+ 0x5EED_5EED)
-        trainer = Trainer(network: network, optimizer: Adam(parameterCount: network.parameters.count, learningRate: learningRate),
+        trainer = Trainer(network: network, optimizer: optimizer.makeOptimizer(parameterCount: network.parameters.count,
+                                                                                learningRate: schedule.baseLearningRate),
                           batchSize: batchSize, threads: threads)
+        trainer.schedule = schedule
     }
 
     /// Continues the run saved in `file` (written by `checkpoint()`).
@@ -64,22 +92,29 @@ public final class TrainingRun {
         let state = progress.shuffleState.compactMap(UInt64.init)
         guard state.count == 4 else { throw TrainingCheckpointError(description: "invalid shuffle state in '\(TrainingRun.progressKey)'") }
         let (network, graph) = try Checkpoint.network(from: file, fallback: nil)
-        guard let m = file.tensors[TrainingRun.firstMomentName], let v = file.tensors[TrainingRun.secondMomentName],
-              m.count == network.parameters.count, v.count == network.parameters.count else {
-            throw TrainingCheckpointError(description: "missing or misshapen optimizer moments '\(TrainingRun.firstMomentName)', '\(TrainingRun.secondMomentName)'")
+        let settings = progress.optimizer ?? OptimizerSettings()
+        let schedule = progress.schedule ?? .constant(progress.learningRate, epochs: max(1, progress.epoch))
+        try settings.validate()
+        try schedule.validate()
+        try progress.augmentation?.validate()
+        guard progress.batchSize > 0, progress.epoch >= 0, progress.optimizerStep >= 0 else {
+            throw TrainingCheckpointError(description: "invalid position in '\(TrainingRun.progressKey)': epoch \(progress.epoch), step \(progress.optimizerStep), batch size \(progress.batchSize)")
         }
-        let adam = Adam(parameterCount: network.parameters.count, learningRate: progress.learningRate)
-        adam.restore(stepCount: progress.optimizerStep, firstMoment: m.scalars, secondMoment: v.scalars)
+        let optimizer = try settings.restoredOptimizer(parameterCount: network.parameters.count, learningRate: progress.learningRate,
+                                                       stepCount: progress.optimizerStep, tensors: file.tensors)
         self.graph = graph
         self.seed = progress.seed
+        optimizerSettings = settings
+        augmentation = progress.augmentation
         shuffle = SeededGenerator(seed: 0)
         shuffle.state = (state[0], state[1], state[2], state[3])
-        trainer = Trainer(network: network, optimizer: adam, batchSize: progress.batchSize, threads: threads)
+        trainer = Trainer(network: network, optimizer: optimizer, batchSize: progress.batchSize, threads: threads)
+        trainer.schedule = schedule
         trainer.setEpochsCompleted(progress.epoch)
         trainer.stepsTaken = UInt64(max(progress.optimizerStep, 0))
     }
 
-    /// Starts a SimpleCNN run from `network` with a fresh Adam.
+    /// Starts a SimpleCNN run from `network` with a fresh Adam (the exercise's recipe).
     public convenience init(model: SimpleCNN, network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
         self.init(network: network, learningRate: learningRate, batchSize: batchSize, threads: threads, seed: seed)
     }
@@ -87,27 +122,39 @@ public final class TrainingRun {
     /// The SimpleCNN widths, when the network is a SimpleCNN.
     public var model: SimpleCNN? { SimpleCNN(graph: graph) }
 
+    /// The learning-rate schedule. Setting its `epochs` on a resumed run changes the horizon a
+    /// cosine schedule anneals over (bit-exact resumption needs the original one).
+    public var schedule: LearningRateSchedule {
+        get { trainer.schedule ?? .constant(trainer.optimizer.learningRate, epochs: max(1, trainer.epochsCompleted)) }
+        set { trainer.schedule = newValue }
+    }
+
     /// The network as trained so far.
     public var network: Network { trainer.network }
     public var epochsCompleted: Int { trainer.epochsCompleted }
 
     /// Trains one more epoch.
     public func runEpoch<Data: LabeledImages>(on data: Data, progress: ((BatchProgress) -> Void)? = nil) throws -> EpochSummary {
-        try trainer.trainEpoch(on: data, generator: &shuffle, progress: progress)
+        if let augmentation {
+            // Transforms are drawn per (seed, 0-based epoch, sample): a resumed run sees the same ones.
+            let augmented = AugmentedImages(data, augmentation: augmentation, epoch: trainer.epochsCompleted)
+            return try trainer.trainEpoch(on: augmented, generator: &shuffle, progress: progress)
+        }
+        return try trainer.trainEpoch(on: data, generator: &shuffle, progress: progress)
     }
 
     /// Everything needed to resume: the model's tensors (so the file also evaluates as a model),
-    /// the optimizer's moments and the run's position.
+    /// the optimizer's state (Adam's moments, SGD's momentum buffer), the recipe and the run's position.
     public func checkpoint() -> SafeTensors {
-        let adam = trainer.optimizer as! Adam
+        let state = optimizerSettings.state(of: trainer.optimizer)
         let progress = TrainingProgress(
-            epoch: trainer.epochsCompleted, optimizerStep: adam.stepCount,
+            epoch: trainer.epochsCompleted, optimizerStep: state.stepCount,
             shuffleState: [shuffle.state.0, shuffle.state.1, shuffle.state.2, shuffle.state.3].map { String($0) },
-            seed: seed, batchSize: trainer.batchSize, learningRate: adam.learningRate)
+            seed: seed, batchSize: trainer.batchSize, learningRate: schedule.baseLearningRate,
+            optimizer: optimizerSettings, schedule: schedule, augmentation: augmentation)
         var file = Checkpoint.safeTensors(of: trainer.network,
                                           metadata: [TrainingRun.progressKey: String(decoding: (try? JSONEncoder.sorted.encode(progress)) ?? Data(), as: UTF8.self)])
-        file.tensors[TrainingRun.firstMomentName] = Tensor(shape: [adam.firstMoment.count], scalars: adam.firstMoment)
-        file.tensors[TrainingRun.secondMomentName] = Tensor(shape: [adam.secondMoment.count], scalars: adam.secondMoment)
+        for (name, tensor) in state.tensors { file.tensors[name] = tensor }
         return file
     }
 }

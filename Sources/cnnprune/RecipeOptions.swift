@@ -1,0 +1,128 @@
+import ArgumentParser
+import CNNDatasets
+import CNNEngine
+import CNNPruning
+import Foundation
+
+extension OptimizerSettings.Kind: ExpressibleByArgument {}
+extension LearningRateSchedule.Shape: ExpressibleByArgument {}
+
+/// The training-recipe flags beyond the exercise's (`--optimizer`, momentum, weight decay, the
+/// learning-rate schedule, warm-up, augmentation), shared by every command that trains. The
+/// defaults are the exercise's recipe: Adam, constant rate, no augmentation.
+struct RecipeOptions: ParsableArguments {
+    @Option(help: "Optimizer: adam (torch.optim.Adam), adamw (torch.optim.AdamW) or sgd (torch.optim.SGD).")
+    var optimizer: OptimizerSettings.Kind = .adam
+
+    @Option(help: "SGD momentum μ in [0, 1) (sgd only; default 0).")
+    var momentum: Float?
+
+    @Flag(help: "Nesterov momentum (sgd with --momentum > 0).")
+    var nesterov = false
+
+    @Option(help: "Weight decay (adam: L2 added to the gradient; adamw: decoupled, default 0.01; sgd: L2; default 0).")
+    var weightDecay: Float?
+
+    @Option(help: "Learning-rate schedule: constant, step (×--lr-gamma at each --lr-step-epochs epoch) or cosine (to 0 over the run, per step).")
+    var lrSchedule: LearningRateSchedule.Shape = .constant
+
+    @Option(help: "Epochs (of the whole run, comma-separated, ascending) at which the step schedule multiplies the rate by --lr-gamma, e.g. 100,150.")
+    var lrStepEpochs: String?
+
+    @Option(help: "The step schedule's factor at each milestone.")
+    var lrGamma: Float = 0.1
+
+    @Option(help: "Epochs of linear per-step warm-up to --lr before the schedule.")
+    var warmupEpochs: Int = 0
+
+    @Flag(help: "Augment training images: random crop with 4 pixels of zero padding and horizontal flip (torchvision RandomCrop(32, padding=4) + RandomHorizontalFlip), seeded by --seed.")
+    var augment = false
+
+    func validate() throws {
+        if let momentum {
+            guard optimizer == .sgd else { throw ValidationError("--momentum applies to --optimizer sgd only") }
+            guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        }
+        if nesterov {
+            guard optimizer == .sgd else { throw ValidationError("--nesterov applies to --optimizer sgd only") }
+            guard (momentum ?? 0) > 0 else { throw ValidationError("--nesterov needs --momentum above 0") }
+        }
+        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
+            throw ValidationError("--weight-decay must be a non-negative finite number, got \(weightDecay)")
+        }
+        guard lrGamma.isFinite, lrGamma > 0 else { throw ValidationError("--lr-gamma must be a positive finite number, got \(lrGamma)") }
+        guard warmupEpochs >= 0 else { throw ValidationError("--warmup-epochs must be 0 or more, got \(warmupEpochs)") }
+        switch (lrSchedule, lrStepEpochs) {
+        case (.step, nil): throw ValidationError("--lr-schedule step needs --lr-step-epochs, e.g. 100,150")
+        case (.step, let list?): _ = try milestones(list)
+        case (_, _?): throw ValidationError("--lr-step-epochs applies to --lr-schedule step only")
+        default: break
+        }
+    }
+
+    /// The milestones of `--lr-step-epochs`: positive and strictly ascending.
+    private func milestones(_ list: String) throws -> [Int] {
+        let parts = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var result: [Int] = []
+        for part in parts {
+            guard let epoch = Int(part), epoch > 0 else {
+                throw ValidationError("--lr-step-epochs must be positive epoch numbers separated by commas, got '\(list)'")
+            }
+            guard result.last.map({ epoch > $0 }) ?? true else {
+                throw ValidationError("--lr-step-epochs must be strictly ascending, got '\(list)'")
+            }
+            result.append(epoch)
+        }
+        return result
+    }
+
+    /// The optimizer these flags choose.
+    var optimizerSettings: OptimizerSettings {
+        OptimizerSettings(kind: optimizer, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay)
+    }
+
+    /// The schedule for a run of `epochs` epochs at peak rate `learningRate`.
+    func schedule(learningRate: Float, epochs: Int) -> LearningRateSchedule {
+        LearningRateSchedule(shape: lrSchedule, baseLearningRate: learningRate, epochs: epochs,
+                             milestones: lrStepEpochs.flatMap { try? milestones($0) } ?? [], gamma: lrGamma, warmupEpochs: warmupEpochs)
+    }
+
+    /// The augmentation `--augment` asks for, seeded by `seed`.
+    func augmentation(seed: UInt64) -> Augmentation? {
+        augment ? CIFAR10.standardAugmentation(seed: seed) : nil
+    }
+
+    /// `fineTuning` with these options' optimizer, schedule and augmentation (seeded by its seed).
+    func applied(to fineTuning: FineTuning) -> FineTuning {
+        var result = fineTuning
+        result.optimizer = optimizerSettings
+        result.schedule = lrSchedule == .constant && warmupEpochs == 0 ? nil : schedule(learningRate: fineTuning.learningRate, epochs: fineTuning.epochs)
+        result.augmentation = augmentation(seed: fineTuning.seed)
+        return result
+    }
+
+    /// The recipe in words, e.g. "SGD (momentum 0.9), lr 0.1 step at epochs 100, 150 (×0.1), 5 warm-up epochs, augmented".
+    func description(learningRate: Float) -> String {
+        var text = "\(optimizerSettings.description), lr \(learningRate)"
+        switch lrSchedule {
+        case .constant: break
+        case .step: text += " step at epochs \((lrStepEpochs.flatMap { try? milestones($0) } ?? []).map(String.init).joined(separator: ", ")) (×\(lrGamma))"
+        case .cosine: text += " cosine to 0"
+        }
+        if warmupEpochs > 0 { text += ", \(warmupEpochs) warm-up epoch\(warmupEpochs == 1 ? "" : "s")" }
+        if augment { text += ", crop+flip augmentation" }
+        return text
+    }
+
+    /// The arguments that reproduce these options (for commands that re-parse a recipe).
+    var arguments: [String] {
+        var result = ["--optimizer", optimizer.rawValue, "--lr-schedule", lrSchedule.rawValue, "--lr-gamma", String(lrGamma),
+                      "--warmup-epochs", String(warmupEpochs)]
+        if let momentum { result += ["--momentum", String(momentum)] }
+        if nesterov { result.append("--nesterov") }
+        if let weightDecay { result += ["--weight-decay", String(weightDecay)] }
+        if let lrStepEpochs { result += ["--lr-step-epochs", lrStepEpochs] }
+        if augment { result.append("--augment") }
+        return result
+    }
+}
