@@ -1,0 +1,138 @@
+import CNNEngine
+import CNNPruning
+import Testing
+
+/// Channel groups derived from the graph, masking whole groups, and removal against masking
+/// for every zoo architecture.
+@Suite struct ChannelGroupTests {
+    func network(_ name: String, width: Double = 0.125, classes: Int = 4, seed: UInt64 = 50) throws -> Network {
+        let graph = try ModelZoo.graph(named: name, classes: classes, inputShape: [3, 32, 32], widthMultiplier: width)
+        var generator = SeededGenerator(seed: seed)
+        var network = Network(architecture: try graph.sequential(), generator: &generator)
+        // Non-trivial BatchNorm parameters and running statistics, so that masking must zero them.
+        for entry in network.architecture.parameterEntries where entry.initializer != .uniformFanIn {
+            for i in entry.offset..<(entry.offset + entry.count) { network.parameters[i] = generator.uniform(bound: 0.5) + 1 }
+        }
+        for entry in network.architecture.stateEntries where !entry.isInteger {
+            for i in entry.offset..<(entry.offset + entry.count) { network.state[i] = generator.uniform(bound: 0.4) + (entry.initializer == .ones ? 1 : 0) }
+        }
+        return network
+    }
+
+    @Test func simpleCNNGroupsAreItsPrunableLayers() throws {
+        let groups = try ChannelGroups(try SimpleCNN().architecture())
+        #expect(groups.groups.map(\.name) == ["conv1", "conv2", "fc1", "fc2"])
+        #expect(groups.prunable(allowResidual: false).map(\.name) == ["conv1", "conv2", "fc1"])
+        let conv2 = try #require(groups.group(named: "conv2"))
+        #expect(conv2.units == 32)
+        #expect(conv2.members == [
+            GroupMember(tensor: "conv2.weight", dimension: 0, role: .producer),
+            GroupMember(tensor: "conv2.bias", dimension: 0, role: .producer),
+            GroupMember(tensor: "fc1.weight", dimension: 1, block: 64, role: .consumer),
+        ])
+        #expect(groups.group(named: "fc2")?.whyNotPrunable(allowResidual: true)?.contains("output layer") == true)
+    }
+
+    @Test func resnetGroupsCoupleEveryBranchOfAResidualSum() throws {
+        let architecture = try ModelZoo.graph(named: "resnet20").sequential()
+        let groups = try ChannelGroups(architecture)
+        // Stage 1: the stem and every block's conv2 meet at identity sums.
+        let stage1 = try #require(groups.group(named: "conv1"))
+        #expect(stage1.producers == ["conv1", "layer1.0.conv2", "layer1.1.conv2", "layer1.2.conv2"])
+        #expect(stage1.isResidual && !stage1.isPrunable(allowResidual: false) && stage1.isPrunable(allowResidual: true))
+        #expect(stage1.normalizations == ["bn1", "layer1.0.bn2", "layer1.1.bn2", "layer1.2.bn2"])
+        // Its consumers: every block's conv1 of stage 1, layer2.0's conv1 and its projection.
+        let consumers = stage1.members.filter { $0.role == .consumer }.map(\.tensor)
+        #expect(consumers == ["layer1.0.conv1.weight", "layer1.1.conv1.weight", "layer1.2.conv1.weight",
+                              "layer2.0.conv1.weight", "layer2.0.downsample.0.weight"])
+        // Stage 2 starts at the projection: layer2.0.conv2 and downsample.0 are coupled.
+        let stage2 = try #require(groups.group(named: "layer2.0.conv2"))
+        #expect(stage2.producers == ["layer2.0.conv2", "layer2.0.downsample.0", "layer2.1.conv2", "layer2.2.conv2"])
+        #expect(stage2.members.contains(GroupMember(tensor: "layer2.0.downsample.1.running_var", dimension: 0, role: .normalization)))
+        // Inside blocks: conv1 with bn1 and conv2's input, prunable by default.
+        let inner = try #require(groups.group(named: "layer3.1.conv1"))
+        #expect(!inner.isResidual && inner.isPrunable(allowResidual: false) && inner.units == 64)
+        #expect(inner.members.map(\.tensor) == ["layer3.1.conv1.weight", "layer3.1.bn1.weight", "layer3.1.bn1.bias",
+                                               "layer3.1.bn1.running_mean", "layer3.1.bn1.running_var", "layer3.1.conv2.weight"])
+        #expect(groups.prunable(allowResidual: false).count == 9)
+        #expect(groups.prunable(allowResidual: true).count == 12)
+        // The last stage's group feeds fc through global pooling and flatten: one feature per channel.
+        let stage3 = try #require(groups.group(named: "layer3.0.conv2"))
+        #expect(stage3.members.last == GroupMember(tensor: "fc.weight", dimension: 1, block: 1, role: .consumer))
+        #expect(groups.group(named: "fc")?.isOutput == true)
+    }
+
+    @Test func vggGroupsFollowFlattenAndBatchNorm() throws {
+        let groups = try ChannelGroups(try ModelZoo.graph(named: "vgg11-bn").sequential())
+        #expect(groups.prunable(allowResidual: false).count == 8)
+        let last = try #require(groups.group(named: "features.25"))
+        #expect(last.normalizations == ["features.26"])
+        #expect(last.members.last == GroupMember(tensor: "classifier.weight", dimension: 1, block: 1, role: .consumer))
+        #expect(last.members.contains(GroupMember(tensor: "features.25.bias", dimension: 0, role: .producer)))
+    }
+
+    /// Removing channels gives the logits of masking them, for every zoo architecture and every
+    /// prunable group (residual ones included).
+    @Test(arguments: ModelZoo.names)
+    func removalEqualsMasking(_ name: String) throws {
+        let network = try network(name)
+        let groups = try ChannelGroups(network.architecture)
+        let input = Tensor(shape: [3, 3, 32, 32], scalars: (0..<(3 * 3072)).map { Float(($0 * 7919) % 3072) / 1536 - 1 })
+        var changed = 0
+        let prunable = groups.prunable(allowResidual: true)
+        for group in prunable {
+            let units = stride(from: 0, to: group.units, by: 2).map { $0 }.prefix(max(1, group.units - 1))
+            let masked = try network.masking(units, of: group)
+            let removal = try GroupRemoval(removing: units, of: group, from: network)
+            #expect(removal.network.architecture.parameterCount < network.architecture.parameterCount)
+            let a = masked(input).scalars, b = removal.network(input).scalars
+            let scale = max(a.map(abs).max()!, 1e-6)
+            let error = zip(a, b).map { abs($0 - $1) }.max()! / scale
+            #expect(error < 1e-5, "\(name) \(group.name): removed vs masked logits, scaled error \(error)")
+            // The masking matters: the unmasked network gives other logits (except where a
+            // narrow random network's masked channels happen to be dead for these inputs).
+            if zip(network(input).scalars, a).contains(where: { abs($0 - $1) > 1e-5 }) { changed += 1 }
+            // The smaller network is an ordinary one: its own groups have the kept width.
+            let smaller = try ChannelGroups(removal.network.architecture)
+            #expect(smaller.group(named: group.name)?.units == group.units - units.count)
+        }
+        #expect(2 * changed >= prunable.count, "\(name): masking changed the logits for only \(changed) of \(prunable.count) groups")
+    }
+
+    @Test func removalKeepsRunningStatisticsOfTheKeptChannels() throws {
+        let network = try network("resnet20")
+        let group = try #require(try ChannelGroups(network.architecture).group(named: "layer2.1.conv1"))
+        let removal = try GroupRemoval(removing: [0, 3], of: group, from: network)
+        let before = try network.tensor(named: "layer2.1.bn1.running_var").scalars
+        let after = try removal.network.tensor(named: "layer2.1.bn1.running_var").scalars
+        #expect(after == removal.kept.map { before[$0] })
+        #expect(try removal.network.tensor(named: "layer2.1.conv2.weight").shape == [4, 2, 3, 3])
+        #expect(throws: RemovalError.self) { try GroupRemoval(removing: 0..<group.units, of: group, from: network) }
+        #expect(throws: RemovalError.self) { try GroupRemoval(removing: [99], of: group, from: network) }
+    }
+
+    @Test func groupCriteriaByHand() throws {
+        // A conv 1→3 with BatchNorm, then conv 3→2: one prunable group of 3 channels.
+        let graph = ModelGraph(inputShape: [1, 2, 2], layers: [
+            .convolution(name: "a", outputChannels: 3, kernelSize: 1, stride: 1, padding: 0, bias: false),
+            .batchNorm(name: "bn"), .relu,
+            .convolution(name: "b", outputChannels: 2, kernelSize: 1, stride: 1, padding: 0, bias: false),
+            .flatten, .linear(name: "fc", outputFeatures: 2)])
+        let architecture = try graph.sequential()
+        var network = Network(architecture: architecture, parameters: [Float](repeating: 1, count: architecture.parameterCount))
+        try network.setTensor(Tensor(shape: [3, 1, 1, 1], scalars: [1, -3, 2]), named: "a.weight")
+        try network.setTensor(Tensor(shape: [3], scalars: [0.5, -0.1, 2]), named: "bn.weight")
+        let group = try #require(try ChannelGroups(architecture).group(named: "a"))
+        // L1: |w| = 1, 3, 2, divided by their mean 2.
+        #expect(try L1Norm().groupScores(for: group, in: network) == [0.5, 1.5, 1])
+        // bn-scale: |γ| = 0.5, 0.1, 2 over their mean 13/15.
+        let bn = try BNScale().groupScores(for: group, in: network)
+        #expect(zip(bn, [0.5, 0.1, 2].map { $0 / (2.6 / 3) }).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(BNScale().groupRanking(of: bn) == [1, 0, 2])
+        // FPGM: summed distances 4+1, 4+5, 1+5 = 5, 9, 6 over their mean 20/3.
+        let fpgm = try FPGM().groupScores(for: group, in: network)
+        #expect(zip(fpgm, [5.0, 9, 6].map { $0 * 3 / 20 }).allSatisfy { abs($0 - $1) < 1e-9 })
+        let b = try #require(try ChannelGroups(architecture).group(named: "b"))
+        #expect(throws: PruningError.self) { try BNScale().groupScores(for: b, in: network) }
+    }
+}
