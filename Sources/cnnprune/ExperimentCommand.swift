@@ -65,7 +65,7 @@ struct ExperimentCommand: ParsableCommand {
         defer { status.clear() }
         let calibrationSet = try parseCalibration(calibration)
 
-        status.show("reading CIFAR-10")
+        status.show("reading \(data.dataset.displayName)")
         let test = try data.load(.test, downloadIfMissing: true)
         let train = try data.load(.train, downloadIfMissing: true)
         status.clear()
@@ -77,11 +77,12 @@ struct ExperimentCommand: ParsableCommand {
         let origin: ExperimentReport.ModelOrigin
         if let model {
             let loaded = try loadModel(model)
+            try data.check(loaded.network, fits: test, model: model)
             network = loaded.network
             widths = loaded.model
             origin = .loaded(path: model)
         } else {
-            widths = SimpleCNN()
+            widths = try data.simpleCNN(for: train)
             var generator = SeededGenerator(seed: recipe.seed)
             print("Training the SimpleCNN for \(recipe.epochs) epochs (Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed))")
             let trainingStart = DispatchTime.now().uptimeNanoseconds
@@ -90,7 +91,7 @@ struct ExperimentCommand: ParsableCommand {
             timings.training = seconds(since: trainingStart)
             network = trained.network
             let path = directory.appendingPathComponent("model.safetensors")
-            try Checkpoint.save(network, model: widths, to: path)
+            try Checkpoint.save(network, model: widths, to: path, metadata: data.metadata(for: train))
             origin = .trained(path: path.path, epochs: trained.epochs, recipe: "Adam, lr \(recipe.lr), batch \(recipe.batchSize), seed \(recipe.seed)")
         }
 

@@ -100,8 +100,9 @@ struct PruneCommand: ParsableCommand {
         let criterion = try parseCriteria(criterion, seed: seed)[0]
         let calibrationSet = try calibration.map(parseCalibration) ?? .default
 
-        status.show("reading the CIFAR-10 test set")
+        status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
+        try data.check(loaded.network, fits: test, model: model)
         let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status)
         let calibrationImages = criterion.need == .none ? nil : try images.images(calibrationSet)
         let train = finetuneEpochs > 0 ? try images.trainingSet() : nil
@@ -140,6 +141,7 @@ struct PruneCommand: ParsableCommand {
 
         var metadata: [String: String] = [:]
         metadata[PruneCommand.historyKey] = try history(appending: result.outcome, to: loaded.metadata)
+        metadata.merge(data.metadata(for: test)) { _, new in new }
         do {
             try Checkpoint.save(result.network, model: result.model, to: URL(fileURLWithPath: output), metadata: metadata)
         } catch {

@@ -100,8 +100,9 @@ struct SweepCommand: ParsableCommand {
         let criteria = try parseCriteria(criterion, seed: calibrationOptions.seed)
         let calibration: CalibrationSet = seedCompatible ? .test : calibrationOptions.set
 
-        status.show("reading the CIFAR-10 test set")
+        status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
+        try data.check(loaded.network, fits: test, model: model)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
         let requests = criteria.map { criterion in
             SweepRequest(criterion: criterion, calibration: calibration,
@@ -148,7 +149,7 @@ struct SweepCommand: ParsableCommand {
     /// Removes each sweep's K lowest-ranked units, fine-tunes and evaluates (`FineTunedSweep`),
     /// with a live progress line on a terminal.
     private func fineTune(_ sweeps: [CriterionSweep], network: Network, model: SimpleCNN, layer: PrunableLayer, counts: [Int],
-                          images: CalibrationImages, test: CIFAR10, status: StatusLine) throws -> FineTunedResults {
+                          images: CalibrationImages, test: ByteImages, status: StatusLine) throws -> FineTunedResults {
         let start = DispatchTime.now().uptimeNanoseconds
         let train = try images.trainingSet()
         status.clear()

@@ -52,6 +52,8 @@ struct TrainCommand: ParsableCommand {
         // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
         // fine-tuning a pruned model does not forget how it was made.
         var inherited: [String: String] = [:]
+        let train = try data.load(.train)
+        let test = try data.load(.test)
         if let resume {
             guard FileManager.default.fileExists(atPath: resume) else { throw CLIError("\(resume): no such training checkpoint") }
             do {
@@ -61,23 +63,24 @@ struct TrainCommand: ParsableCommand {
             } catch {
                 throw CLIError("\(resume): \(error)")
             }
+            try data.check(run.network, fits: train, model: resume)
             guard run.epochsCompleted < recipe.epochs else {
                 throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
             }
         } else if let model {
             let loaded = try loadModel(model)
+            try data.check(loaded.network, fits: train, model: model)
             inherited = loaded.metadata.filter { $0.key != Checkpoint.architectureKey && $0.key != TrainingRun.progressKey && $0.key != "format" }
             run = TrainingRun(model: loaded.model, network: loaded.network, learningRate: recipe.lr,
                               batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
         } else {
-            let model = SimpleCNN()
+            let model = try data.simpleCNN(for: train)
             var generator = SeededGenerator(seed: recipe.seed)
             let network = Network(architecture: try model.architecture(), generator: &generator)
             run = TrainingRun(model: model, network: network, learningRate: recipe.lr,
                               batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
         }
-        let train = try data.load(.train)
-        let test = try data.load(.test)
+        inherited.merge(data.metadata(for: train)) { _, new in new }
         let checkpointURL = self.checkpointURL
         let epochs = try recipe.train(run, on: train, test: test, threads: threading.threads, echo: !json) { run in
             guard let every = checkpointEvery, run.epochsCompleted % every == 0 else { return }
@@ -115,7 +118,7 @@ struct TrainingRecipe: ParsableArguments {
 
     /// Trains `network` (a SimpleCNN of any widths) for `epochs` with a fresh optimizer, as
     /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
-    func train(_ network: Network, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
+    func train(_ network: Network, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
         let model = try SimpleCNN.inferred(from: Dictionary(uniqueKeysWithValues: network.architecture.parameterEntries.map { ($0.name, $0.shape) }))
         let run = makeRun(model: model, network: network, threads: threads)
         let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
@@ -131,7 +134,7 @@ struct TrainingRecipe: ParsableArguments {
     /// `test` after each epoch and calling `afterEpoch`; prints a line per epoch (to stdout when
     /// `echo`, else stderr) and a live progress bar on a terminal.
     @discardableResult
-    func train(_ run: TrainingRun, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil,
+    func train(_ run: TrainingRun, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil,
                afterEpoch: (TrainingRun) throws -> Void = { _ in }) throws -> [EpochRecord] {
         let epochCount = epochs ?? self.epochs
         let evaluator = Evaluator(threads: threads)
