@@ -61,7 +61,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CNNEngineTests", dependencies: ["CNNEngine"]),
-        .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine", "CZlib", "CPNG"]),
+        .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
         .testTarget(name: "CNNPruningTests", dependencies: ["CNNPruning", "CNNEngine", "CNNDatasets"]),
     ]

@@ -71,3 +71,37 @@ static inline int cnnprune_jpeg_decode_rgb(const unsigned char *data, unsigned l
     *out = pixels;
     return 0;
 }
+
+/// Encodes 8-bit RGB pixels as a baseline JPEG of `quality` (1–100) into a buffer the caller
+/// frees with free(); for tests and fuzz seeds. Returns 0 on success.
+static inline int cnnprune_jpeg_encode_rgb(const unsigned char *rgb, int width, int height, int quality,
+                                           unsigned char **out, unsigned long *size) {
+    struct jpeg_compress_struct info;
+    struct cnnprune_jpeg_error error;
+    *out = NULL;
+    *size = 0;
+    memset(&info, 0, sizeof info);
+    info.err = jpeg_std_error(&error.manager);
+    error.manager.error_exit = cnnprune_jpeg_error_exit;
+    error.manager.emit_message = cnnprune_jpeg_silence;
+    if (setjmp(error.jump)) {
+        jpeg_destroy_compress(&info);
+        return 1;
+    }
+    jpeg_create_compress(&info);
+    jpeg_mem_dest(&info, out, size);
+    info.image_width = (JDIMENSION)width;
+    info.image_height = (JDIMENSION)height;
+    info.input_components = 3;
+    info.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&info);
+    jpeg_set_quality(&info, quality, TRUE);
+    jpeg_start_compress(&info, TRUE);
+    while (info.next_scanline < info.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)info.next_scanline * (size_t)width * 3);
+        jpeg_write_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_compress(&info);
+    jpeg_destroy_compress(&info);
+    return 0;
+}
