@@ -17,7 +17,7 @@ public func fuzzIDX(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             let file = try IDXFile(data, file: "fuzz.idx", expectedMagic: magic)
             check(file, in: data)
         case 2:
-            let file = try IDXFile(DatasetFile.gunzip(data, file: "fuzz.idx.gz", limit: 1 << 24), file: "fuzz.idx.gz", expectedMagic: IDXFile.imagesMagic)
+            let file = try IDXFile(bytes: DatasetFile.gunzipBytes(data, file: "fuzz.idx.gz", limit: 1 << 24), file: "fuzz.idx.gz", expectedMagic: IDXFile.imagesMagic)
             guard file.bytes.count == file.dimensions.reduce(1, *) else { fatalError("payload size disagrees with the header") }
         default:
             let cut = 1 + Int(data[data.startIndex]) * (data.count - 1) / 255

@@ -29,18 +29,25 @@ public enum DatasetFile {
         throw DatasetError(plain.path, "no such file (nor \(name).gz)")
     }
 
-    /// The bytes of `url`, gunzipped when its name ends in `.gz`.
-    public static func readDecompressing(_ url: URL) throws -> Data {
+    /// The bytes of `url` as an array, gunzipped when its name ends in `.gz`, decompressed
+    /// straight into an array sized from the gzip trailer (no second copy of the data).
+    public static func readBytes(_ url: URL) throws -> [UInt8] {
         let data = try read(url)
-        guard url.pathExtension == "gz" else { return data }
-        return try gunzip(data, file: url.path)
+        guard url.pathExtension == "gz" else { return [UInt8](data) }
+        return try gunzipBytes(data, file: url.path)
     }
 
     /// Decompresses a gzip file held in memory, refusing more than `limit` bytes of output.
-    public static func gunzip(_ data: Data, file: String, limit: Int = decompressedLimit) throws -> Data {
+    public static func gunzipBytes(_ data: Data, file: String, limit: Int = decompressedLimit) throws -> [UInt8] {
+        var out: [UInt8] = []
+        if data.count >= 18 {
+            // ISIZE: the uncompressed size modulo 2^32 (of the last member), a capacity hint only.
+            let e = data.endIndex
+            let size = Int(data[e - 4]) | Int(data[e - 3]) << 8 | Int(data[e - 2]) << 16 | Int(data[e - 1]) << 24
+            out.reserveCapacity(min(size, limit, 1 << 28))
+        }
         do {
             let inflater = try GzipInflater()
-            var out = Data()
             try inflater.push(data) { chunk in
                 guard out.count + chunk.count <= limit else { throw DatasetError(file, "decompresses to more than \(limit) bytes") }
                 out.append(contentsOf: chunk)

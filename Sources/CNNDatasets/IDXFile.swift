@@ -20,36 +20,41 @@ public struct IDXFile: Sendable {
     /// exactly the bytes its header announces.
     /// - Parameter file: named in errors.
     public init(_ data: Data, file: String, expectedMagic: Int) throws {
+        try self.init(bytes: [UInt8](data), file: file, expectedMagic: expectedMagic)
+    }
+
+    /// Parses a whole file's bytes, keeping their storage for the payload (the header is
+    /// shifted out in place, so a 47 MB images file is never held twice).
+    public init(bytes: consuming [UInt8], file: String, expectedMagic: Int) throws {
         let kind = expectedMagic == IDXFile.labelsMagic ? "labels" : "images"
-        guard data.count >= 4 else { throw DatasetError(file, "\(data.count) bytes is too short for an IDX header (truncated?)") }
-        let (dimensions, header) = try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> ([Int], Int) in
-            func word(at offset: Int) -> Int {
-                Int(raw[offset]) << 24 | Int(raw[offset + 1]) << 16 | Int(raw[offset + 2]) << 8 | Int(raw[offset + 3])
-            }
-            let magic = word(at: 0)
-            guard magic == expectedMagic else {
-                let hint = magic == IDXFile.labelsMagic || magic == IDXFile.imagesMagic
-                    ? " (this is an IDX \(magic == IDXFile.labelsMagic ? "labels" : "images") file)" : ""
-                throw DatasetError(file, "magic number \(magic) (0x\(String(magic, radix: 16, uppercase: true))) is not \(expectedMagic), an IDX \(kind) file\(hint)")
-            }
-            let rank = magic & 0xFF
-            let header = 4 + 4 * rank
-            guard raw.count >= header else { throw DatasetError(file, "\(raw.count) bytes is too short for an IDX header of \(rank) dimensions (truncated)") }
-            return ((0..<rank).map { word(at: 4 + 4 * $0) }, header)
+        guard bytes.count >= 4 else { throw DatasetError(file, "\(bytes.count) bytes is too short for an IDX header (truncated?)") }
+        func word(at offset: Int) -> Int {
+            Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
         }
+        let magic = word(at: 0)
+        guard magic == expectedMagic else {
+            let hint = magic == IDXFile.labelsMagic || magic == IDXFile.imagesMagic
+                ? " (this is an IDX \(magic == IDXFile.labelsMagic ? "labels" : "images") file)" : ""
+            throw DatasetError(file, "magic number \(magic) (0x\(String(magic, radix: 16, uppercase: true))) is not \(expectedMagic), an IDX \(kind) file\(hint)")
+        }
+        let rank = magic & 0xFF
+        let header = 4 + 4 * rank
+        guard bytes.count >= header else { throw DatasetError(file, "\(bytes.count) bytes is too short for an IDX header of \(rank) dimensions (truncated)") }
+        let dimensions = (0..<rank).map { word(at: 4 + 4 * $0) }
         var total = 1
         for d in dimensions {
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
             guard !overflow, product <= Int(Int32.max) else { throw DatasetError(file, "IDX dimensions \(dimensions) are too large") }
             total = product
         }
-        let available = data.count - header
+        let available = bytes.count - header
         guard available == total else {
             throw DatasetError(file, available < total
                 ? "truncated: the IDX header \(dimensions) announces \(total) bytes of data, the file holds \(available)"
                 : "\(available - total) bytes after the \(total) the IDX header \(dimensions) announces")
         }
+        bytes.removeSubrange(0..<header)
         self.dimensions = dimensions
-        self.bytes = [UInt8](data[(data.startIndex + header)...])
+        self.bytes = bytes
     }
 }

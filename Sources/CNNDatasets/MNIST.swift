@@ -20,8 +20,8 @@ public enum MNIST {
         let names = fileNames(split)
         let imagesURL = try DatasetFile.locate(names.images, in: directory)
         let labelsURL = try DatasetFile.locate(names.labels, in: directory)
-        let images = try IDXFile(DatasetFile.readDecompressing(imagesURL), file: imagesURL.path, expectedMagic: IDXFile.imagesMagic)
-        let labels = try IDXFile(DatasetFile.readDecompressing(labelsURL), file: labelsURL.path, expectedMagic: IDXFile.labelsMagic)
+        let images = try IDXFile(bytes: DatasetFile.readBytes(imagesURL), file: imagesURL.path, expectedMagic: IDXFile.imagesMagic)
+        let labels = try IDXFile(bytes: DatasetFile.readBytes(labelsURL), file: labelsURL.path, expectedMagic: IDXFile.labelsMagic)
         return try combine(images: images, imagesFile: imagesURL.path, labels: labels, labelsFile: labelsURL.path,
                            classNames: classNames, normalization: normalization)
     }

@@ -85,8 +85,17 @@ extension DataOptions {
     }
 
     /// Checks that `network` (read from `path`) takes this data's images and has one output
-    /// per class: a clear one-line error instead of a shape precondition.
-    func check(_ network: Network, fits data: ByteImages, model path: String) throws {
+    /// per class: a clear one-line error instead of a shape precondition. When the model's
+    /// `metadata` records another data set or normalisation, a note says so on stderr.
+    func check(_ network: Network, fits data: ByteImages, model path: String, metadata: [String: String] = [:]) throws {
+        if let recorded = DatasetDescription(metadata: metadata) {
+            let current = DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil)
+            if recorded.dataset != current.dataset {
+                printError("note: \(path) was trained on --dataset \(recorded.dataset); using it on \(current.dataset)")
+            } else if recorded.normalization != current.normalization {
+                printError("note: \(path) was trained with normalisation \(recorded.normalization), the data now uses \(current.normalization) (--normalize)")
+            }
+        }
         let input = network.architecture.inputShape
         let outputs = network.architecture.outputShape.reduce(1, *)
         let shape = data.sampleShape

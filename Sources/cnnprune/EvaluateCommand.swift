@@ -22,7 +22,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let loaded = try loadModel(model)
         let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: model)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test)
         let perClass = test.classNames.indices.map { ClassAccuracy(class: test.classNames[$0], accuracy: rounded(evaluation.accuracy(ofClass: $0))) }
         if json {

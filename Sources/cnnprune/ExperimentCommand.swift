@@ -77,7 +77,7 @@ struct ExperimentCommand: ParsableCommand {
         let origin: ExperimentReport.ModelOrigin
         if let model {
             let loaded = try loadModel(model)
-            try data.check(loaded.network, fits: test, model: model)
+            try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
             network = loaded.network
             widths = loaded.model
             origin = .loaded(path: model)

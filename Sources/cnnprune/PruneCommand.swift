@@ -102,7 +102,7 @@ struct PruneCommand: ParsableCommand {
 
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: model)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status)
         let calibrationImages = criterion.need == .none ? nil : try images.images(calibrationSet)
         let train = finetuneEpochs > 0 ? try images.trainingSet() : nil

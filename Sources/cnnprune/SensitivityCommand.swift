@@ -49,7 +49,7 @@ struct SensitivityCommand: ParsableCommand {
         let chosen = try parseCriteria(criterion, seed: calibrationOptions.seed)[0]
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: model)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
         let request = SweepRequest(criterion: chosen, calibration: calibrationOptions.set, method: .rankOnce(keepBias: keepBias))
         let analysis = try SensitivityAnalysis.run(network: loaded.network, request: request, test: test, images: images,

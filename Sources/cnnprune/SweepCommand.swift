@@ -102,7 +102,7 @@ struct SweepCommand: ParsableCommand {
 
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: model)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
         let requests = criteria.map { criterion in
             SweepRequest(criterion: criterion, calibration: calibration,

@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
             }
         } else if let model {
             let loaded = try loadModel(model)
-            try data.check(loaded.network, fits: train, model: model)
+            try data.check(loaded.network, fits: train, model: model, metadata: loaded.metadata)
             inherited = loaded.metadata.filter { $0.key != Checkpoint.architectureKey && $0.key != TrainingRun.progressKey && $0.key != "format" }
             run = TrainingRun(model: loaded.model, network: loaded.network, learningRate: recipe.lr,
                               batchSize: recipe.batchSize, threads: threading.threads, seed: recipe.seed)
