@@ -41,10 +41,11 @@ public enum DatasetFile {
     public static func gunzipBytes(_ data: Data, file: String, limit: Int = decompressedLimit) throws -> [UInt8] {
         var out: [UInt8] = []
         if data.count >= 18 {
-            // ISIZE: the uncompressed size modulo 2^32 (of the last member), a capacity hint only.
+            // ISIZE: the uncompressed size modulo 2^32 (of the last member), a capacity hint only,
+            // bounded by deflate's largest expansion (1,032:1) so a forged trailer cannot reserve much.
             let e = data.endIndex
             let size = Int(data[e - 4]) | Int(data[e - 3]) << 8 | Int(data[e - 2]) << 16 | Int(data[e - 1]) << 24
-            out.reserveCapacity(min(size, limit, 1 << 28))
+            out.reserveCapacity(min(size, limit, data.count * 1032))
         }
         do {
             let inflater = try GzipInflater()
