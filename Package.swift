@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Modules, each readable on its own:
 /// - `CNNEngine`: tensors, layers, losses, optimizers, the SimpleCNN, safetensors checkpoints.
-/// - `CNNDatasets`: the CIFAR-10 binary reader and batching.
+/// - `CNNDatasets`: the data set readers (CIFAR-10/100, MNIST IDX, image folders), normalisation, downloads.
 /// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
 /// - `cnnprune`: the command-line tool.
@@ -32,6 +32,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]
+        ),
+        .systemLibrary(
+            name: "CJPEG",
+            pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"]), .brew(["jpeg-turbo"])]
+        ),
         .target(
             name: "CNNEngine",
             dependencies: [
@@ -39,7 +49,7 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
-        .target(name: "CNNDatasets", dependencies: ["CNNEngine", "CZlib"]),
+        .target(name: "CNNDatasets", dependencies: ["CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
         // Built for testing in release too: its tests check internal layout and font types.
         .target(name: "CNNCharts", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
@@ -51,7 +61,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CNNEngineTests", dependencies: ["CNNEngine"]),
-        .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine"]),
+        .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
         .testTarget(name: "CNNPruningTests", dependencies: ["CNNPruning", "CNNEngine", "CNNDatasets"]),
     ]

@@ -9,14 +9,16 @@
 #   scripts/fuzz.sh --build-only
 #
 # Targets: safetensors (SafeTensors reader + checkpoint checks), cifar10 (CIFAR10.decode),
-# kcounts (the --k parser, PruningCounts.parse), targz (gunzip + tar reader of `download`).
+# kcounts (the --k parser, PruningCounts.parse), targz (gunzip + tar reader of `download`),
+# idx (the MNIST / Fashion-MNIST IDX reader), images (the image folder's PNG/JPEG decoding and resizing).
+# graph (the architecture JSON reader of --arch-file and checkpoint metadata).
 # New inputs found go to .build-fuzz/corpus/<target>/ (not to the committed seeds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 OUT=.build-fuzz
-ALL_TARGETS=(safetensors cifar10 kcounts targz)
+ALL_TARGETS=(safetensors cifar10 kcounts targz idx images graph)
 BUILD_ONLY=0
 TARGETS=()
 for arg in "$@"; do
@@ -29,7 +31,7 @@ done
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
 mkdir -p "$OUT/modules"
-FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$OUT/modules" -I Sources/CBLAS -I Sources/CZlib)
+FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$OUT/modules" -I Sources/CBLAS -I Sources/CZlib -I Sources/CPNG -I Sources/CJPEG)
 
 # A module from every .swift file under Sources/<name>, as an instrumented static library.
 build_module() {
@@ -44,8 +46,8 @@ build_module() {
 # Modules each target needs, in dependency order.
 modules_for() {
   case "$1" in
-    safetensors) echo CNNEngine ;;
-    cifar10|targz) echo CNNEngine CNNDatasets ;;
+    safetensors|graph) echo CNNEngine ;;
+    cifar10|targz|idx|images) echo CNNEngine CNNDatasets ;;
     kcounts) echo CNNEngine CNNDatasets CNNPruning ;;
     *) echo "fuzz: unknown target '$1' (targets: ${ALL_TARGETS[*]})" >&2; exit 2 ;;
   esac
@@ -58,7 +60,7 @@ for target in "${TARGETS[@]}"; do
   done
 done
 
-LINK=(-L "$OUT/modules" -lopenblas -lz)
+LINK=(-L "$OUT/modules" -lopenblas -lz -lpng16 -ljpeg)
 for target in "${TARGETS[@]}"; do
   libraries=()
   for module in $(modules_for "$target"); do libraries=("-l$module" "${libraries[@]}"); done

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what cnnprune needs on a Debian/Ubuntu machine (OpenBLAS, zlib, pkg-config) and
+# Installs what cnnprune needs on a Debian/Ubuntu machine (OpenBLAS, zlib, libpng, libjpeg, pkg-config) and
 # builds the release binary. Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-for pkg in libopenblas-dev zlib1g-dev pkg-config; do
+for pkg in libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

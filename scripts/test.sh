@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is needed, then runs the unit tests (release build: the
 # engine is far too slow in debug), the PyTorch interop check when torch can be imported
-# (python: $TORCH_PYTHON, else python3) and the integration tests when $CIFAR10_DIR is set.
+# (python: $TORCH_PYTHON, else python3), the integration tests when $CIFAR10_DIR is set, and
+# the Fashion-MNIST check (scripts/fashion_mnist_check.sh) when $FASHION_MNIST_DIR is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,3 +12,4 @@ if [ -n "${CIFAR10_DIR:-}" ] && [ -d "${CIFAR10_DIR}" ]; then
 else
   echo "torch_interop: skipped (CIFAR10_DIR is not set)"
 fi
+bash scripts/fashion_mnist_check.sh

@@ -654,6 +654,124 @@ def zoo_probe_compare(name, model_path, data, exe, work, a, tag):
     return problems
 
 
+def graph_model(graph):
+    """A torch module for any cnnprune ModelGraph (the `cnnprune.graph` metadata), with the
+    same state_dict names: what loads a pruned or user-defined network into PyTorch."""
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class GraphModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.plan = self._build(graph["layers"], list(graph["input"]), "")
+
+        def _attach(self, path, module):
+            parent = self
+            parts = path.split(".")
+            for part in parts[:-1]:
+                if not hasattr(parent, part):
+                    parent.add_module(part, nn.Module())
+                parent = getattr(parent, part)
+            parent.add_module(parts[-1], module)
+            return module
+
+        def _build(self, layers, shape, prefix):
+            plan = []
+            for spec in layers:
+                t = spec["type"]
+                if t == "conv":
+                    m = nn.Conv2d(shape[0], spec["out"], spec["kernel"], spec.get("stride", 1), spec.get("padding", 0), bias=spec.get("bias", True))
+                    plan.append(("module", self._attach(prefix + spec["name"], m)))
+                    k, st, pd = spec["kernel"], spec.get("stride", 1), spec.get("padding", 0)
+                    shape = [spec["out"], (shape[1] + 2 * pd - k) // st + 1, (shape[2] + 2 * pd - k) // st + 1]
+                elif t == "batchnorm":
+                    plan.append(("module", self._attach(prefix + spec["name"], nn.BatchNorm2d(shape[0]))))
+                elif t == "linear":
+                    plan.append(("module", self._attach(prefix + spec["name"], nn.Linear(shape[0], spec["out"]))))
+                    shape = [spec["out"]]
+                elif t == "relu":
+                    plan.append(("fn", F.relu))
+                elif t in ("maxpool", "avgpool"):
+                    k, st = spec["kernel"], spec.get("stride", spec["kernel"])
+                    plan.append(("fn", (lambda x, k=k, st=st: F.max_pool2d(x, k, st)) if t == "maxpool" else (lambda x, k=k, st=st: F.avg_pool2d(x, k, st))))
+                    shape = [shape[0], (shape[1] - k) // st + 1, (shape[2] - k) // st + 1]
+                elif t == "global-avgpool":
+                    plan.append(("fn", lambda x: F.adaptive_avg_pool2d(x, 1)))
+                    shape = [shape[0], 1, 1]
+                elif t == "flatten":
+                    plan.append(("fn", lambda x: x.flatten(1)))
+                    shape = [int(np.prod(shape))]
+                elif t == "dropout":
+                    plan.append(("module", nn.Dropout(spec.get("p", 0.5))))
+                elif t == "residual":
+                    inner = prefix + spec["name"] + "."
+                    main = self._build(spec["main"], shape, inner)
+                    shortcut = self._build(spec.get("shortcut", []), shape, inner)
+                    plan.append(("residual", (main, shortcut, spec.get("relu", True))))
+                    shape = self._shape_after(spec["main"], shape)
+                else:
+                    raise SystemExit(f"torch_interop: unknown layer type {t}")
+            return plan
+
+        def _shape_after(self, layers, shape):
+            for spec in layers:
+                t = spec["type"]
+                if t == "conv":
+                    k, st, pd = spec["kernel"], spec.get("stride", 1), spec.get("padding", 0)
+                    shape = [spec["out"], (shape[1] + 2 * pd - k) // st + 1, (shape[2] + 2 * pd - k) // st + 1]
+                elif t in ("maxpool", "avgpool"):
+                    k, st = spec["kernel"], spec.get("stride", spec["kernel"])
+                    shape = [shape[0], (shape[1] - k) // st + 1, (shape[2] - k) // st + 1]
+                elif t == "global-avgpool":
+                    shape = [shape[0], 1, 1]
+                elif t == "flatten":
+                    shape = [int(np.prod(shape))]
+                elif t == "linear":
+                    shape = [spec["out"]]
+                elif t == "residual":
+                    shape = self._shape_after(spec["main"], shape)
+            return shape
+
+        @staticmethod
+        def _run(plan, x):
+            for kind, item in plan:
+                if kind in ("module", "fn"):
+                    x = item(x)
+                else:
+                    main, shortcut, relu = item
+                    y = GraphModel._run(main, x) + GraphModel._run(shortcut, x)
+                    x = F.relu(y) if relu else y
+            return x
+
+        def forward(self, x):
+            return self._run(self.plan, x)
+    return GraphModel()
+
+
+def pruned_graph_check(name, ck, data, exe, work, a, xte, yte):
+    """cnnprune prunes its model (global ratio, residual groups included); the pruned file loads
+    into a torch module built from its recorded graph with strict load_state_dict and gives the
+    same accuracy and logits."""
+    import torch
+    pr = os.path.join(work, f"{name}.pruned.safetensors")
+    obj, err, _ = run_cnnprune(exe, ["prune", "--model", ck, "--data", data, "--global-ratio", "0.5", "--prune-residual",
+                                     "--criterion", "l1", "--timing-runs", "1", "--threads", str(a.threads), "--output", pr, "--json"], a.timeout)
+    if err:
+        return [f"cnnprune prune: {err}"]
+    print(f"  pruned: parameters {obj['before']['parameters']} → {obj['pruned']['parameters']}, MACs {obj['before']['macs']} → {obj['pruned']['macs']}")
+    sd, meta, dtypes = st_load_torch(pr)
+    model = graph_model(json.loads(meta["cnnprune.graph"]))
+    try:
+        model.load_state_dict({k: (v.long() if dtypes[k] == "I64" else v.float()) for k, v in sd.items()}, strict=True)
+    except RuntimeError as e:
+        return [f"the pruned model does not load strictly into torch: {str(e)[:400]}"]
+    res = torch_eval(model, xte, yte)
+    cp, err, _ = cnnprune_evaluate(exe, pr, data, a.timeout)
+    if err or not compare(f"(zoo) {name} pruned: torch (graph module, strict load) vs cnnprune evaluate", res, cp, a.tol):
+        return [err or "accuracies of the pruned model differ"]
+    return []
+
+
 def cmd_check_zoo(a, data, exe, work, xte, yte):
     """For every zoo architecture: cnnprune -> torch (strict load, accuracy, probe) and torch -> cnnprune."""
     import torch
@@ -684,6 +802,7 @@ def cmd_check_zoo(a, data, exe, work, xte, yte):
                 if err or not compare(f"(zoo) {name}: cnnprune-trained model, torch vs cnnprune evaluate", res, cp, a.tol):
                     problems.append(err or "accuracies differ")
                 problems += zoo_probe_compare(name, ck, data, exe, work, a, f"{name}.cnnprune")
+                problems += pruned_graph_check(name, ck, data, exe, work, a, xte, yte)
         # The other way: a torch-initialised model with non-trivial running statistics, saved
         # without any cnnprune metadata, must load in cnnprune (recognised from its tensors).
         torch.manual_seed(a.seed)

@@ -128,7 +128,8 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
         case .missingFile(let path): return "\(path): no such file"
         case .unreadable(let path, let reason): return "\(path): cannot be read (\(reason))"
         case .badSize(let path, let size):
-            return "\(path): \(size) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not CIFAR-10 binary)"
+            let hint = size > 0 && size % 3074 == 0 ? "; it is a whole number of CIFAR-100's 3,074-byte records: CIFAR-100 data? use --dataset cifar100" : ""
+            return "\(path): \(size) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not CIFAR-10 binary)\(hint)"
         case .badLabel(let path, let offset, let value): return "\(path): label \(value) at byte \(offset) is not a class index 0–9"
         case .badMeta(let path, let why): return "\(path): \(why)"
         }

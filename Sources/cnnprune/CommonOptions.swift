@@ -3,37 +3,46 @@ import CNNDatasets
 import CNNEngine
 import Foundation
 
-/// `--data DIR`, `--download`, and the loading of CIFAR-10 splits with a clear error when they are missing.
+/// `--data DIR`, `--download`, `--dataset NAME` and its data set flags, and the loading of
+/// the splits with a clear error when they are missing (the loading lives in DatasetLoading.swift).
 struct DataOptions: ParsableArguments {
-    @Option(name: .customLong("data"), help: "CIFAR-10 binary directory (default: $CIFAR10_DIR, else ./data/cifar-10-batches-bin).")
+    @Option(name: .customLong("data"), help: "The data set's directory (default for cifar10: $CIFAR10_DIR, else ./data/cifar-10-batches-bin; cifar100: $CIFAR100_DIR, else ./data/cifar-100-binary; mnist: $MNIST_DIR, else ./data/mnist; fashion-mnist: $FASHION_MNIST_DIR, else ./data/fashion-mnist; folder: required).")
     var directory: String?
 
-    @Flag(help: "If the data directory is missing, download CIFAR-10 into it first (MD5-verified).")
+    @Flag(help: "If the data directory is missing, download the data set into it first (MD5-verified).")
     var download = false
 
-    /// Loads `split`. A missing data directory is downloaded when `--download` was given or
-    /// `downloadIfMissing` (as `experiment` does), and is otherwise an error saying where the
-    /// data was looked for and how to get it.
-    func load(_ split: CIFAR10.Split, downloadIfMissing: Bool = false) throws -> CIFAR10 {
-        let (url, source) = DataDirectory.resolve(explicit: directory)
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-            guard download || downloadIfMissing else {
-                throw CLIError("no CIFAR-10 data at \(url.path) (\(source)); run `cnnprune download --data \(url.path)` or add --download to fetch it, or point --data / CIFAR10_DIR at a cifar-10-batches-bin directory")
-            }
-            try installCIFAR10(into: url)
-        } else if !isDirectory.boolValue {
-            throw CLIError("\(url.path) (\(source)) is a file, not a cifar-10-batches-bin directory")
+    @Option(help: "The data set: cifar10, cifar100, mnist, fashion-mnist or folder (one subfolder of PNG/JPEG images per class).")
+    var dataset: DatasetKind = .cifar10
+
+    @Option(help: "CIFAR-100's classes: fine (100) or coarse (20 superclasses).")
+    var labels: CIFAR100.Labels = .fine
+
+    @Option(help: "folder: resize every image to N×N pixels (bilinear); without it all images must be the same size.")
+    var imageSize: Int?
+
+    @Option(help: "folder without train/ and test/ subfolders: the fraction of each class held out for testing.")
+    var testFraction: Double?
+
+    @Option(help: "folder: the seed of the --test-fraction split.")
+    var splitSeed: UInt64 = 0
+
+    @Option(help: "Input normalisation MEAN,STD (every channel) or M1,M2,M3,S1,S2,S3: (x/255 − mean)/std (default: the data set's usual values; cifar10 and folder 0.5,0.5).")
+    var normalize: String?
+
+    func validate() throws {
+        if let imageSize, !(4...SimpleCNN.maximumImageSize).contains(imageSize) {
+            throw ValidationError("--image-size must be 4…\(SimpleCNN.maximumImageSize), got \(imageSize)")
         }
-        do {
-            return try CIFAR10(directory: url, split: split)
-        } catch let error as CIFAR10Error {
-            switch error {
-            case .missingFile, .badSize:
-                throw CLIError("\(error.description); `cnnprune download --data \(url.path) --force` fetches a fresh copy")
-            default:
-                throw CLIError(error.description)
-            }
+        if let testFraction, !(testFraction > 0 && testFraction < 1) {
+            throw ValidationError("--test-fraction must be between 0 and 1 (exclusive), got \(testFraction)")
+        }
+        if dataset != .folder && (imageSize != nil || testFraction != nil) {
+            throw ValidationError("--image-size and --test-fraction apply to --dataset folder only")
+        }
+        if dataset == .folder && (directory ?? "").isEmpty { throw ValidationError("--dataset folder needs --data DIR (the folder of class folders)") }
+        if let normalize {
+            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.description) }
         }
     }
 }

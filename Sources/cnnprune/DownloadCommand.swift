@@ -7,8 +7,12 @@ import Foundation
 struct DownloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "download",
-        abstract: "Download CIFAR-10 (binary version), verify its MD5 and unpack it.",
+        abstract: "Download CIFAR-10 (binary version), CIFAR-100, MNIST or Fashion-MNIST, verify its MD5 and unpack it.",
         discussion: """
+            --dataset cifar100 fetches the official cifar-100-binary.tar.gz; mnist the four IDX files from the \
+            mirror torchvision uses (\(IDXDownload.mnistURL.absoluteString)); fashion-mnist the four IDX files \
+            from \(IDXDownload.fashionMNISTURL.absoluteString); each file's MD5 is checked (torchvision's). \
+            For MNIST and Fashion-MNIST --url names the folder holding the four .gz files (file:///dir/ works). \
             --data names the cifar-10-batches-bin folder itself, as for train and evaluate. The archive \
             is fetched and unpacked in a hidden folder beside it, which is renamed into place only when \
             complete: a failed or interrupted download leaves nothing behind. An existing complete folder \
@@ -17,14 +21,17 @@ struct DownloadCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("data"), help: "Where to put the cifar-10-batches-bin folder (default: $CIFAR10_DIR, else ./data/cifar-10-batches-bin).")
+    @Option(name: .customLong("data"), help: "Where to put the data set's folder (default: as for train: for cifar10 $CIFAR10_DIR, else ./data/cifar-10-batches-bin).")
     var directory: String?
 
-    @Option(help: "Where to fetch the archive: https://, http://, file:// or a local path.")
-    var url: String = CIFAR10Download.officialURL.absoluteString
+    @Option(help: "The data set: cifar10, cifar100, mnist or fashion-mnist.")
+    var dataset: DatasetKind = .cifar10
 
-    @Option(help: "The archive's expected MD5 (default: the official file's).")
-    var md5: String = CIFAR10Download.officialMD5
+    @Option(help: "Where to fetch the archive (for mnist and fashion-mnist: the folder of its files): https://, http://, file:// or a local path (default: the official location).")
+    var url: String?
+
+    @Option(help: "The archive's expected MD5 (default: the official file's; not for mnist and fashion-mnist, whose four files are checked against torchvision's MD5s).")
+    var md5: String?
 
     @Option(help: "Seconds without data, while connecting or transferring, before giving up.")
     var timeout: Double = 15
@@ -33,27 +40,38 @@ struct DownloadCommand: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard md5.count == 32, md5.allSatisfy(\.isHexDigit) else {
-            throw ValidationError("--md5 must be 32 hexadecimal digits, got '\(md5)'")
+        if let md5 {
+            guard md5.count == 32, md5.allSatisfy(\.isHexDigit) else {
+                throw ValidationError("--md5 must be 32 hexadecimal digits, got '\(md5)'")
+            }
+            guard dataset == .cifar10 || dataset == .cifar100 else {
+                throw ValidationError("--md5 applies to the single archive of cifar10 and cifar100; \(dataset.rawValue)'s files are checked against their own MD5s")
+            }
         }
+        guard dataset.isDownloadable else { throw ValidationError("--dataset folder is your own images; there is nothing to download") }
         guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)") }
-        guard sourceURL != nil else { throw ValidationError("--url '\(url)' is not a URL or path") }
+        if let url, sourceURL == nil { throw ValidationError("--url '\(url)' is not a URL or path") }
     }
 
     /// `--url` as a URL: a string without a scheme is a local path.
     var sourceURL: URL? {
+        guard let url else { return nil }
         if url.contains("://") { return URL(string: url) }
-        return url.isEmpty ? nil : URL(fileURLWithPath: url)
+        return url.isEmpty ? nil : URL(fileURLWithPath: url, isDirectory: dataset == .mnist || dataset == .fashionMNIST)
     }
 
     func run() throws {
-        let (destination, _) = DataDirectory.resolve(explicit: directory)
-        let download = CIFAR10Download(url: sourceURL!, expectedMD5: md5, timeout: timeout)
-        switch try installCIFAR10(download, into: destination, replacing: force) {
+        let destination = DataOptions.resolve(directory, dataset: dataset).url
+        let name = dataset.displayName
+        switch try installDataset(dataset, url: sourceURL, md5: md5, timeout: timeout, into: destination, replacing: force) {
         case .alreadyPresent:
-            print("CIFAR-10 is already complete in \(destination.path); nothing to do (--force downloads it again)")
+            print("\(name) is already complete in \(destination.path); nothing to do (--force downloads it again)")
         case .installed(let bytes, let md5):
-            print("CIFAR-10 is ready in \(destination.path) (\(bytes) bytes, MD5 \(md5) verified)")
+            if dataset == .mnist || dataset == .fashionMNIST {
+                print("\(name) is ready in \(destination.path) (\(bytes) bytes, the MD5 of each of its 4 files verified)")
+            } else {
+                print("\(name) is ready in \(destination.path) (\(bytes) bytes, MD5 \(md5) verified)")
+            }
         }
     }
 }
@@ -63,7 +81,28 @@ struct DownloadCommand: ParsableCommand {
 /// `download`, `--download` and `experiment`.
 @discardableResult
 func installCIFAR10(_ download: CIFAR10Download = CIFAR10Download(), into destination: URL, replacing: Bool = false) throws -> CIFAR10Download.Outcome {
-    let staging = CIFAR10Download.stagingDirectory(for: destination)
+    var line = ProgressLine()
+    var started = false
+    let source = download.url.isFileURL ? download.url.path : download.url.absoluteString
+    do {
+        let outcome = try withInterruptionCleanup(staging: CIFAR10Download.stagingDirectory(for: destination)) {
+            try download.install(into: destination, replacing: replacing) { progress in
+                if !started && !line.isEnabled { printError("fetching \(source) into \(destination.path)") }
+                started = true
+                line.update(describe(progress, source: source))
+            }
+        }
+        line.clear()
+        return outcome
+    } catch let error as DownloadError {
+        line.clear()
+        throw CLIError(error.description)
+    }
+}
+
+/// Runs `body` with SIGINT and SIGTERM removing `staging` (a download's hidden work folder)
+/// and exiting with "interrupted; nothing was kept".
+func withInterruptionCleanup<T>(staging: URL, _ body: () throws -> T) throws -> T {
     let interruptions = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -81,21 +120,7 @@ func installCIFAR10(_ download: CIFAR10Download = CIFAR10Download(), into destin
             signal(number, SIG_DFL)
         }
     }
-    var line = ProgressLine()
-    var started = false
-    let source = download.url.isFileURL ? download.url.path : download.url.absoluteString
-    do {
-        let outcome = try download.install(into: destination, replacing: replacing) { progress in
-            if !started && !line.isEnabled { printError("fetching \(source) into \(destination.path)") }
-            started = true
-            line.update(describe(progress, source: source))
-        }
-        line.clear()
-        return outcome
-    } catch let error as DownloadError {
-        line.clear()
-        throw CLIError(error.description)
-    }
+    return try body()
 }
 
 /// `downloading cifar-10-binary.tar.gz [#####...] 41.0/170.1 MB 24% 11.2 MB/s ETA 0:11`.

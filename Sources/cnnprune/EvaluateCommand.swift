@@ -24,14 +24,9 @@ struct EvaluateCommand: ParsableCommand {
     var predictions: String?
 
     func run() throws {
-        let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: CIFAR10.shape, defaultClasses: 10))
         let test = try data.load(.test)
-        guard loaded.network.architecture.inputShape == test.sampleShape else {
-            throw CLIError("\(model): the network takes \(loaded.network.architecture.inputShape) inputs, the test images are \(test.sampleShape)")
-        }
-        guard loaded.network.architecture.outputShape.reduce(1, *) >= test.classNames.count else {
-            throw CLIError("\(model): the network has \(loaded.network.architecture.outputShape.reduce(1, *)) outputs, the data set \(test.classNames.count) classes")
-        }
+        let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count))
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test, collectingLogits: predictions != nil)
         if let predictions {
             do {

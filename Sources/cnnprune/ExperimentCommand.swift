@@ -65,7 +65,7 @@ struct ExperimentCommand: ParsableCommand {
         defer { status.clear() }
         let calibrationSet = try parseCalibration(calibration)
 
-        status.show("reading CIFAR-10")
+        status.show("reading \(data.dataset.displayName)")
         let test = try data.load(.test, downloadIfMissing: true)
         let train = try data.load(.train, downloadIfMissing: true)
         status.clear()
@@ -77,11 +77,12 @@ struct ExperimentCommand: ParsableCommand {
         let origin: ExperimentReport.ModelOrigin
         if let model {
             let loaded = try loadModel(model)
+            try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
             network = loaded.network
             widths = loaded.model
             origin = .loaded(path: model)
         } else {
-            widths = SimpleCNN()
+            widths = try data.simpleCNN(for: train)
             var generator = SeededGenerator(seed: recipe.seed)
             print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed))")
             let trainingStart = DispatchTime.now().uptimeNanoseconds
@@ -90,7 +91,7 @@ struct ExperimentCommand: ParsableCommand {
             timings.training = seconds(since: trainingStart)
             network = trained.network
             let path = directory.appendingPathComponent("model.safetensors")
-            try Checkpoint.save(network, model: widths, to: path)
+            try Checkpoint.save(network, model: widths, to: path, metadata: data.metadata(for: train))
             origin = .trained(path: path.path, epochs: trained.epochs, recipe: "\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed)")
         }
 
@@ -140,10 +141,11 @@ struct ExperimentCommand: ParsableCommand {
         timings.removal = seconds(since: phase)
 
         // 6. Files and report.
-        let report = ExperimentReport(
+        var report = ExperimentReport(
             origin: origin, network: network, evaluation: testEvaluation, classNames: test.classNames, layer: layer, counts: counts, plan: plan,
             conv2: conv2, sensitivity: sensitivity, removal: removal, unitStatistics: layers.map { ($0, statistics[$0.name]!) }, timings: timings,
             threads: threading.threads, seed: recipe.seed, arguments: Array(CommandLine.arguments.dropFirst()))
+        report.datasetName = data.dataset.displayName
         timings.total = seconds(since: start)
         let files = try report.write(to: directory, totalSeconds: seconds(since: start))
         print(report.summary(directory: directory))

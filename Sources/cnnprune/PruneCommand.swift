@@ -38,8 +38,26 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "The layer to prune: \(SimpleCNN.prunableLayers.joined(separator: ", ")).")
     var layer: String = "conv2"
 
-    @Option(help: "Channels (or neurons) to remove; at least one must stay.")
-    var k: Int
+    @Option(help: "Channels (or neurons) to remove from --layer (a SimpleCNN layer, or any network's channel group: see `cnnprune groups`); at least one must stay.")
+    var k: Int?
+
+    @Option(help: "Remove this fraction of every prunable channel group (any architecture).")
+    var ratio: Double?
+
+    @Option(help: "Remove this fraction of all prunable channels, ranked across groups on normalised scores (any architecture).")
+    var globalRatio: Double?
+
+    @Option(help: "Prune globally, in steps of 5 % of the channels, until the multiply-accumulates are at most this fraction.")
+    var targetMacs: Double?
+
+    @Option(help: "Prune globally, in steps of 5 % of the channels, until the parameters are at most this fraction.")
+    var targetParams: Double?
+
+    @Option(help: "With a global target: the largest fraction of any group's channels that may go.")
+    var maxLayerRatio: Double = 0.9
+
+    @Flag(help: "Also prune channel groups coupled through residual sums (every branch feeding the sum loses the channel).")
+    var pruneResidual = false
 
     @Option(help: "The importance criterion (\(ImportanceCriteria.names.joined(separator: ", "))).")
     var criterion: String = "l1"
@@ -76,14 +94,32 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Print one JSON object at the end (fine-tuning progress goes to stderr).")
     var json = false
 
+    /// Whether a target for channel groups of any architecture was given.
+    var isGroupTarget: Bool { ratio != nil || globalRatio != nil || targetMacs != nil || targetParams != nil || pruneResidual }
+
     func validate() throws {
-        try validateLayerName(layer)
-        _ = try parseCriteria(criterion, seed: seed)
-        if let calibration { _ = try parseCalibration(calibration) }
-        guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
-        guard iterative >= 1 && iterative <= k else {
-            throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)")
+        let targets = [k != nil, ratio != nil, globalRatio != nil, targetMacs != nil, targetParams != nil].filter { $0 }.count
+        guard targets == 1 else {
+            throw ValidationError(targets == 0 ? "give one target: --k N, --ratio R, --global-ratio R, --target-macs F or --target-params F"
+                                               : "give only one of --k, --ratio, --global-ratio, --target-macs and --target-params")
         }
+        for (flag, value) in [("--ratio", ratio), ("--global-ratio", globalRatio), ("--target-macs", targetMacs), ("--target-params", targetParams)] {
+            if let value, !(value > 0 && value < 1) { throw ValidationError("\(flag) must be strictly between 0 and 1, got \(value)") }
+        }
+        guard maxLayerRatio > 0 && maxLayerRatio < 1 else { throw ValidationError("--max-layer-ratio must be strictly between 0 and 1, got \(maxLayerRatio)") }
+        if isGroupTarget {
+            guard iterative == 1 else { throw ValidationError("--iterative works with --k for now; ratios and targets prune in one run") }
+            guard GroupImportanceCriteria.names.contains(criterion) else {
+                throw ValidationError(PruningError.unknownCriterion(criterion, valid: GroupImportanceCriteria.names).description)
+            }
+        } else if let k {
+            if !GroupImportanceCriteria.names.contains(criterion) { _ = try parseCriteria(criterion, seed: seed) }
+            guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
+            guard iterative >= 1 && iterative <= k else {
+                throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)")
+            }
+        }
+        if let calibration { _ = try parseCalibration(calibration) }
         guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
         guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
             throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
@@ -98,6 +134,12 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
+        let general = try loadAnyModel(model)
+        if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.names.contains(criterion) {
+            try GroupPruneRun(command: self, loaded: general).run()
+            return
+        }
+        let k = self.k!
         let status = StatusLine()
         defer { status.clear() }
         let loaded = try loadModel(model)
@@ -106,8 +148,9 @@ struct PruneCommand: ParsableCommand {
         let criterion = try parseCriteria(criterion, seed: seed)[0]
         let calibrationSet = try calibration.map(parseCalibration) ?? .default
 
-        status.show("reading the CIFAR-10 test set")
+        status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status)
         let calibrationImages = criterion.need == .none ? nil : try images.images(calibrationSet)
         let train = finetuneEpochs > 0 ? try images.trainingSet() : nil
@@ -146,6 +189,7 @@ struct PruneCommand: ParsableCommand {
 
         var metadata: [String: String] = [:]
         metadata[PruneCommand.historyKey] = try history(appending: result.outcome, to: loaded.metadata)
+        metadata.merge(data.metadata(for: test)) { _, new in new }
         do {
             try Checkpoint.save(result.network, model: result.model, to: URL(fileURLWithPath: output), metadata: metadata)
         } catch {
@@ -180,13 +224,13 @@ struct PruneCommand: ParsableCommand {
     }
 
     /// The training recipe for fine-tuning, from this command's flags.
-    private func recipe(seed: UInt64) throws -> TrainingRecipe {
+    func recipe(seed: UInt64) throws -> TrainingRecipe {
         try TrainingRecipe.parse(["--epochs", String(max(1, finetuneEpochs)), "--batch-size", String(batchSize),
                                   "--lr", String(lr), "--seed", String(seed)] + recipeOptions.arguments)
     }
 
     /// Prints a progress line: to stdout, or to stderr under `--json`.
-    private func say(_ line: String) {
+    func say(_ line: String) {
         if json { printError(line) } else { print(line); fflush(nil) }
     }
 

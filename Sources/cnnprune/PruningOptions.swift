@@ -52,13 +52,13 @@ func pruningStep<T>(_ body: () throws -> T) throws -> T {
 /// The images behind calibration sets, loaded on first use, and the statistics passes over them.
 final class CalibrationImages {
     let data: DataOptions
-    let test: CIFAR10
+    let test: ByteImages
     let seed: UInt64
     let threads: Int
     let status: StatusLine
-    private var train: CIFAR10?
+    private var train: ByteImages?
 
-    init(data: DataOptions, test: CIFAR10, seed: UInt64, threads: Int, status: StatusLine, train: CIFAR10? = nil) {
+    init(data: DataOptions, test: ByteImages, seed: UInt64, threads: Int, status: StatusLine, train: ByteImages? = nil) {
         self.data = data
         self.test = test
         self.seed = seed
@@ -68,9 +68,9 @@ final class CalibrationImages {
     }
 
     /// The training split, read once.
-    func trainingSet() throws -> CIFAR10 {
+    func trainingSet() throws -> ByteImages {
         if let train { return train }
-        status.show("reading the CIFAR-10 training set")
+        status.show("reading the \(data.dataset.displayName) training set")
         let loaded = try data.load(.train)
         train = loaded
         return loaded

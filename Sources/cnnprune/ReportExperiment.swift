@@ -77,6 +77,8 @@ struct ExperimentReport {
     /// Seeds the calibration subset and the fine-tuning shuffle.
     let seed: UInt64
     let arguments: [String]
+    /// The data set's name in prose (`CIFAR-10`, `Fashion-MNIST`).
+    var datasetName = "CIFAR-10"
 
     var classes: Int { classNames.count }
     var chance: Double { 100 / Double(classes) }
@@ -134,7 +136,7 @@ struct ExperimentReport {
         }
         let document = ReportFiles.sweepDocument(
             model: origin.path, layer: layer, calibration: plan.calibration, sweeps: sweeps, evaluationImages: evaluation.total,
-            baseline: evaluation.accuracy, seconds: timings.sweeps, seedCompatible: false, keepBias: false)
+            baseline: evaluation.accuracy, seconds: timings.sweeps, seedCompatible: false, keepBias: false, datasetName: datasetName)
         files += try ReportFiles.write(document, csv: ReportFiles.sweepCSV(sweeps), chart: criteriaChart(), to: directory, base: "sweep")
         files += try sensitivity.write(model: origin.path, baseline: evaluation.accuracy, seconds: timings.sensitivity, classes: classes,
                                        to: directory, base: "sensitivity")

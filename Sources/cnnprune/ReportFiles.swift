@@ -88,13 +88,13 @@ enum ReportFiles {
     /// The sweep JSON document (`sweep.json`).
     static func sweepDocument(model: String, layer: PrunableLayer, calibration: CalibrationSet, sweeps: [CriterionSweep],
                               evaluationImages: Int, baseline: Double, seconds: Double, seedCompatible: Bool, keepBias: Bool,
-                              fineTuned: FineTunedResults? = nil) -> SweepDocument {
+                              fineTuned: FineTunedResults? = nil, datasetName: String = "CIFAR-10") -> SweepDocument {
         var document = SweepDocument(
             model: model, layer: layer.name, units: layer.unitCount, unitName: layer.unitName,
             calibration: calibration.description, calibrationNote: calibration.label,
             method: seedCompatible ? methodName(.exerciseLoop) : methodName(.rankOnce(keepBias: keepBias)),
             keepBias: keepBias || seedCompatible, seedCompatible: seedCompatible,
-            evaluation: "CIFAR-10 test set, \(evaluationImages) images", baselineAccuracy: rounded(baseline), seconds: rounded(seconds, 3),
+            evaluation: "\(datasetName) test set, \(evaluationImages) images", baselineAccuracy: rounded(baseline), seconds: rounded(seconds, 3),
             criteria: sweeps.map { criterionDocument($0) })
         if let fineTuned {
             document.fineTuning = fineTuned.document

@@ -52,7 +52,7 @@ struct RemovalStudy {
     /// Removes `sweep`'s lowest-ranked units of `layer` for each of `counts`, fine-tunes the
     /// largest removal with `recipe` (if any) on `train`, and measures every model on `test`.
     static func run(network: Network, model: SimpleCNN, layer: PrunableLayer, sweep: CriterionSweep, counts: [Int],
-                    recipe: FineTuning?, train: CIFAR10, test: CIFAR10, threads: Int, timingRuns: Int,
+                    recipe: FineTuning?, train: ByteImages, test: ByteImages, threads: Int, timingRuns: Int,
                     status: StatusLine) throws -> RemovalStudy {
         let start = DispatchTime.now().uptimeNanoseconds
         var models: [(network: Network, model: SimpleCNN)] = [(network, model)]

@@ -47,8 +47,9 @@ struct SensitivityCommand: ParsableCommand {
         defer { status.clear() }
         let loaded = try loadModel(model)
         let chosen = try parseCriteria(criterion, seed: calibrationOptions.seed)[0]
-        status.show("reading the CIFAR-10 test set")
+        status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
         let request = SweepRequest(criterion: chosen, calibration: calibrationOptions.set, method: .rankOnce(keepBias: keepBias))
         let analysis = try SensitivityAnalysis.run(network: loaded.network, request: request, test: test, images: images,
@@ -79,7 +80,7 @@ struct SensitivityAnalysis {
     /// (unless `precomputed` has their statistics on the request's calibration set), and one
     /// pass of each layer's prefix over the test images: `reusing` an evaluation prepared for a
     /// sweep, and a deeper layer continuing from a shallower one's cache.
-    static func run(network: Network, request: SweepRequest, test: CIFAR10, images: CalibrationImages, threads: Int,
+    static func run(network: Network, request: SweepRequest, test: ByteImages, images: CalibrationImages, threads: Int,
                     status: StatusLine, reusing: MaskedEvaluation? = nil, precomputed: [String: UnitStatistics] = [:]) throws -> SensitivityAnalysis {
         let layers = PrunableLayer.all(in: network.architecture)
         var gathered = precomputed

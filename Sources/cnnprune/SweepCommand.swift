@@ -106,8 +106,9 @@ struct SweepCommand: ParsableCommand {
         let criteria = try parseCriteria(criterion, seed: calibrationOptions.seed)
         let calibration: CalibrationSet = seedCompatible ? .test : calibrationOptions.set
 
-        status.show("reading the CIFAR-10 test set")
+        status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
         let requests = criteria.map { criterion in
             SweepRequest(criterion: criterion, calibration: calibration,
@@ -132,7 +133,8 @@ struct SweepCommand: ParsableCommand {
             layer: prunable, sweeps: sweeps, classes: classes, fineTuned: fineTuned)
         let document = ReportFiles.sweepDocument(
             model: model, layer: prunable, calibration: calibration, sweeps: sweeps, evaluationImages: test.count,
-            baseline: baseline, seconds: seconds(since: start), seedCompatible: seedCompatible, keepBias: keepBias, fineTuned: fineTuned)
+            baseline: baseline, seconds: seconds(since: start), seedCompatible: seedCompatible, keepBias: keepBias, fineTuned: fineTuned,
+            datasetName: data.dataset.displayName)
         let files = try ReportFiles.write(document, csv: ReportFiles.sweepCSV(sweeps, fineTuned: fineTuned), chart: chart,
                                           to: URL(fileURLWithPath: output), base: "sweep")
 
@@ -154,7 +156,7 @@ struct SweepCommand: ParsableCommand {
     /// Removes each sweep's K lowest-ranked units, fine-tunes and evaluates (`FineTunedSweep`),
     /// with a live progress line on a terminal.
     private func fineTune(_ sweeps: [CriterionSweep], network: Network, model: SimpleCNN, layer: PrunableLayer, counts: [Int],
-                          images: CalibrationImages, test: CIFAR10, status: StatusLine) throws -> FineTunedResults {
+                          images: CalibrationImages, test: ByteImages, status: StatusLine) throws -> FineTunedResults {
         let start = DispatchTime.now().uptimeNanoseconds
         let train = try images.trainingSet()
         status.clear()

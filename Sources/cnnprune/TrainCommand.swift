@@ -57,6 +57,8 @@ struct TrainCommand: ParsableCommand {
         // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
         // fine-tuning a pruned model does not forget how it was made.
         var inherited: [String: String] = [:]
+        let train = try data.load(.train)
+        let test = try data.load(.test)
         if let resume {
             guard FileManager.default.fileExists(atPath: resume) else { throw CLIError("\(resume): no such training checkpoint") }
             do {
@@ -66,21 +68,25 @@ struct TrainCommand: ParsableCommand {
             } catch {
                 throw CLIError("\(resume): \(error)")
             }
+            try data.check(run.network, fits: train, model: resume)
             guard run.epochsCompleted < recipe.epochs else {
                 throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
             }
             // The recipe comes from the checkpoint; only the run's length follows --epochs.
             run.schedule.epochs = recipe.epochs
         } else if let model {
-            let loaded = try loadModel(model)
+            let loaded = try loadAnyModel(model)
+            try data.check(loaded.network, fits: train, model: model, metadata: loaded.metadata)
             inherited = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
             run = recipe.makeRun(network: loaded.network, threads: threading.threads)
         } else {
-            let network = try architecture.network(inputShape: CIFAR10.shape, defaultClasses: 10, seed: recipe.seed)
+            // The exercise's SimpleCNN (or --arch / --arch-file) for this data's image shape and classes.
+            if !architecture.isGiven || architecture.arch == "simplecnn" { _ = try data.simpleCNN(for: train) }
+            let network = try architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: recipe.seed)
+            try data.check(network, fits: train, model: architecture.archFile ?? architecture.arch ?? "simplecnn")
             run = recipe.makeRun(network: network, threads: threading.threads)
         }
-        let train = try data.load(.train)
-        let test = try data.load(.test)
+        inherited.merge(data.metadata(for: train)) { _, new in new }
         let checkpointURL = self.checkpointURL
         let epochs = try recipe.train(run, on: train, test: test, threads: threading.threads, echo: !json) { run in
             guard let every = checkpointEvery, run.epochsCompleted % every == 0 else { return }
@@ -124,7 +130,7 @@ struct TrainingRecipe: ParsableArguments {
 
     /// Trains `network` (any architecture) for `epochs` with a fresh optimizer, as
     /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
-    func train(_ network: Network, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
+    func train(_ network: Network, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
         let run = makeRun(network: network, threads: threads)
         run.schedule.epochs = epochs ?? self.epochs   // a cosine schedule anneals over the epochs actually run
         let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
@@ -142,7 +148,7 @@ struct TrainingRecipe: ParsableArguments {
     /// `test` after each epoch and calling `afterEpoch`; prints a line per epoch (to stdout when
     /// `echo`, else stderr) and a live progress bar on a terminal.
     @discardableResult
-    func train(_ run: TrainingRun, on train: CIFAR10, test: CIFAR10, threads: Int, echo: Bool, epochs: Int? = nil,
+    func train(_ run: TrainingRun, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil,
                afterEpoch: (TrainingRun) throws -> Void = { _ in }) throws -> [EpochRecord] {
         let epochCount = epochs ?? self.epochs
         let evaluator = Evaluator(threads: threads)

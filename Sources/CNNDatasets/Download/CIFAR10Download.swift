@@ -46,8 +46,8 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Downloads the official CIFAR-10 binary archive, checks its MD5, and installs its
-/// `cifar-10-batches-bin` folder at a chosen path — atomically: everything happens in a hidden
+/// Downloads the official CIFAR-10 (or, with `cifar100()`, CIFAR-100) binary archive, checks its
+/// MD5, and installs its `cifar-10-batches-bin` (`cifar-100-binary`) folder at a chosen path — atomically: everything happens in a hidden
 /// staging folder beside the destination, which is renamed into place only when complete, and
 /// removed on any failure.
 ///
@@ -72,13 +72,30 @@ public struct CIFAR10Download: Sendable {
     public var timeout: TimeInterval
     /// The largest total of extracted bytes accepted.
     public var extractionLimit: Int
+    /// The folder inside the archive that becomes the destination.
+    public var archiveFolder: String
+    /// What keeps a folder from being a complete data set, or nil (CIFAR-10's check by default).
+    public var check: @Sendable (URL) -> String?
 
     public init(url: URL = CIFAR10Download.officialURL, expectedMD5: String = CIFAR10Download.officialMD5,
-                timeout: TimeInterval = 15, extractionLimit: Int = 1 << 30) {
+                timeout: TimeInterval = 15, extractionLimit: Int = 1 << 30,
+                archiveFolder: String = CIFAR10Download.folderName, check: @escaping @Sendable (URL) -> String? = { CIFAR10Download.problem(with: $0) }) {
         self.url = url
         self.expectedMD5 = expectedMD5.lowercased()
         self.timeout = timeout
         self.extractionLimit = extractionLimit
+        self.archiveFolder = archiveFolder
+        self.check = check
+    }
+
+    /// The official CIFAR-100 binary archive.
+    public static let cifar100URL = URL(string: "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz")!
+    /// The MD5 the data set's page publishes for `cifar-100-binary.tar.gz`.
+    public static let cifar100MD5 = "03b5dce01913d631647c71ecec9e9cb8"
+
+    /// The same download and installation for CIFAR-100's `cifar-100-binary` folder.
+    public static func cifar100(url: URL = cifar100URL, expectedMD5: String = cifar100MD5, timeout: TimeInterval = 15) -> CIFAR10Download {
+        CIFAR10Download(url: url, expectedMD5: expectedMD5, timeout: timeout, archiveFolder: "cifar-100-binary", check: { CIFAR100.problem(with: $0) })
     }
 
     /// A stage of `install` and how far it has come.
@@ -118,7 +135,7 @@ public struct CIFAR10Download: Sendable {
         let exists = fileManager.fileExists(atPath: directory.path, isDirectory: &isDirectory)
         if exists && !replacing {
             guard isDirectory.boolValue else { throw DownloadError.destinationExists(path: directory.path, reason: "is not a folder") }
-            if let problem = CIFAR10Download.problem(with: directory) {
+            if let problem = check(directory) {
                 throw DownloadError.destinationExists(path: directory.path, reason: problem)
             }
             return .alreadyPresent
@@ -161,9 +178,9 @@ public struct CIFAR10Download: Sendable {
         try CIFAR10Download.extract(archive: archive, into: extracted, limit: extractionLimit, source: source) { bytes in
             progress(Progress(stage: .extracting, bytes: bytes, total: fetched.bytes, seconds: elapsed()))
         }
-        let folder = extracted.appendingPathComponent(CIFAR10Download.folderName)
-        if let problem = CIFAR10Download.problem(with: folder) {
-            throw DownloadError.incomplete(url: source, reason: "the archive's \(CIFAR10Download.folderName) \(problem)")
+        let folder = extracted.appendingPathComponent(archiveFolder)
+        if let problem = check(folder) {
+            throw DownloadError.incomplete(url: source, reason: "the archive's \(archiveFolder) \(problem)")
         }
 
         // 4. Move into place; a replaced folder goes into the staging folder and is deleted with it.

@@ -1,0 +1,178 @@
+import CNNEngine
+
+/// How many channels a pruning run removes, and from which groups.
+public enum PruningTarget: Sendable, Equatable {
+    /// K channels of one group.
+    case count(Int, group: String)
+    /// The same fraction of every prunable group.
+    case uniformRatio(Double)
+    /// A fraction of all prunable channels, ranked across groups on normalised scores.
+    case globalRatio(Double)
+    /// Prune (globally, in small steps) until the multiply-accumulates are at most this fraction.
+    case multiplyAccumulates(Double)
+    /// Prune (globally, in small steps) until the parameters are at most this fraction.
+    case parameters(Double)
+}
+
+/// Why a pruning target cannot be met, as one line naming the group and the limit.
+public struct PruningTargetError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+}
+
+/// Chooses the channels to remove for a target, ranks them with a group criterion, and removes
+/// them group by group — the result a smaller network of the same architecture family.
+public struct GroupPruner: Sendable {
+    public var criterion: any GroupImportanceCriterion
+    /// Allow pruning groups coupled through residual sums.
+    public var allowResidual: Bool
+    /// The largest fraction of any group that global pruning may remove (so no group vanishes).
+    public var maximumGroupRatio: Double
+
+    public init(criterion: any GroupImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9) {
+        self.criterion = criterion
+        self.allowResidual = allowResidual
+        self.maximumGroupRatio = maximumGroupRatio
+    }
+
+    /// The result of one pruning run.
+    public struct Outcome: Sendable {
+        public var network: Network
+        /// Removed channels per group name (indices of the input network's group).
+        public var removed: [String: [Int]]
+    }
+
+    /// Prunes `network` to `target`.
+    /// - Throws: `PruningTargetError`, `PruningError` (unknown or unprunable group) or
+    ///   `RemovalError` — before anything is removed.
+    public func prune(_ network: Network, to target: PruningTarget) throws -> Outcome {
+        switch target {
+        case .multiplyAccumulates(let fraction), .parameters(let fraction):
+            try checkFraction(fraction, flag: { if case .parameters = target { return "--target-params" } else { return "--target-macs" } }())
+            let measure: (Sequential) -> Int = { architecture in
+                if case .parameters = target { return architecture.parameterCount }
+                return ArchitectureCost(architecture).multiplyAccumulates
+            }
+            let goal = Double(measure(network.architecture)) * fraction
+            var current = network
+            var removed: [String: [Int]] = [:]
+            let original = Dictionary(uniqueKeysWithValues: try ChannelGroups(network.architecture).groups.map { ($0.name, $0.units) })
+            while Double(measure(current.architecture)) > goal {
+                // Each step removes 5 % of the channels still prunable (at least one).
+                let selection = try globalSelection(current, ratio: 0.05, minimum: 1, originalUnits: original)
+                guard !selection.isEmpty else {
+                    throw PruningTargetError(description: "cannot reach \(fraction) of the original \(measureName(target)): every prunable group is down to \(Int(((1 - maximumGroupRatio) * 100).rounded())) % of its channels (--max-layer-ratio \(maximumGroupRatio)) at \(format(Double(measure(current.architecture)) / (goal / fraction)))")
+                }
+                current = try apply(selection, to: current, record: &removed)
+            }
+            return Outcome(network: current, removed: removed)
+        default:
+            let selection = try plan(network, target: target)
+            var removed: [String: [Int]] = [:]
+            let result = try apply(selection, to: network, record: &removed)
+            return Outcome(network: result, removed: removed)
+        }
+    }
+
+    /// The channels `target` removes from each group (one step; no removal yet).
+    public func plan(_ network: Network, target: PruningTarget) throws -> [String: [Int]] {
+        let groups = try ChannelGroups(network.architecture)
+        switch target {
+        case .count(let k, let name):
+            let group = try prunableGroup(name, in: groups)
+            guard (1..<group.units).contains(k) else {
+                throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
+            }
+            let ranking = criterion.groupRanking(of: try criterion.groupScores(for: group, in: network))
+            return [group.name: Array(ranking.prefix(k))]
+        case .uniformRatio(let ratio):
+            try checkFraction(ratio, flag: "--ratio")
+            var selection: [String: [Int]] = [:]
+            for group in groups.prunable(allowResidual: allowResidual) {
+                let k = min(Int((Double(group.units) * ratio).rounded(.down)), group.units - 1)
+                guard k > 0 else { continue }
+                let ranking = criterion.groupRanking(of: try criterion.groupScores(for: group, in: network))
+                selection[group.name] = Array(ranking.prefix(k))
+            }
+            return selection
+        case .globalRatio(let ratio):
+            try checkFraction(ratio, flag: "--global-ratio")
+            return try globalSelection(network, ratio: ratio, minimum: 0)
+        case .multiplyAccumulates, .parameters:
+            return try globalSelection(network, ratio: 0.05, minimum: 1)
+        }
+    }
+
+    /// The `ratio` least important of all prunable channels (at least `minimum`), ranked on
+    /// scores normalised per group, none taking a group past `maximumGroupRatio` of its
+    /// original channels (`originalUnits`, else its current size) or to no channel at all.
+    func globalSelection(_ network: Network, ratio: Double, minimum: Int, originalUnits: [String: Int] = [:]) throws -> [String: [Int]] {
+        let groups = try ChannelGroups(network.architecture).prunable(allowResidual: allowResidual)
+        guard !groups.isEmpty else {
+            throw PruningTargetError(description: "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
+        }
+        var candidates: [(score: Double, group: Int, unit: Int)] = []
+        for (index, group) in groups.enumerated() {
+            let scores = try criterion.groupScores(for: group, in: network)
+            let sign: Double = criterion.leastImportant == .lowestFirst ? 1 : -1
+            for (unit, score) in scores.enumerated() { candidates.append((score.isNaN ? -.infinity : sign * score, index, unit)) }
+        }
+        candidates.sort { ($0.score, $0.group, $0.unit) < ($1.score, $1.group, $1.unit) }
+        let total = candidates.count
+        let wanted = max(minimum, Int((Double(total) * ratio).rounded(.down)))
+        var taken = [Int](repeating: 0, count: groups.count)
+        var selection: [String: [Int]] = [:]
+        var count = 0
+        for candidate in candidates where count < wanted {
+            let group = groups[candidate.group]
+            // Keep at least (1 − maximumGroupRatio) of the group's original channels, and always one.
+            let original = originalUnits[group.name] ?? group.units
+            let floor = max(1, original - Int((Double(original) * maximumGroupRatio).rounded(.down)))
+            let cap = max(0, group.units - floor)
+            guard taken[candidate.group] < cap else { continue }
+            taken[candidate.group] += 1
+            selection[group.name, default: []].append(candidate.unit)
+            count += 1
+        }
+        return selection
+    }
+
+    func apply(_ selection: [String: [Int]], to network: Network, record: inout [String: [Int]]) throws -> Network {
+        var current = network
+        for name in selection.keys.sorted() {
+            guard let units = selection[name], !units.isEmpty else { continue }
+            let groups = try ChannelGroups(current.architecture)
+            let group = try prunableGroup(name, in: groups)
+            let removal = try GroupRemoval(removing: units, of: group, from: current)
+            // Record indices of the input network's group: map through earlier removals of it.
+            let original = record[name].map { previous in
+                let kept = (0..<(group.units + previous.count)).filter { !Set(previous).contains($0) }
+                return units.map { kept[$0] }
+            } ?? units
+            record[name, default: []] += original
+            record[name]?.sort()
+            current = removal.network
+        }
+        return current
+    }
+
+    func prunableGroup(_ name: String, in groups: ChannelGroups) throws -> ChannelGroup {
+        guard let group = groups.group(named: name) else {
+            throw PruningError.unknownLayer(name, valid: groups.prunable(allowResidual: allowResidual).map(\.name))
+        }
+        if let why = group.whyNotPrunable(allowResidual: allowResidual) { throw PruningError.notPrunable(name, reason: why) }
+        return group
+    }
+
+    func checkFraction(_ value: Double, flag: String) throws {
+        guard value > 0, value < 1, value.isFinite else {
+            throw PruningTargetError(description: "\(flag) must be strictly between 0 and 1, got \(value)")
+        }
+    }
+
+    func measureName(_ target: PruningTarget) -> String {
+        if case .parameters = target { return "parameters" }
+        return "multiply-accumulates"
+    }
+
+    func format(_ fraction: Double) -> String { "\(Int((fraction * 1000).rounded()) / 10) %" }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import CNNEngine
+import CNNPruning
+import Foundation
+
+/// `cnnprune groups`: the channel groups of a model or architecture — what must be pruned together.
+struct GroupsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "groups",
+        abstract: "List the channel groups of a network: the tensor slices that must be pruned together.",
+        discussion: """
+        A group is a layer's output channels with its bias, the BatchNorm after it and every consumer's \
+        input slice; where branches meet at a residual sum, every producer feeding the sum joins the group. \
+        The output layer is never prunable; groups coupled through a residual sum only with --prune-residual.
+        """
+    )
+
+    @Option(help: "A model file (any architecture).")
+    var model: String?
+
+    @OptionGroup var architecture: ArchitectureOptions
+
+    @Flag(help: "Count groups coupled through residual sums as prunable.")
+    var pruneResidual = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if model != nil && architecture.isGiven { throw ValidationError("give --model or --arch/--arch-file, not both") }
+    }
+
+    struct Entry: Codable {
+        var name: String
+        var units: Int
+        var prunable: Bool
+        var reason: String?
+        var residual: Bool
+        var producers: [String]
+        var normalizations: [String]
+        var members: [GroupMember]
+    }
+
+    struct Listing: Codable {
+        var architecture: String
+        var groups: [Entry]
+    }
+
+    func run() throws {
+        let network: Sequential
+        let name: String
+        if let model {
+            let loaded = try loadAnyModel(model)
+            network = loaded.network.architecture
+            name = loaded.graph.name ?? "custom architecture"
+        } else {
+            let graph = try architecture.graph(inputShape: [3, 32, 32], defaultClasses: architecture.classes ?? 10)
+            do { network = try graph.sequential() } catch let error as EngineError { throw CLIError(error.description) }
+            name = graph.name ?? "custom architecture"
+        }
+        let groups: ChannelGroups
+        do { groups = try ChannelGroups(network) } catch let error as PruningError { throw CLIError(error.description) }
+        let entries = groups.groups.map { group in
+            Entry(name: group.name, units: group.units, prunable: group.isPrunable(allowResidual: pruneResidual),
+                  reason: group.whyNotPrunable(allowResidual: pruneResidual), residual: group.isResidual,
+                  producers: group.producers, normalizations: group.normalizations, members: group.members)
+        }
+        if json {
+            try printJSON(Listing(architecture: name, groups: entries))
+            return
+        }
+        print("\(name): \(entries.count) channel groups, \(entries.filter(\.prunable).count) prunable\(pruneResidual ? " (residual groups included)" : "")")
+        for entry in entries {
+            let state = entry.prunable ? "prunable" : "not prunable: \(entry.reason ?? "")"
+            print("\(entry.name)  \(entry.units) channels  \(state)")
+            for member in entry.members {
+                let slice = member.block > 1 ? " (blocks of \(member.block))" : ""
+                print("    \(member.role.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(member.tensor) dim \(member.dimension)\(slice)")
+            }
+        }
+    }
+}
