@@ -88,14 +88,6 @@ extension DataOptions {
     /// per class: a clear one-line error instead of a shape precondition. When the model's
     /// `metadata` records another data set or normalisation, a note says so on stderr.
     func check(_ network: Network, fits data: ByteImages, model path: String, metadata: [String: String] = [:]) throws {
-        if let recorded = DatasetDescription(metadata: metadata) {
-            let current = DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil)
-            if recorded.dataset != current.dataset {
-                printError("note: \(path) was trained on --dataset \(recorded.dataset); using it on \(current.dataset)")
-            } else if recorded.normalization != current.normalization {
-                printError("note: \(path) was trained with normalisation \(recorded.normalization), the data now uses \(current.normalization) (--normalize)")
-            }
-        }
         let input = network.architecture.inputShape
         let outputs = network.architecture.outputShape.reduce(1, *)
         let shape = data.sampleShape
@@ -105,6 +97,15 @@ extension DataOptions {
         }
         guard outputs == data.classNames.count else {
             throw CLIError("\(path) has \(outputs) outputs, but the \(dataset.displayName) data has \(data.classNames.count) classes; pass the --dataset (and --labels) it was trained with")
+        }
+        // Only a model that fits gets the note (a misfit is one line, the error).
+        if let recorded = DatasetDescription(metadata: metadata) {
+            let current = DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil)
+            if recorded.dataset != current.dataset {
+                printError("note: \(path) was trained on --dataset \(recorded.dataset); using it on \(current.dataset)")
+            } else if recorded.normalization != current.normalization {
+                printError("note: \(path) was trained with normalisation \(recorded.normalization), the data now uses \(current.normalization) (--normalize)")
+            }
         }
     }
 
