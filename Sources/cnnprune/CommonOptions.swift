@@ -106,3 +106,16 @@ func rounded(_ value: Double, _ places: Int = 2) -> Double {
     let scale = pow(10, Double(places))
     return (value * scale).rounded() / scale
 }
+
+/// Rows of cells as a plain-text table: the first column left-aligned, the others right-aligned,
+/// three spaces between columns.
+func alignedTable(_ cells: [[String]]) -> String {
+    guard let first = cells.first else { return "" }
+    let widths = first.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+    return cells.map { row in
+        row.enumerated().map { column, text in
+            column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: widths[column] - text.count) + text
+        }.joined(separator: "   ")
+    }.joined(separator: "\n")
+}

@@ -169,12 +169,6 @@ struct GroupPruneRun {
         let headers = [""] + columns.map(\.0) + ["final/original"]
         var cells = [headers]
         for (name, value, ratio) in rows { cells.append([name] + columns.map { value($0.1) } + [ratio]) }
-        let widths = headers.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
-        return cells.map { row in
-            row.enumerated().map { column, text in
-                column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                            : String(repeating: " ", count: widths[column] - text.count) + text
-            }.joined(separator: "   ")
-        }.joined(separator: "\n")
+        return alignedTable(cells)
     }
 }

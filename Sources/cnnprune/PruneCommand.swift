@@ -255,13 +255,7 @@ struct PruneCommand: ParsableCommand {
         for (name, value, ratio) in rows {
             cells.append([name] + columns.map { value($0.1) } + [ratio])
         }
-        let widths = headers.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
-        return cells.map { row in
-            row.enumerated().map { column, text in
-                column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                            : String(repeating: " ", count: widths[column] - text.count) + text
-            }.joined(separator: "   ")
-        }.joined(separator: "\n") + """
+        return alignedTable(cells) + """
 
         threads: \(threading.threads); images/s are whole evaluation passes over the \(thousands(outcome.before.total)) test images; \
         each run times every model once, back to back; the speed-up is the median of the runs' ratios
