@@ -47,6 +47,18 @@ struct ExperimentCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// `--arch`, `--arch-file`, `--classes`, `--width-multiplier`: the study on any network.
+    @OptionGroup(title: "Architecture (any network: the channel-group study)") var architecture: ArchitectureOptions
+
+    @Option(help: "Networks other than the SimpleCNN: the channel group to sweep with every criterion (default: the last prunable group).")
+    var layer: String?
+
+    @Option(help: "Networks other than the SimpleCNN: the --global-ratio of the removal step (pruned, fine-tuned, measured).")
+    var globalRatio: Double = 0.5
+
+    @Flag(help: "Networks other than the SimpleCNN: include groups coupled through residual sums.")
+    var pruneResidual = false
+
     /// The layer the exercise prunes.
     static let layerName = "conv2"
     /// The criterion the sensitivity analysis ranks with (Distiller's choice: filter magnitude).
@@ -56,6 +68,8 @@ struct ExperimentCommand: ParsableCommand {
         _ = try parseCalibration(calibration)
         guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
         guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
+        guard globalRatio > 0 && globalRatio < 1 else { throw ValidationError("--global-ratio must be strictly between 0 and 1, got \(globalRatio)") }
+        if model != nil && architecture.isGiven { throw ValidationError("--model brings its own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
     }
 
     func run() throws {
@@ -69,6 +83,18 @@ struct ExperimentCommand: ParsableCommand {
         let test = try data.load(.test, downloadIfMissing: true)
         let train = try data.load(.train, downloadIfMissing: true)
         status.clear()
+
+        // Any other network: the channel-group study (GroupExperiment.swift).
+        let isSimpleCNN: Bool
+        if let model {
+            isSimpleCNN = try loadAnyModel(model).simpleCNN != nil
+        } else {
+            isSimpleCNN = !architecture.isGiven || (architecture.arch == "simplecnn" && architecture.widthMultiplier == 1 && architecture.classes == nil)
+        }
+        if !isSimpleCNN {
+            try GroupExperiment(command: self, train: train, test: test, status: status, start: start).run()
+            return
+        }
 
         // 1. The model: trained here, or loaded.
         var timings = ExperimentReport.Timings()

@@ -4,6 +4,12 @@ import CNNEngine
 import CNNPruning
 import Foundation
 
+/// A value handed to the calibration provider, which runs on the caller's thread only.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
 /// `cnnprune prune` on channel groups: any architecture, `--k` for one group, `--ratio`,
 /// `--global-ratio`, `--target-macs` or `--target-params`, weight criteria (`l1`, `l2`,
 /// `bn-scale`, `fpgm`, `random`), removal, optional fine-tuning, and the measurements before
@@ -47,10 +53,17 @@ struct GroupPruneRun {
         var pruned: Measurement
         var fineTuned: Measurement?
         var finetuneEpochs: Int
+        /// Pruning steps (`--iterative`), fine-tuned between them.
+        var steps: Int = 1
+        var calibration: String?
+        /// The pruned architecture trained from a fresh initialisation (`--scratch-control`).
+        var scratch: Measurement?
+        var scratchEpochs: Int?
         enum CodingKeys: String, CodingKey {
-            case model, output, architecture, criterion, target, groups, before, pruned
+            case model, output, architecture, criterion, target, groups, before, pruned, steps, calibration, scratch
             case fineTuned = "fine_tuned"
             case finetuneEpochs = "finetune_epochs"
+            case scratchEpochs = "scratch_epochs"
         }
     }
 
@@ -73,19 +86,58 @@ struct GroupPruneRun {
     }
 
     func run() throws {
+        let report = try self.report()
+        if command.json {
+            try printJSON(report)
+        } else {
+            print("")
+            print(table(report))
+            print("")
+            print("Saved \(command.output)")
+        }
+    }
+
+    /// Prunes, fine-tunes, saves and measures; returns the figures (`run` prints them).
+    func report() throws -> Report {
         let network = loaded.network
         let test = try command.data.load(.test)
         try command.data.check(network, fits: test, model: command.model, metadata: loaded.metadata)
         let criterion: any GroupImportanceCriterion
         do { criterion = try GroupImportanceCriteria.named(command.criterion, seed: command.seed) } catch let error as PruningError {
-            throw CLIError("\(error.description) (ranking channel groups needs a weight criterion)")
+            throw CLIError(error.description)
         }
-        let pruner = GroupPruner(criterion: criterion, allowResidual: command.pruneResidual, maximumGroupRatio: command.maxLayerRatio)
+        let status = StatusLine()
+        let images = CalibrationImages(data: command.data, test: test, seed: command.seed, threads: command.threading.threads, status: status)
+        let calibrationSet = try command.calibration.map(parseCalibration) ?? .default
+        var provider: GroupPruner.StatisticsProvider?
+        if criterion.need != .none {
+            let calibrationData = UncheckedBox(try images.images(calibrationSet))
+            let threads = command.threading.threads
+            let gradients = criterion.need == .gradients
+            provider = { network, groups in
+                try GroupCalibration.statistics(of: groups, in: network, on: calibrationData.value, gradients: gradients, threads: threads)
+            }
+        }
+        status.clear()
+        let train = command.finetuneEpochs > 0 || command.scratchControl ? try command.data.load(.train) : nil
+        let pruner = GroupPruner(criterion: criterion, allowResidual: command.pruneResidual, maximumGroupRatio: command.maxLayerRatio,
+                                 statistics: provider)
         let name = loaded.graph.name ?? "custom architecture"
-        command.say("Pruning \(command.model) (\(name)): \(targetDescription), ranked by \(criterion.name)\(command.pruneResidual ? ", residual groups included" : "")")
+        let ranking = criterion.need == .none ? criterion.name : "\(criterion.name) on \(calibrationSet.label)"
+        let steps = command.iterative
+        command.say("Pruning \(command.model) (\(name)): \(targetDescription)\(steps > 1 ? " in \(steps) steps" : ""), ranked by \(ranking)\(command.pruneResidual ? ", residual groups included" : "")")
         let outcome: GroupPruner.Outcome
         do {
-            outcome = try pruner.prune(network, to: target)
+            outcome = try pruner.prune(network, to: target, steps: steps) { step, current in
+                let cost = ArchitectureCost(current.architecture)
+                command.say("step \(step)/\(steps): \(cost.parameters) parameters, \(cost.multiplyAccumulates) MACs"
+                            + (command.finetuneEpochs > 0 ? "; fine-tuning \(command.finetuneEpochs) epoch\(command.finetuneEpochs == 1 ? "" : "s")" : ""))
+                guard let train, command.finetuneEpochs > 0 else { return current }
+                let recipe = try command.recipe(seed: command.seed &+ UInt64(step - 1))
+                let run = recipe.makeRun(network: current, threads: command.threading.threads)
+                try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: command.finetuneEpochs)
+                return run.network
+            }
         } catch let error as PruningError {
             throw CLIError(error.description)
         } catch let error as RemovalError {
@@ -101,35 +153,49 @@ struct GroupPruneRun {
         for change in changes { command.say("  \(change.name): \(change.before) → \(change.after) channels") }
 
         var fineTuned: Network?
-        if command.finetuneEpochs > 0 {
-            let train = try command.data.load(.train)
-            let recipe = try command.recipe(seed: command.seed)
+        if let train, command.finetuneEpochs > 0 {
+            let recipe = try command.recipe(seed: command.seed &+ UInt64(steps - 1))
             let run = recipe.makeRun(network: outcome.network, threads: command.threading.threads)
             try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: command.finetuneEpochs)
             fineTuned = run.network
+        }
+        var scratch: Network?
+        var scratchEpochs: Int?
+        if let train, command.scratchControl {
+            let recorded = Int(loaded.metadata[Checkpoint.epochsTrainedKey] ?? "")
+            guard let epochs = command.scratchEpochs ?? recorded.map({ $0 + command.finetuneEpochs * steps }) else {
+                throw CLIError("\(command.model) does not record how many epochs it was trained; give --scratch-epochs N (the original training epochs plus the fine-tuning ones)")
+            }
+            scratchEpochs = epochs
+            command.say("scratch control: the pruned architecture from a fresh initialisation, \(epochs) epoch\(epochs == 1 ? "" : "s") (seed \(command.seed))")
+            var generator = SeededGenerator(seed: command.seed)
+            let fresh = Network(architecture: outcome.network.architecture, generator: &generator)
+            let recipe = try TrainingRecipe.parse(["--epochs", String(epochs), "--batch-size", String(command.batchSize),
+                                                   "--lr", String(command.lr), "--seed", String(command.seed)] + command.recipeOptions.arguments)
+            let run = recipe.makeRun(network: fresh, threads: command.threading.threads)
+            try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: epochs)
+            scratch = run.network
         }
         let final = fineTuned ?? outcome.network
         var metadata = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
         metadata.merge(command.data.metadata(for: test)) { _, new in new }
         metadata["cnnprune.group_pruning"] = String(decoding: (try? JSONEncoder().encode(changes)) ?? Data(), as: UTF8.self)
+        if let trained = Int(loaded.metadata[Checkpoint.epochsTrainedKey] ?? "") {
+            metadata[Checkpoint.epochsTrainedKey] = String(trained + (fineTuned == nil ? 0 : command.finetuneEpochs * steps))
+        }
         do {
             try Checkpoint.save(final, to: URL(fileURLWithPath: command.output), metadata: metadata)
         } catch {
             throw CLIError((error as? AtomicFileError)?.description ?? "cannot write \(command.output): \(error.localizedDescription)")
         }
-        let models = [network, outcome.network] + (fineTuned.map { [$0] } ?? [])
+        let models = [network, outcome.network] + (fineTuned.map { [$0] } ?? []) + (scratch.map { [$0] } ?? [])
         let measured = measure(models, on: test)
         let report = Report(model: command.model, output: command.output, architecture: name, criterion: criterion.name, target: targetDescription,
-                            groups: changes, before: measured[0], pruned: measured[1], fineTuned: measured.count > 2 ? measured[2] : nil,
-                            finetuneEpochs: command.finetuneEpochs)
-        if command.json {
-            try printJSON(report)
-        } else {
-            print("")
-            print(table(report))
-            print("")
-            print("Saved \(command.output)")
-        }
+                            groups: changes, before: measured[0], pruned: measured[1], fineTuned: fineTuned == nil ? nil : measured[2],
+                            finetuneEpochs: command.finetuneEpochs, steps: steps,
+                            calibration: criterion.need == .none ? nil : calibrationSet.description,
+                            scratch: scratch == nil ? nil : measured[measured.count - 1], scratchEpochs: scratchEpochs)
+        return report
     }
 
     /// Accuracy and best-of-N inference speed of each model, timed in turn.
@@ -158,6 +224,7 @@ struct GroupPruneRun {
         var columns = [("original", report.before), ("pruned", report.pruned)]
         if let fineTuned = report.fineTuned { columns.append(("fine-tuned", fineTuned)) }
         let final = columns.last!.1
+        if let scratch = report.scratch { columns.append(("from scratch (\(report.scratchEpochs ?? 0) epochs)", scratch)) }
         let rows: [(String, (Measurement) -> String, String)] = [
             ("parameters", { "\($0.parameters)" }, String(format: "%.2f", Double(final.parameters) / Double(report.before.parameters))),
             ("MACs per image", { "\($0.multiplyAccumulates)" }, String(format: "%.2f", Double(final.multiplyAccumulates) / Double(report.before.multiplyAccumulates))),

@@ -74,6 +74,12 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Reach K in this many equal steps, re-ranking and fine-tuning between them.")
     var iterative: Int = 1
 
+    @Flag(help: "The control of Liu et al. 2019: also train the pruned architecture from a fresh initialisation (--scratch-epochs, the fine-tuning recipe) and report its accuracy beside the pruned-and-fine-tuned one (channel-group pruning).")
+    var scratchControl = false
+
+    @Option(help: "Epochs of the --scratch-control run: the total the pruned model saw (default: the epochs recorded in the model file plus the fine-tuning epochs).")
+    var scratchEpochs: Int?
+
     @Option(help: "Images per fine-tuning step.")
     var batchSize: Int = 64
 
@@ -95,7 +101,7 @@ struct PruneCommand: ParsableCommand {
     var json = false
 
     /// Whether a target for channel groups of any architecture was given.
-    var isGroupTarget: Bool { ratio != nil || globalRatio != nil || targetMacs != nil || targetParams != nil || pruneResidual }
+    var isGroupTarget: Bool { ratio != nil || globalRatio != nil || targetMacs != nil || targetParams != nil || pruneResidual || scratchControl }
 
     func validate() throws {
         let targets = [k != nil, ratio != nil, globalRatio != nil, targetMacs != nil, targetParams != nil].filter { $0 }.count
@@ -108,7 +114,8 @@ struct PruneCommand: ParsableCommand {
         }
         guard maxLayerRatio > 0 && maxLayerRatio < 1 else { throw ValidationError("--max-layer-ratio must be strictly between 0 and 1, got \(maxLayerRatio)") }
         if isGroupTarget {
-            guard iterative == 1 else { throw ValidationError("--iterative works with --k for now; ratios and targets prune in one run") }
+            guard iterative >= 1 && iterative <= 100 else { throw ValidationError("--iterative must be 1…100, got \(iterative)") }
+            if let k, iterative > k { throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)") }
             guard GroupImportanceCriteria.names.contains(criterion) else {
                 throw ValidationError(PruningError.unknownCriterion(criterion, valid: GroupImportanceCriteria.names).description)
             }
@@ -120,6 +127,8 @@ struct PruneCommand: ParsableCommand {
             }
         }
         if let calibration { _ = try parseCalibration(calibration) }
+        if let scratchEpochs, scratchEpochs < 1 { throw ValidationError("--scratch-epochs must be at least 1, got \(scratchEpochs)") }
+        if scratchEpochs != nil && !scratchControl { throw ValidationError("--scratch-epochs sets the length of --scratch-control; pass --scratch-control too") }
         guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
         guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
             throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")

@@ -31,20 +31,35 @@ struct SensitivityCommand: ParsableCommand {
     @Flag(help: "Zero the weights only and keep the biases (the exercise's zeroing).")
     var keepBias = false
 
+    @Flag(help: "Include groups coupled through residual sums (other networks than the SimpleCNN); without it they are listed as not prunable.")
+    var pruneResidual = false
+
     @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Directory for sensitivity.json, .csv, .svg and .png.")
     var output: String = "runs/sensitivity"
 
     func validate() throws {
-        let criteria = try parseCriteria(criterion, seed: calibrationOptions.seed)
-        guard criteria.count == 1 else { throw ValidationError("sensitivity takes one criterion, got \(criteria.count)") }
+        let count: Int
+        if let criteria = try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed) {
+            count = criteria.count
+        } else {
+            do { count = try GroupImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed).count } catch let error as PruningError {
+                throw ValidationError(error.description)
+            }
+        }
+        guard count == 1 else { throw ValidationError("sensitivity takes one criterion, got \(count)") }
     }
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }
+        let general = try loadAnyModel(model)
+        guard general.simpleCNN != nil, ImportanceCriteria.names.contains(criterion) else {
+            try runGroups(general, start: start, status: status)
+            return
+        }
         let loaded = try loadModel(model)
         let chosen = try parseCriteria(criterion, seed: calibrationOptions.seed)[0]
         status.show("reading the \(data.dataset.displayName) test set")

@@ -36,8 +36,11 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "The layer to prune: \(SimpleCNN.prunableLayers.joined(separator: ", ")).")
-    var layer: String = "conv2"
+    @Option(help: "The layer (channel group) to prune: for the SimpleCNN \(SimpleCNN.prunableLayers.joined(separator: ", ")) (default conv2); for any other network a prunable group that `cnnprune groups` lists (default: the last one).")
+    var layer: String?
+
+    @Flag(help: "Allow groups coupled through residual sums (other networks than the SimpleCNN).")
+    var pruneResidual = false
 
     @Option(help: "Criteria, comma-separated, in the order to report them (\(ImportanceCriteria.names.joined(separator: ", "))).")
     var criterion: String = "mean-activation"
@@ -70,9 +73,18 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Directory for sweep.json, sweep.csv, sweep.svg and sweep.png.")
     var output: String = "runs/sweep"
 
+    /// Whether the SimpleCNN study (its layers, its criteria) runs, rather than the group study.
+    func isSimpleCNNStudy(_ loaded: LoadedModel) -> Bool {
+        loaded.simpleCNN != nil && SimpleCNN.prunableLayers.contains(layer ?? "conv2")
+            && (try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) != nil
+    }
+
     func validate() throws {
-        try validateLayerName(layer)
-        _ = try parseCriteria(criterion, seed: calibrationOptions.seed)
+        if (try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) == nil {
+            do { _ = try GroupImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed) } catch let error as PruningError {
+                throw ValidationError(error.description)
+            }
+        }
         guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
             throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
         }
@@ -95,8 +107,14 @@ struct SweepCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }
+        let general = try loadAnyModel(model)
+        guard isSimpleCNNStudy(general) else {
+            try runGroups(general, start: start, status: status)
+            return
+        }
         let loaded = try loadModel(model)
         let network = loaded.network
+        let layer = self.layer ?? "conv2"
         let prunable = try pruningStep { try PrunableLayer(named: layer, in: network.architecture) }
         let counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: prunable.unitCount)
         try pruningStep { try PruningCounts.validate(counts, for: prunable) }

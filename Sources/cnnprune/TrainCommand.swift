@@ -93,6 +93,8 @@ struct TrainCommand: ParsableCommand {
             try run.checkpoint().write(to: checkpointURL)
             printError("checkpoint: epoch \(run.epochsCompleted) saved to \(checkpointURL.path)")
         }
+        let before = resume == nil ? Int(inherited[Checkpoint.epochsTrainedKey] ?? "") ?? 0 : 0
+        inherited[Checkpoint.epochsTrainedKey] = String(before + (resume == nil ? epochs.count : run.epochsCompleted))
         try Checkpoint.save(run.network, to: URL(fileURLWithPath: output), metadata: inherited)
         if json {
             try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0)))

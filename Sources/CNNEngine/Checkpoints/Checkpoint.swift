@@ -29,6 +29,9 @@ public struct LoadedModel: Sendable {
 public enum Checkpoint {
     /// The metadata key holding a SimpleCNN's widths as JSON (earlier versions' only key).
     public static let architectureKey = "cnnprune.architecture"
+    /// The metadata key holding the number of training epochs a model has seen in all (training
+    /// and fine-tuning), as a decimal integer; the default length of a scratch control.
+    public static let epochsTrainedKey = "cnnprune.epochs_trained"
     /// The metadata key holding the architecture as a `ModelGraph` in JSON.
     public static let graphKey = "cnnprune.graph"
 

@@ -139,6 +139,19 @@ public struct Residual: Layer {
         return .residual(name: name, main: mainSpecs, shortcut: shortcutSpecs, rectifiesOutput: rectifiesOutput)
     }
 
+    /// Where inner layer `name` (its name inside the block) writes its output in the block's
+    /// scratch (in units of `batch` floats), and the output's per-sample shape.
+    func innerOutput(named name: String) -> (offset: Int, shape: [Int])? {
+        guard !name.isEmpty else { return nil }
+        if let index = main.firstIndex(where: { $0.name == name }) {
+            return (layout.activationOffsets[index], mainShapes[index + 1])
+        }
+        if let index = shortcut.firstIndex(where: { $0.name == name }) {
+            return (layout.activationOffsets[main.count + index], shortcutShapes[index + 1])
+        }
+        return nil
+    }
+
     /// The buffers of inner layer `index` (main first, then shortcut), reading `input`.
     private func innerBuffers(_ b: LayerBuffers, index: Int, input: UnsafeMutablePointer<Float>) -> LayerBuffers {
         let batch = b.batch

@@ -14,3 +14,11 @@ public struct APoZ: ImportanceCriterion {
         required(statistics, for: layer).zeroFraction
     }
 }
+
+extension APoZ: GroupImportanceCriterion {
+    /// For each producer of the group, the fraction of its channels' values that the ReLU zeroes, at the point that carries them; each producer's scores divided by their mean
+    /// magnitude, then averaged.
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
+        GroupScores.normalisedMean(try required(statistics, for: group).producers.map(\.zeroFraction))
+    }
+}

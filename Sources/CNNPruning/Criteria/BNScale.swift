@@ -8,8 +8,9 @@ public struct BNScale: GroupImportanceCriterion {
     public init() {}
     public var name: String { "bn-scale" }
     public var leastImportant: ScoreOrder { .lowestFirst }
+    public var need: CalibrationNeed { .none }
 
-    public func groupScores(for group: ChannelGroup, in network: Network) throws -> [Double] {
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
         guard !group.normalizations.isEmpty else {
             throw PruningError.notPrunable(group.name, reason: "criterion bn-scale needs a BatchNorm after the group's layers, and it has none")
         }

@@ -9,8 +9,9 @@ public struct FPGM: GroupImportanceCriterion {
     public init() {}
     public var name: String { "fpgm" }
     public var leastImportant: ScoreOrder { .lowestFirst }
+    public var need: CalibrationNeed { .none }
 
-    public func groupScores(for group: ChannelGroup, in network: Network) throws -> [Double] {
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
         GroupScores.normalisedMean(try GroupScores.producerFilters(of: group, in: network).map(FPGM.summedDistances))
     }
 

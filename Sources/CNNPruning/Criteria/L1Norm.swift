@@ -19,7 +19,7 @@ public struct L1Norm: ImportanceCriterion {
 
 extension L1Norm: GroupImportanceCriterion {
     /// The mean over the group's producers of each filter's L1 norm, divided by that producer's mean.
-    public func groupScores(for group: ChannelGroup, in network: Network) throws -> [Double] {
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
         GroupScores.normalisedMean(try GroupScores.producerFilters(of: group, in: network).map { filters in
             filters.map { $0.reduce(0.0) { $0 + Double(abs($1)) } }
         })

@@ -18,3 +18,11 @@ public struct MeanActivation: ImportanceCriterion {
         required(statistics, for: layer).mean
     }
 }
+
+extension MeanActivation: GroupImportanceCriterion {
+    /// For each producer of the group, the mean of its channels at the point that carries them (after the BatchNorm, before the ReLU), over calibration images and positions; each producer's scores divided by their mean
+    /// magnitude, then averaged.
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
+        GroupScores.normalisedMean(try required(statistics, for: group).producers.map(\.mean))
+    }
+}

@@ -13,3 +13,11 @@ public struct MeanActivationReLU: ImportanceCriterion {
         required(statistics, for: layer).rectifiedMean
     }
 }
+
+extension MeanActivationReLU: GroupImportanceCriterion {
+    /// For each producer of the group, the mean of its channels after the ReLU (at the point that carries them, rectified), over calibration images and positions; each producer's scores divided by their mean
+    /// magnitude, then averaged.
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
+        GroupScores.normalisedMean(try required(statistics, for: group).producers.map(\.rectifiedMean))
+    }
+}

@@ -20,7 +20,7 @@ public struct RandomImportance: ImportanceCriterion {
 extension RandomImportance: GroupImportanceCriterion {
     /// Seeded random scores, drawn from the seed mixed with the group's name (so that groups of
     /// one model differ, and runs repeat).
-    public func groupScores(for group: ChannelGroup, in network: Network) throws -> [Double] {
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
         var key: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in group.name.utf8 { key = (key ^ UInt64(byte)) &* 0x100_0000_01B3 }
         var generator = SeededGenerator(seed: seed ^ key)

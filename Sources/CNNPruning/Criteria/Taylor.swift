@@ -20,3 +20,15 @@ public struct Taylor: ImportanceCriterion {
         return statistics.gradientProductSum!.map { abs($0 / n) }
     }
 }
+
+extension Taylor: GroupImportanceCriterion {
+    /// For each producer of the group, `|Σ a · ∂L/∂a| / observations` of its channels at the
+    /// point that carries them (after its BatchNorm), from `GroupStatistics`; each producer's
+    /// scores divided by their mean, then averaged.
+    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
+        GroupScores.normalisedMean(try required(statistics, for: group).producers.map { statistics in
+            let n = Double(max(statistics.observations, 1))
+            return statistics.gradientProductSum!.map { abs($0 / n) }
+        })
+    }
+}

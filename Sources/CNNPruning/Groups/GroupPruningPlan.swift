@@ -28,10 +28,31 @@ public struct GroupPruner: Sendable {
     /// The largest fraction of any group that global pruning may remove (so no group vanishes).
     public var maximumGroupRatio: Double
 
-    public init(criterion: any GroupImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9) {
+    /// Gathers the statistics of a network's groups on calibration data, for a data-driven
+    /// criterion (`GroupCalibration.statistics`); called once per ranking, so iterative targets
+    /// rank each intermediate network on its own statistics.
+    public typealias StatisticsProvider = @Sendable (Network, [ChannelGroup]) throws -> [String: GroupStatistics]
+    /// Where a data-driven criterion's statistics come from (`nil` for weight criteria).
+    public var statistics: StatisticsProvider?
+
+    public init(criterion: any GroupImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9,
+                statistics: StatisticsProvider? = nil) {
         self.criterion = criterion
         self.allowResidual = allowResidual
         self.maximumGroupRatio = maximumGroupRatio
+        self.statistics = statistics
+    }
+
+    /// The criterion's scores of every group in `groups`, with one calibration pass for all.
+    func scores(of groups: [ChannelGroup], in network: Network) throws -> [[Double]] {
+        var gathered: [String: GroupStatistics] = [:]
+        if criterion.need != .none {
+            guard let statistics else {
+                throw PruningTargetError(description: "criterion \(criterion.name) needs calibration data, and none was given")
+            }
+            gathered = try statistics(network, groups)
+        }
+        return try groups.map { try criterion.groupScores(for: $0, in: network, statistics: gathered[$0.name]) }
     }
 
     /// The result of one pruning run.
@@ -73,6 +94,89 @@ public struct GroupPruner: Sendable {
         }
     }
 
+    /// Prunes `network` to `target` in `steps` steps, as Torch-Pruning's `iterative_steps`:
+    /// after step `i` of `S` the network holds what the target asks for scaled by `i/S` (⌊K·i/S⌋
+    /// channels for `--k`, `ratio·i/S` of each group or of all channels, a fraction
+    /// `1 − (1 − F)·i/S` of the MACs or parameters), each step ranked afresh on the current
+    /// network. `between` runs after every step but the last (fine-tuning) and returns the
+    /// network to go on from.
+    /// - Throws: as `prune(_:to:)`; checked before any removal where the target allows.
+    public func prune(_ network: Network, to target: PruningTarget, steps: Int,
+                      between: (_ step: Int, _ network: Network) throws -> Network) throws -> Outcome {
+        guard steps > 1 else { return try prune(network, to: target) }
+        let groups = try ChannelGroups(network.architecture)
+        let original = Dictionary(uniqueKeysWithValues: groups.groups.map { ($0.name, $0.units) })
+        var current = network
+        var removed: [String: [Int]] = [:]
+        func removedCount(_ name: String) -> Int { removed[name]?.count ?? 0 }
+        for step in 1...steps {
+            let share = Double(step) / Double(steps)
+            switch target {
+            case .count(let k, let name):
+                if step == 1 {
+                    let group = try prunableGroup(name, in: groups)
+                    guard (1..<group.units).contains(k) else {
+                        throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
+                    }
+                    guard steps <= k else {
+                        throw PruningTargetError(description: "--iterative \(steps) would leave steps that remove nothing from \(name): K is \(k); give 1…\(k)")
+                    }
+                }
+                let wanted = k * step / steps - removedCount(name)
+                if wanted > 0 { current = try apply(try plan(current, target: .count(wanted, group: name)), to: current, record: &removed) }
+            case .uniformRatio(let ratio):
+                try checkFraction(ratio, flag: "--ratio")
+                let prunable = try ChannelGroups(current.architecture).prunable(allowResidual: allowResidual)
+                let scored = try scores(of: prunable, in: current)
+                var selection: [String: [Int]] = [:]
+                for (group, groupScores) in zip(prunable, scored) {
+                    let units = original[group.name] ?? group.units
+                    let cumulative = min(Int((Double(units) * ratio * share).rounded(.down)), units - 1)
+                    let wanted = min(cumulative - removedCount(group.name), group.units - 1)
+                    guard wanted > 0 else { continue }
+                    selection[group.name] = Array(criterion.groupRanking(of: groupScores).prefix(wanted))
+                }
+                current = try apply(selection, to: current, record: &removed)
+            case .globalRatio(let ratio):
+                try checkFraction(ratio, flag: "--global-ratio")
+                let total = groups.prunable(allowResidual: allowResidual).reduce(0) { $0 + $1.units }
+                let wanted = Int((Double(total) * ratio * share).rounded(.down)) - removed.values.reduce(0) { $0 + $1.count }
+                guard wanted > 0 else { break }
+                let selection = try globalSelection(current, ratio: 0, minimum: wanted, originalUnits: original)
+                current = try apply(selection, to: current, record: &removed)
+            case .multiplyAccumulates(let fraction), .parameters(let fraction):
+                let stepFraction = 1 - (1 - fraction) * share
+                let outcome = try pruneToFraction(current, target: target, fraction: fraction, stepFraction: stepFraction,
+                                                  reference: network, originalUnits: original, record: &removed)
+                current = outcome
+            }
+            if step < steps { current = try between(step, current) }
+        }
+        return Outcome(network: current, removed: removed)
+    }
+
+    /// Removes 5 % steps of the prunable channels until the measure is at most `stepFraction`
+    /// of `reference`'s.
+    func pruneToFraction(_ network: Network, target: PruningTarget, fraction: Double, stepFraction: Double, reference: Network,
+                         originalUnits: [String: Int], record: inout [String: [Int]]) throws -> Network {
+        try checkFraction(fraction, flag: { if case .parameters = target { return "--target-params" } else { return "--target-macs" } }())
+        let measure: (Sequential) -> Int = { architecture in
+            if case .parameters = target { return architecture.parameterCount }
+            return ArchitectureCost(architecture).multiplyAccumulates
+        }
+        let full = Double(measure(reference.architecture))
+        let goal = full * stepFraction
+        var current = network
+        while Double(measure(current.architecture)) > goal {
+            let selection = try globalSelection(current, ratio: 0.05, minimum: 1, originalUnits: originalUnits)
+            guard !selection.isEmpty else {
+                throw PruningTargetError(description: "cannot reach \(fraction) of the original \(measureName(target)): every prunable group is down to \(Int(((1 - maximumGroupRatio) * 100).rounded())) % of its channels (--max-layer-ratio \(maximumGroupRatio)) at \(format(Double(measure(current.architecture)) / full))")
+            }
+            current = try apply(selection, to: current, record: &record)
+        }
+        return current
+    }
+
     /// The channels `target` removes from each group (one step; no removal yet).
     public func plan(_ network: Network, target: PruningTarget) throws -> [String: [Int]] {
         let groups = try ChannelGroups(network.architecture)
@@ -82,16 +186,17 @@ public struct GroupPruner: Sendable {
             guard (1..<group.units).contains(k) else {
                 throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
             }
-            let ranking = criterion.groupRanking(of: try criterion.groupScores(for: group, in: network))
+            let ranking = criterion.groupRanking(of: try scores(of: [group], in: network)[0])
             return [group.name: Array(ranking.prefix(k))]
         case .uniformRatio(let ratio):
             try checkFraction(ratio, flag: "--ratio")
             var selection: [String: [Int]] = [:]
-            for group in groups.prunable(allowResidual: allowResidual) {
+            let prunable = groups.prunable(allowResidual: allowResidual)
+            let scored = try scores(of: prunable, in: network)
+            for (group, groupScores) in zip(prunable, scored) {
                 let k = min(Int((Double(group.units) * ratio).rounded(.down)), group.units - 1)
                 guard k > 0 else { continue }
-                let ranking = criterion.groupRanking(of: try criterion.groupScores(for: group, in: network))
-                selection[group.name] = Array(ranking.prefix(k))
+                selection[group.name] = Array(criterion.groupRanking(of: groupScores).prefix(k))
             }
             return selection
         case .globalRatio(let ratio):
@@ -111,8 +216,9 @@ public struct GroupPruner: Sendable {
             throw PruningTargetError(description: "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
         }
         var candidates: [(score: Double, group: Int, unit: Int)] = []
+        let scored = try scores(of: groups, in: network)
         for (index, group) in groups.enumerated() {
-            let scores = try criterion.groupScores(for: group, in: network)
+            let scores = scored[index]
             let sign: Double = criterion.leastImportant == .lowestFirst ? 1 : -1
             for (unit, score) in scores.enumerated() { candidates.append((score.isNaN ? -.infinity : sign * score, index, unit)) }
         }

@@ -1,0 +1,117 @@
+import CNNEngine
+
+/// What the data-driven criteria know of a channel group on calibration images: for each of
+/// the group's producers, the statistics of its channels where they are read — the output of
+/// the BatchNorm that follows the producer, else the producer's own output (before any ReLU).
+///
+/// With gradients, `UnitStatistics.gradientProductSum` holds `Σ a · ∂L/∂a` over images and
+/// positions for each channel `a` at that point (summed per-image losses), computed exactly from
+/// the parameter gradients: the point is linear in its layer's weight and bias, so
+/// `Σ a · ∂L/∂a = Σ_θ θ · ∂L/∂θ` over the channel's weights and bias (`γ·∂L/∂γ + β·∂L/∂β`
+/// for a BatchNorm). That holds inside residual blocks, where activation gradients are not kept.
+public struct GroupStatistics: Sendable, Equatable {
+    /// The layers read, aligned with the group's producers (`layer1.0.bn1`, or the producer).
+    public var points: [String]
+    /// One per point, over the group's units.
+    public var producers: [UnitStatistics]
+}
+
+/// Where one producer's channels are read during a calibration pass.
+private struct CalibrationPoint {
+    var group: Int
+    var producer: Int
+    var tap: LayerOutputTap
+    var units: Int
+    var positions: Int
+    /// The tapped layer's weight and bias, whose gradients give the Taylor products.
+    var tensors: [ParameterEntry]
+}
+
+/// One pass over calibration images that gathers `GroupStatistics` for several groups at once.
+public enum GroupCalibration {
+    /// The layer whose output carries `producer`'s channels for the criteria: the BatchNorm
+    /// right after it in its chain, else the producer itself.
+    public static func point(of producer: String, in architecture: Sequential) -> String {
+        if let next = architecture.layer(following: producer), next.layer is BatchNorm2D, !next.name.isEmpty { return next.name }
+        return producer
+    }
+
+    /// Runs `network` (inference mode: running statistics) over `data` and gathers the
+    /// statistics of every group in `groups`; with `gradients`, also the backward pass of each
+    /// image's cross-entropy loss for the Taylor criterion.
+    /// - Throws: `PruningError.notPrunable` for a group whose channels cannot be read.
+    public static func statistics<Data: LabeledImages>(
+        of groups: [ChannelGroup], in network: Network, on data: Data, gradients: Bool = false,
+        threads: Int, batchSize: Int = 64
+    ) throws -> [String: GroupStatistics] {
+        precondition(data.sampleShape == network.architecture.inputShape, "data shape does not match the network")
+        let architecture = network.architecture
+        var points: [CalibrationPoint] = []
+        var names: [[String]] = groups.map { _ in [] }
+        for (g, group) in groups.enumerated() {
+            for (p, producer) in group.producers.enumerated() {
+                let name = point(of: producer, in: architecture)
+                guard let tap = architecture.outputTap(ofLayer: name), let channels = tap.shape.first, channels == group.units else {
+                    throw PruningError.notPrunable(group.name, reason: "the channels of \(producer) cannot be read at \(name) for a data-driven criterion")
+                }
+                let tensors = architecture.parameterEntries.filter { $0.name == "\(name).weight" || $0.name == "\(name).bias" }
+                points.append(CalibrationPoint(group: g, producer: p, tap: tap, units: channels, positions: tap.shape.dropFirst().reduce(1, *), tensors: tensors))
+                names[g].append(name)
+            }
+        }
+        let layerCount = architecture.layers.count
+        let last = gradients ? layerCount : (points.map(\.tap.topLevelIndex).max() ?? -1) + 1
+        let classes = architecture.outputShape.reduce(1, *)
+        let parts = max(1, min(threads, data.count))
+        let empty = points.map { UnitStatistics(units: $0.units, positionsPerUnit: $0.positions, withGradients: gradients) }
+        var results = [[UnitStatistics]](repeating: empty, count: parts)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let results = Unchecked(buffer)
+            Workers.run(parts) { part in
+                let share = Workers.share(data.count, part: part, of: parts)
+                let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: gradients)
+                var indices = [Int32](repeating: 0, count: batchSize)
+                var mine = empty
+                for start in stride(from: share.lowerBound, to: share.upperBound, by: batchSize) {
+                    let batch = min(batchSize, share.upperBound - start)
+                    for i in 0..<batch { indices[i] = Int32(start + i) }
+                    indices.withUnsafeBufferPointer {
+                        data.fillInputs(indices: UnsafeBufferPointer(rebasing: $0[0..<batch]), into: workspace.activation(0))
+                    }
+                    network.forward(workspace, batch: batch, layers: 0..<last)
+                    for (j, point) in points.enumerated() {
+                        mine[j].add(batch: batch, preActivations: workspace.output(at: point.tap, batch: batch))
+                    }
+                    guard gradients else { continue }
+                    for i in 0..<batch { workspace.labels[i] = Int32(data.label(at: start + i)) }
+                    _ = SoftmaxCrossEntropy.loss(logits: workspace.output, labels: workspace.labels, batch: batch,
+                                                 classes: classes, gradientScale: 1, gradient: workspace.activationGradient(layerCount))
+                    network.backward(workspace, batch: batch)
+                    let gradient = workspace.parameterGradients
+                    for (j, point) in points.enumerated() {
+                        for entry in point.tensors {
+                            let slice = entry.count / point.units
+                            for unit in 0..<point.units {
+                                var product = 0.0
+                                let base = entry.offset + unit * slice
+                                for i in base..<(base + slice) { product += Double(network.parameters[i]) * Double(gradient[i]) }
+                                mine[j].gradientProductSum![unit] += product
+                            }
+                        }
+                    }
+                }
+                results.value[part] = mine
+            }
+        }
+        var total = results[0]
+        for part in results.dropFirst() {
+            for j in total.indices { total[j].merge(part[j]) }
+        }
+        var byGroup: [String: GroupStatistics] = [:]
+        for (g, group) in groups.enumerated() {
+            let mine = points.indices.filter { points[$0].group == g }.map { total[$0] }
+            byGroup[group.name] = GroupStatistics(points: names[g], producers: mine)
+        }
+        return byGroup
+    }
+}

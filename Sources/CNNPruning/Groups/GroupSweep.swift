@@ -1,0 +1,195 @@
+import CNNEngine
+
+/// Test accuracy of many masked copies of one network that differ only in one channel group,
+/// with the layers before the group run once per batch for all of them.
+///
+/// Masking a group (`Network.masking(_:of:)`) changes only the tensors of its members, so every
+/// top-level layer before the first member's layer computes the same values for every copy.
+/// Each worker takes a contiguous share of the images and, per batch, runs those layers once,
+/// then only the rest of the network per copy. The accuracies are exactly those of evaluating
+/// every copy in full (the same operations on the same values), which the tests check.
+public struct GroupMaskedEvaluation: Sendable {
+    /// The unmasked network.
+    public let network: Network
+    public let group: ChannelGroup
+    /// The first top-level layer whose tensors the group touches: where the shared prefix ends.
+    public let firstAffectedLayer: Int
+    public let threads: Int
+    public let batchSize: Int
+
+    /// - Throws: `EngineError.unknownParameter` when a member names no tensor of `network`.
+    public init(network: Network, group: ChannelGroup, threads: Int, batchSize: Int = 100) throws {
+        let architecture = network.architecture
+        var first = architecture.layers.count
+        for member in group.members {
+            guard let entry = (architecture.parameterEntries + architecture.stateEntries).first(where: { $0.name == member.tensor }) else {
+                throw EngineError.unknownParameter(member.tensor)
+            }
+            first = min(first, entry.layerIndex)
+        }
+        self.network = network
+        self.group = group
+        self.firstAffectedLayer = first
+        self.threads = max(1, threads)
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// Correctly classified images of `data` for each network of `variants` (copies of
+    /// `network` masked in `group` only), in order.
+    public func correctCounts<Data: LabeledImages>(_ variants: [Network], on data: Data) -> [Int] {
+        precondition(data.sampleShape == network.architecture.inputShape, "data shape does not match the network")
+        precondition(variants.allSatisfy { $0.parameters.count == network.parameters.count }, "variants must share the network's architecture")
+        let architecture = network.architecture
+        let layerCount = architecture.layers.count
+        let first = firstAffectedLayer
+        let classes = architecture.outputShape.reduce(1, *)
+        let parts = max(1, min(threads, data.count))
+        var perWorker = [[Int]](repeating: [Int](repeating: 0, count: variants.count), count: parts)
+        perWorker.withUnsafeMutableBufferPointer { buffer in
+            let results = Unchecked(buffer)
+            Workers.run(parts) { part in
+                let share = Workers.share(data.count, part: part, of: parts)
+                let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: false)
+                var indices = [Int32](repeating: 0, count: batchSize)
+                var correct = [Int](repeating: 0, count: variants.count)
+                for start in stride(from: share.lowerBound, to: share.upperBound, by: batchSize) {
+                    let batch = min(batchSize, share.upperBound - start)
+                    for i in 0..<batch { indices[i] = Int32(start + i) }
+                    indices.withUnsafeBufferPointer {
+                        data.fillInputs(indices: UnsafeBufferPointer(rebasing: $0[0..<batch]), into: workspace.activation(0))
+                    }
+                    // The shared prefix; the later layers never write activation(first), so every
+                    // variant reads the same input there.
+                    network.forward(workspace, batch: batch, layers: 0..<first)
+                    for (v, variant) in variants.enumerated() {
+                        variant.forward(workspace, batch: batch, layers: first..<layerCount)
+                        let output = workspace.output
+                        for n in 0..<batch {
+                            let row = output + n * classes
+                            var best = 0
+                            for j in 1..<classes where row[j] > row[best] { best = j }
+                            if best == data.label(at: start + n) { correct[v] += 1 }
+                        }
+                    }
+                }
+                results.value[part] = correct
+            }
+        }
+        var total = perWorker[0]
+        for worker in perWorker.dropFirst() {
+            for v in total.indices { total[v] += worker[v] }
+        }
+        return total
+    }
+}
+
+/// One line of a group sweep: the criterion and its legend name.
+public struct GroupSweepRequest: Sendable {
+    public var criterion: any GroupImportanceCriterion
+    public var label: String
+
+    public init(criterion: any GroupImportanceCriterion, label: String? = nil) {
+        self.criterion = criterion
+        self.label = label ?? criterion.name
+    }
+}
+
+/// The outcome of one `GroupSweepRequest`.
+public struct GroupCriterionSweep: Sendable {
+    public var request: GroupSweepRequest
+    /// Scores on the trained (unpruned) model.
+    public var scores: [Double]
+    /// Least important first.
+    public var ranking: [Int]
+    public var points: [SweepPoint]
+}
+
+/// The sweeps of one group, with the unpruned network's result on the same images.
+public struct GroupSweepResult: Sendable {
+    public var group: ChannelGroup
+    public var baseline: SweepPoint
+    public var sweeps: [GroupCriterionSweep]
+}
+
+/// Sweeps of one channel group: ranks its channels once with each criterion and measures the
+/// accuracy with the K least important masked, for each K, on a fresh copy per K (nested sets:
+/// the K + 1 lowest include the K lowest), all sharing one pass of the layers before the group.
+public enum GroupSweep {
+    /// Runs `requests` on `group` of `network` for `counts` (each in 0…units), evaluating on
+    /// `evaluationData`.
+    /// - Parameter statistics: the group's calibration statistics, for data-driven criteria.
+    /// - Throws: `PruningError.countOutOfRange` for a K outside 0…units, or the criterion's error.
+    public static func run<Data: LabeledImages>(
+        network: Network, group: ChannelGroup, requests: [GroupSweepRequest], counts: [Int], evaluationData: Data,
+        threads: Int, statistics: GroupStatistics? = nil
+    ) throws -> GroupSweepResult {
+        for k in counts where !(0...group.units).contains(k) {
+            throw PruningError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
+        }
+        let evaluation = try GroupMaskedEvaluation(network: network, group: group, threads: threads)
+        var prepared: [(scores: [Double], ranking: [Int])] = []
+        var variants = [network]
+        for request in requests {
+            let scores = try request.criterion.groupScores(for: group, in: network, statistics: statistics)
+            let ranking = request.criterion.groupRanking(of: scores)
+            prepared.append((scores, ranking))
+            for k in counts { variants.append(try network.masking(ranking.prefix(k), of: group)) }
+        }
+        let correct = evaluation.correctCounts(variants, on: evaluationData)
+        let total = evaluationData.count
+        let sweeps = requests.indices.map { r in
+            GroupCriterionSweep(request: requests[r], scores: prepared[r].scores, ranking: prepared[r].ranking, points: counts.indices.map { i in
+                SweepPoint(k: counts[i], masked: prepared[r].ranking.prefix(counts[i]).sorted(), correct: correct[1 + r * counts.count + i], total: total)
+            })
+        }
+        return GroupSweepResult(group: group, baseline: SweepPoint(k: 0, masked: [], correct: correct[0], total: total), sweeps: sweeps)
+    }
+}
+
+/// Sensitivity of every channel group of a network, Distiller-style: each group on its own,
+/// a growing fraction of its channels masked (ranked once, no fine-tuning). Groups that cannot
+/// be pruned are reported with the reason, never as curves that lose nothing.
+public enum GroupSensitivity {
+    /// One group's curve.
+    public struct Curve: Sendable {
+        public var group: ChannelGroup
+        public var fractions: [Double]
+        public var sweep: GroupCriterionSweep
+        public var baseline: SweepPoint
+    }
+
+    /// The analysis: a curve per prunable group, and the groups left out with why.
+    public struct Result: Sendable {
+        public var curves: [Curve]
+        public var unprunable: [(group: String, reason: String)]
+    }
+
+    /// Runs `request` on every group of `groups`; groups for which `whyNotPrunable` answers
+    /// are listed in `unprunable`.
+    /// - Parameter statistics: per-group calibration statistics, for data-driven criteria.
+    public static func run<Data: LabeledImages>(
+        network: Network, groups: [ChannelGroup], allowResidual: Bool, request: GroupSweepRequest,
+        fractions: [Double] = Sensitivity.defaultFractions, evaluationData: Data, threads: Int,
+        statistics: [String: GroupStatistics] = [:]
+    ) throws -> Result {
+        var curves: [Curve] = []
+        var unprunable: [(String, String)] = []
+        for group in groups {
+            if let why = group.whyNotPrunable(allowResidual: allowResidual) {
+                unprunable.append((group.name, why))
+                continue
+            }
+            var counts: [Int] = [], kept: [Double] = []
+            for fraction in fractions {
+                let k = PruningCounts.count(fraction: fraction, of: group.units)
+                if let last = counts.last, k <= last { continue }
+                counts.append(k)
+                kept.append(fraction)
+            }
+            let result = try GroupSweep.run(network: network, group: group, requests: [request], counts: counts,
+                                            evaluationData: evaluationData, threads: threads, statistics: statistics[group.name])
+            curves.append(Curve(group: group, fractions: kept, sweep: result.sweeps[0], baseline: result.baseline))
+        }
+        return Result(curves: curves, unprunable: unprunable)
+    }
+}

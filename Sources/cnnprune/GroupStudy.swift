@@ -1,0 +1,193 @@
+import CNNCharts
+import CNNDatasets
+import CNNEngine
+import CNNPruning
+import Foundation
+
+/// The sweep and sensitivity studies on channel groups: any architecture, any prunable group
+/// (`cnnprune groups` lists them), the group criteria, the group's own layer names in every
+/// table, chart and file.
+enum GroupStudy {
+    /// Parses `--criterion a,b,…` as group criteria, turning an unknown name into a CLI error.
+    static func criteria(_ text: String, seed: UInt64) throws -> [any GroupImportanceCriterion] {
+        do { return try GroupImportanceCriteria.parseList(text, seed: seed) } catch let error as PruningError { throw CLIError(error.description) }
+    }
+
+    /// The group called `name` (default: the last prunable group, the analogue of "the last
+    /// conv layer"), checked to be prunable.
+    static func group(_ name: String?, in groups: ChannelGroups, allowResidual: Bool, model: String) throws -> ChannelGroup {
+        let prunable = groups.prunable(allowResidual: allowResidual)
+        guard let name else {
+            guard let last = prunable.last else {
+                throw CLIError("\(model): has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
+            }
+            return last
+        }
+        guard let group = groups.group(named: name) else {
+            throw CLIError(PruningError.unknownLayer(name, valid: prunable.map(\.name)).description)
+        }
+        if let why = group.whyNotPrunable(allowResidual: allowResidual) { throw CLIError(PruningError.notPrunable(name, reason: why).description) }
+        return group
+    }
+
+    /// Statistics of `groups` for the data-driven criteria among `criteria` (none when all read weights only).
+    static func statistics(of groups: [ChannelGroup], in network: Network, criteria: [any GroupImportanceCriterion],
+                           calibration: CalibrationSet, images: CalibrationImages) throws -> [String: GroupStatistics] {
+        let need = criteria.map(\.need).max() ?? .none
+        guard need != .none, !groups.isEmpty else { return [:] }
+        let data = try images.images(calibration)
+        images.status.show("ranking on \(calibration.label): \(need == .gradients ? "forward and backward" : "forward") pass over \(grouped(data.count)) images")
+        return try pruningStep {
+            try GroupCalibration.statistics(of: groups, in: network, on: data, gradients: need == .gradients, threads: images.threads)
+        }
+    }
+
+    static func calibrationText(_ set: CalibrationSet, _ criteria: [any GroupImportanceCriterion]) -> String {
+        criteria.allSatisfy({ $0.need == .none }) ? "weights only" : set.label
+    }
+
+    // MARK: - Sweep
+
+    /// `sweep.json` for a group.
+    struct SweepFile: Encodable {
+        var model: String
+        var architecture: String
+        var layer: String
+        var units: Int
+        var unitName = "channel"
+        var members: [String]
+        var producers: [String]
+        var residual: Bool
+        var calibration: String
+        var method = "rank-once"
+        var keepBias = false
+        var seedCompatible = false
+        var evaluation: String
+        var baselineAccuracy: Double
+        var seconds: Double
+        var criteria: [CriterionDocument]
+        enum CodingKeys: String, CodingKey {
+            case model, architecture, layer, units, members, producers, residual, calibration, method, evaluation, seconds, criteria
+            case unitName = "unit_name"
+            case keepBias = "keep_bias"
+            case seedCompatible = "seed_compatible"
+            case baselineAccuracy = "baseline_accuracy"
+        }
+    }
+
+    static func document(_ sweep: GroupCriterionSweep, calibration: CalibrationSet) -> CriterionDocument {
+        CriterionDocument(
+            name: sweep.request.criterion.name, label: sweep.request.label,
+            calibration: sweep.request.criterion.need == .none ? "none (weights only)" : calibration.description,
+            method: "rank-once",
+            methodDescription: "ranked once on the trained model; for each K a fresh copy with the K lowest-ranked channels of the group zeroed in every producer and BatchNorm",
+            keepBias: false, scores: sweep.scores, ranking: sweep.ranking,
+            points: sweep.points.map { PointDocument(k: $0.k, accuracy: rounded($0.accuracy), correct: $0.correct, total: $0.total,
+                                                      maskedCount: $0.masked.count, masked: $0.masked) })
+    }
+
+    static func csv(_ sweeps: [GroupCriterionSweep]) -> String {
+        var rows = ["criterion,label,method,k,masked_count,accuracy,correct,total"]
+        for sweep in sweeps {
+            for point in sweep.points {
+                rows.append([sweep.request.criterion.name, csvField(sweep.request.label), "rank-once", String(point.k), String(point.masked.count),
+                             format(point.accuracy, 2), String(point.correct), String(point.total)].joined(separator: ","))
+            }
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    static func chart(title: String, group: ChannelGroup, sweeps: [GroupCriterionSweep], classes: Int) -> LineChart {
+        var series = sweeps.map { sweep in
+            ChartSeries(name: sweep.request.label, x: sweep.points.map { Double($0.k) }, y: sweep.points.map(\.accuracy))
+        }
+        let ks = sweeps.flatMap { $0.points.map(\.k) }
+        if let low = ks.min(), let high = ks.max(), high > low {
+            series.append(ReportFiles.chanceSeries(from: Double(low), to: Double(high), classes: classes))
+        }
+        return LineChart(title: title, xLabel: "K (channels of \(group.name) pruned)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100)
+    }
+
+    static func table(_ sweeps: [GroupCriterionSweep]) -> String {
+        guard let first = sweeps.first else { return "" }
+        var cells = [["K"] + sweeps.map(\.request.label)]
+        for i in first.points.indices {
+            cells.append([String(first.points[i].k)] + sweeps.map { format($0.points[i].accuracy, 2) })
+        }
+        return alignedTable(cells)
+    }
+
+    // MARK: - Sensitivity
+
+    /// `sensitivity.json` for channel groups.
+    struct SensitivityFile: Encodable {
+        struct Layer: Encodable {
+            var layer: String
+            var units: Int
+            var residual: Bool
+            var producers: [String]
+            var fractions: [Double]
+            var points: [PointDocument]
+            var scores: [Double]
+            var ranking: [Int]
+        }
+        struct Unprunable: Encodable {
+            var layer: String
+            var reason: String
+        }
+        var model: String
+        var architecture: String
+        var criterion: String
+        var calibration: String
+        var evaluation: String
+        var baselineAccuracy: Double
+        var seconds: Double
+        var layers: [Layer]
+        var unprunable: [Unprunable]
+        enum CodingKeys: String, CodingKey {
+            case model, architecture, criterion, calibration, evaluation, seconds, layers, unprunable
+            case baselineAccuracy = "baseline_accuracy"
+        }
+    }
+
+    static func sensitivityCSV(_ result: GroupSensitivity.Result) -> String {
+        var rows = ["layer,fraction,k,units,accuracy,correct,total"]
+        for curve in result.curves {
+            for (fraction, point) in zip(curve.fractions, curve.sweep.points) {
+                rows.append([csvField(curve.group.name), format(fraction, 2), String(point.k), String(curve.group.units),
+                             format(point.accuracy, 2), String(point.correct), String(point.total)].joined(separator: ","))
+            }
+        }
+        for (name, reason) in result.unprunable {
+            rows.append([csvField(name), "", "", "", "not prunable: " + csvField(reason), "", ""].joined(separator: ","))
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    static func sensitivityChart(title: String, result: GroupSensitivity.Result, classes: Int) -> LineChart {
+        var series = result.curves.map { curve in
+            ChartSeries(name: curve.group.name, x: curve.fractions.map { $0 * 100 }, y: curve.sweep.points.map(\.accuracy))
+        }
+        if !result.curves.isEmpty { series.append(ReportFiles.chanceSeries(from: 0, to: 90, classes: classes)) }
+        return LineChart(title: title, xLabel: "Channels of the group pruned (%)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100)
+    }
+
+    static func sensitivityTable(_ result: GroupSensitivity.Result) -> String {
+        // Every fraction asked for; a group with few channels repeats the K a smaller fraction already reached.
+        let fractions = Sensitivity.defaultFractions
+        var cells = [["group", "channels"] + fractions.map { "\(Int(($0 * 100).rounded())) %" }]
+        for curve in result.curves {
+            var row = [curve.group.name, String(curve.group.units)]
+            for fraction in fractions {
+                let k = PruningCounts.count(fraction: fraction, of: curve.group.units)
+                row.append(curve.sweep.points.first { $0.k == k }.map { format($0.accuracy, 2) } ?? "–")
+            }
+            cells.append(row)
+        }
+        var text = alignedTable(cells)
+        if !result.unprunable.isEmpty {
+            text += "\n\nNot prunable (no curve: nothing was measured):\n" + result.unprunable.map { "  \($0.group): \($0.reason)" }.joined(separator: "\n")
+        }
+        return text
+    }
+}

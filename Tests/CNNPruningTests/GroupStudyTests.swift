@@ -1,0 +1,221 @@
+import CNNEngine
+import CNNPruning
+import Foundation
+import Testing
+
+/// Statistics of channels inside residual blocks, data-driven group criteria, the group sweep
+/// against full evaluation, and iterative group pruning.
+@Suite struct GroupStudyTests {
+    func network(_ name: String, width: Double = 0.25, seed: UInt64 = 50) throws -> Network {
+        let graph = try ModelZoo.graph(named: name, classes: 4, inputShape: [3, 32, 32], widthMultiplier: width)
+        var generator = SeededGenerator(seed: seed)
+        var network = Network(architecture: try graph.sequential(), generator: &generator)
+        for entry in network.architecture.parameterEntries where entry.initializer != .uniformFanIn {
+            for i in entry.offset..<(entry.offset + entry.count) { network.parameters[i] = generator.uniform(bound: 0.5) + (entry.initializer == .ones ? 1 : 0) }
+        }
+        for entry in network.architecture.stateEntries where !entry.isInteger {
+            for i in entry.offset..<(entry.offset + entry.count) { network.state[i] = generator.uniform(bound: 0.4) + (entry.initializer == .ones ? 1 : 0) }
+        }
+        return network
+    }
+
+    func images(for network: Network, count: Int = 24, seed: UInt64 = 7) -> TensorImages {
+        Fixtures.teacherImages(for: network, count: count, seed: seed)
+    }
+
+    @Test func tapsReadTheOutputOfLayersInsideResidualBlocks() throws {
+        let network = try network("resnet20")
+        let architecture = network.architecture
+        #expect(GroupCalibration.point(of: "layer1.0.conv1", in: architecture) == "layer1.0.bn1")
+        #expect(GroupCalibration.point(of: "layer2.0.downsample.0", in: architecture) == "layer2.0.downsample.1")
+        #expect(GroupCalibration.point(of: "fc", in: architecture) == "fc")
+        let tap = try #require(architecture.outputTap(ofLayer: "layer1.0.bn1"))
+        #expect(tap.shape == [4, 32, 32])
+        #expect(architecture.outputTap(ofLayer: "layer1.0.nothing") == nil)
+
+        // Independent truth: the same layers as a plain chain (stem, then the block's conv1 and
+        // bn1 as top-level layers), with the tensors copied by name.
+        let chain = try ModelGraph(inputShape: [3, 32, 32], layers: [
+            .convolution(name: "conv1", outputChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false), .batchNorm(name: "bn1"), .relu,
+            .convolution(name: "layer1.0.conv1", outputChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: false),
+            .batchNorm(name: "layer1.0.bn1"),
+        ]).sequential()
+        var truth = Network(architecture: chain, parameters: [Float](repeating: 0, count: chain.parameterCount))
+        for entry in chain.parameterEntries + chain.stateEntries {
+            try truth.setTensor(try network.tensor(named: entry.name), named: entry.name)
+        }
+        let data = images(for: network, count: 6)
+        let expected = truth(data.images).scalars
+        let workspace = Workspace(architecture: architecture, batchCapacity: 6, training: false)
+        data.images.scalars.withUnsafeBufferPointer { workspace.activation(0).update(from: $0.baseAddress!, count: $0.count) }
+        network.forward(workspace, batch: 6, layers: tap.requiredLayers)
+        let read = Array(UnsafeBufferPointer(start: workspace.output(at: tap, batch: 6), count: expected.count))
+        #expect(zip(read, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+
+        // The group statistics are those values' per-channel means.
+        let group = try #require(try ChannelGroups(architecture).group(named: "layer1.0.conv1"))
+        let statistics = try #require(try GroupCalibration.statistics(of: [group], in: network, on: data, threads: 2, batchSize: 4)[group.name])
+        #expect(statistics.points == ["layer1.0.bn1"])
+        for channel in 0..<4 {
+            var sum = 0.0, zeros = 0
+            for n in 0..<6 {
+                for i in 0..<1024 {
+                    let value = Double(expected[(n * 4 + channel) * 1024 + i])
+                    sum += value
+                    if value <= 0 { zeros += 1 }
+                }
+            }
+            #expect(abs(statistics.producers[0].mean[channel] - sum / 6144) < 1e-5)
+            #expect(statistics.producers[0].zeroCount[channel] == zeros)
+        }
+    }
+
+    @Test func groupTaylorEqualsTheDerivativeOfScalingTheChannel() throws {
+        // Σ a · ∂L/∂a over a channel at its BatchNorm's output is d/dε of the summed loss when the
+        // channel is scaled by (1 + ε), i.e. γ and β of that channel both scaled: a forward-only truth.
+        let network = try network("vgg11-bn", width: 0.125)
+        let data = images(for: network, count: 8)
+        let groups = try ChannelGroups(network.architecture)
+        let group = try #require(groups.group(named: "features.4"))
+        let statistics = try #require(try GroupCalibration.statistics(of: [group], in: network, on: data, gradients: true, threads: 1)[group.name])
+        #expect(statistics.points == ["features.5"])
+        func loss(_ network: Network) -> Double {
+            let logits = network(data.images).scalars
+            var total = 0.0
+            for n in 0..<data.count {
+                let row = logits[(n * 4)..<((n + 1) * 4)].map(Double.init)
+                let top = row.max()!
+                total += log(row.map { exp($0 - top) }.reduce(0, +)) + top - row[data.labels[n]]
+            }
+            return total
+        }
+        let epsilon: Float = 1e-2
+        for channel in 0..<group.units {
+            var plus = network, minus = network
+            for tensor in ["features.5.weight", "features.5.bias"] {
+                let entry = try network.entry(named: tensor)
+                plus.parameters[entry.offset + channel] *= 1 + epsilon
+                minus.parameters[entry.offset + channel] *= 1 - epsilon
+            }
+            let derivative = (loss(plus) - loss(minus)) / (2 * Double(epsilon))
+            let computed = statistics.producers[0].gradientProductSum![channel]
+            #expect(abs(computed - derivative) <= 2e-3 * max(1, abs(derivative)), "channel \(channel): \(computed) vs \(derivative)")
+        }
+        // And the criterion is its magnitude per observation, normalised.
+        let scores = try Taylor().groupScores(for: group, in: network, statistics: statistics)
+        #expect(scores.count == group.units)
+        #expect(throws: PruningError.self) { try Taylor().groupScores(for: group, in: network) }
+    }
+
+    @Test(arguments: ["resnet20", "vgg11-bn"])
+    func groupSweepEqualsEvaluatingEveryMaskedCopy(_ name: String) throws {
+        let network = try network(name, width: 0.125)
+        let data = images(for: network, count: 40)
+        let groups = try ChannelGroups(network.architecture)
+        let chosen = name == "resnet20" ? ["layer2.1.conv1", "layer3.0.conv2", "conv1"] : ["features.0", "features.11"]
+        let evaluator = Evaluator(threads: 1, batchSize: 100)
+        for groupName in chosen {
+            let group = try #require(groups.group(named: groupName))
+            let statistics = try GroupCalibration.statistics(of: [group], in: network, on: data, threads: 1)[group.name]
+            let requests = [GroupSweepRequest(criterion: L1Norm()), GroupSweepRequest(criterion: MeanActivation()), GroupSweepRequest(criterion: RandomImportance(seed: 3))]
+            let counts = Array(0...group.units)
+            let result = try GroupSweep.run(network: network, group: group, requests: requests, counts: counts, evaluationData: data,
+                                            threads: 1, statistics: statistics)
+            #expect(result.baseline.correct == evaluator.evaluate(network, on: data).correct)
+            for sweep in result.sweeps {
+                #expect(sweep.ranking.sorted() == Array(0..<group.units))
+                for point in sweep.points {
+                    let masked = try network.masking(sweep.ranking.prefix(point.k), of: group)
+                    #expect(point.correct == evaluator.evaluate(masked, on: data).correct, "\(name) \(groupName) \(sweep.request.label) K=\(point.k)")
+                    #expect(point.masked == sweep.ranking.prefix(point.k).sorted())
+                }
+            }
+            // With every channel gone the prediction no longer depends on the input through the group.
+            #expect(result.sweeps[0].points.last!.k == group.units)
+        }
+        // The shared prefix ends at the block (or layer) holding the group's first producer.
+        let (inner, holder) = name == "resnet20" ? ("layer2.1.conv1", "layer2.1") : ("features.11", "features.11")
+        let evaluation = try GroupMaskedEvaluation(network: network, group: try #require(groups.group(named: inner)), threads: 2)
+        #expect(evaluation.firstAffectedLayer == network.architecture.layerIndex(named: holder))
+        #expect(throws: PruningError.self) {
+            try GroupSweep.run(network: network, group: try #require(groups.group(named: chosen[0])), requests: [GroupSweepRequest(criterion: L1Norm())],
+                               counts: [999], evaluationData: data, threads: 1)
+        }
+    }
+
+    @Test func sensitivityListsUnprunableGroupsWithTheirReason() throws {
+        let network = try network("resnet20", width: 0.125)
+        let data = images(for: network, count: 16)
+        let groups = try ChannelGroups(network.architecture)
+        let result = try GroupSensitivity.run(network: network, groups: groups.groups, allowResidual: false,
+                                              request: GroupSweepRequest(criterion: L1Norm()), evaluationData: data, threads: 2)
+        #expect(result.curves.map(\.group.name) == groups.prunable(allowResidual: false).map(\.name))
+        #expect(result.unprunable.map(\.group) == ["conv1", "layer2.0.conv2", "layer3.0.conv2", "fc"])
+        #expect(result.unprunable.allSatisfy { !$0.reason.isEmpty })
+        #expect(result.unprunable.first { $0.group == "fc" }?.reason.contains("output") == true)
+        for curve in result.curves {
+            #expect(curve.sweep.points.first?.k == 0 && curve.fractions.first == 0)
+            #expect(curve.sweep.points.map(\.k) == curve.sweep.points.map(\.k).sorted())
+        }
+    }
+
+    @Test func iterativePruningReachesTheTargetInSteps() throws {
+        let network = try network("resnet20", width: 0.25)
+        let groups = try ChannelGroups(network.architecture)
+        let prunable = groups.prunable(allowResidual: false)
+        let total = prunable.reduce(0) { $0 + $1.units }
+        let pruner = GroupPruner(criterion: L1Norm())
+        var seen: [Int] = []
+        let outcome = try pruner.prune(network, to: .globalRatio(0.3), steps: 3) { step, current in
+            seen.append(current.architecture.parameterCount)
+            #expect(step == seen.count)
+            return current
+        }
+        #expect(seen.count == 2 && seen[0] > seen[1] && seen[1] > outcome.network.architecture.parameterCount)
+        #expect(outcome.removed.values.reduce(0) { $0 + $1.count } == Int((Double(total) * 0.3).rounded(.down)))
+        // Indices are those of the input network, distinct within a group.
+        for (name, units) in outcome.removed {
+            #expect(Set(units).count == units.count)
+            #expect(units.allSatisfy { $0 < groups.group(named: name)!.units })
+        }
+        // --k in steps: ⌊K·i/S⌋ after step i.
+        var widths: [Int] = []
+        let counted = try pruner.prune(network, to: .count(6, group: "layer3.1.conv1"), steps: 3) { _, current in
+            widths.append(try ChannelGroups(current.architecture).group(named: "layer3.1.conv1")!.units)
+            return current
+        }
+        #expect(widths == [14, 12])
+        #expect(try ChannelGroups(counted.network.architecture).group(named: "layer3.1.conv1")?.units == 10)
+        // Uniform ratio: each group ends at ⌊units·r⌋ removed, as in one step.
+        let uniform = try pruner.prune(network, to: .uniformRatio(0.5), steps: 2) { $1 }
+        let oneStep = try pruner.prune(network, to: .uniformRatio(0.5))
+        #expect(uniform.removed.mapValues(\.count) == oneStep.removed.mapValues(\.count))
+        // MACs in steps end below the target.
+        let macs = try pruner.prune(network, to: .multiplyAccumulates(0.6), steps: 2) { $1 }
+        #expect(Double(ArchitectureCost(macs.network.architecture).multiplyAccumulates) <= 0.6 * Double(ArchitectureCost(network.architecture).multiplyAccumulates))
+        #expect(throws: PruningTargetError.self) { try pruner.prune(network, to: .count(2, group: "layer3.1.conv1"), steps: 3) { $1 } }
+    }
+
+    @Test func dataDrivenCriteriaPruneThroughTheProvider() throws {
+        let network = try network("vgg11-bn", width: 0.125)
+        let data = images(for: network, count: 12)
+        let box = UncheckedData(data)
+        for criterion in [MeanActivation(), APoZ(), Taylor()] as [any GroupImportanceCriterion] {
+            let pruner = GroupPruner(criterion: criterion, statistics: { network, groups in
+                try GroupCalibration.statistics(of: groups, in: network, on: box.data, gradients: criterion.need == .gradients, threads: 2)
+            })
+            let outcome = try pruner.prune(network, to: .globalRatio(0.25))
+            #expect(outcome.network.architecture.parameterCount < network.architecture.parameterCount, "\(criterion.name)")
+            #expect(throws: PruningTargetError.self) { try GroupPruner(criterion: criterion).prune(network, to: .globalRatio(0.25)) }
+        }
+        #expect(GroupImportanceCriteria.names.count == 9)
+        #expect(try GroupImportanceCriteria.parseList("l1,taylor").map(\.name) == ["l1", "taylor"])
+        #expect(throws: PruningError.self) { try GroupImportanceCriteria.parseList("l1,l1") }
+    }
+}
+
+/// Test data handed to a `@Sendable` statistics provider.
+struct UncheckedData: @unchecked Sendable {
+    let data: TensorImages
+    init(_ data: TensorImages) { self.data = data }
+}
