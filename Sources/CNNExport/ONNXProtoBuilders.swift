@@ -60,9 +60,11 @@ extension Onnx_NodeProto {
     }
 }
 
-/// One extent of a graph input's or output's shape: a fixed size, or a named size chosen at run time.
-public enum ONNXDimension: Equatable, Sendable {
+/// One extent of a graph input's or output's shape.
+enum ONNXDimension: Equatable, Sendable {
+    /// A size fixed in the model (`dim_value`).
     case fixed(Int)
+    /// A size chosen at run time, by name (`dim_param`, e.g. `batch`).
     case named(String)
 }
 
