@@ -8,6 +8,7 @@ import PackageDescription
 /// - `CNNDatasets`: the data set readers (CIFAR-10/100, MNIST IDX, image folders), normalisation, downloads.
 /// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
+/// - `CNNExport`: ONNX export (opset 17) of any network, through SwiftProtobuf's generated `onnx.proto` types.
 /// - `cnnprune`: the command-line tool.
 let package = Package(
     name: "cnnprune",
@@ -17,9 +18,11 @@ let package = Package(
         .library(name: "CNNDatasets", targets: ["CNNDatasets"]),
         .library(name: "CNNPruning", targets: ["CNNPruning"]),
         .library(name: "CNNCharts", targets: ["CNNCharts"]),
+        .library(name: "CNNExport", targets: ["CNNExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,10 +56,15 @@ let package = Package(
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
         // Built for testing in release too: its tests check internal layout and font types.
         .target(name: "CNNCharts", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
+        // Generated/onnx.pb.swift comes from Protos/onnx.proto (scripts/generate_onnx_proto.sh).
+        .target(
+            name: "CNNExport",
+            dependencies: ["CNNEngine", "CNNDatasets", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .executableTarget(
             name: "cnnprune",
             dependencies: [
-                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts",
+                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts", "CNNExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,5 +72,8 @@ let package = Package(
         .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
         .testTarget(name: "CNNPruningTests", dependencies: ["CNNPruning", "CNNEngine", "CNNDatasets"]),
+        .testTarget(name: "CNNExportTests", dependencies: [
+            "CNNExport", "CNNEngine", "CNNDatasets", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
     ]
 )

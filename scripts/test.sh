@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is needed, then runs the unit tests (release build: the
 # engine is far too slow in debug), the PyTorch interop check when torch can be imported
-# (python: $TORCH_PYTHON, else python3), the integration tests when $CIFAR10_DIR is set, and
-# the Fashion-MNIST check (scripts/fashion_mnist_check.sh) when $FASHION_MNIST_DIR is set.
+# (python: $TORCH_PYTHON, else python3), the integration tests when $CIFAR10_DIR is set, the
+# ONNX export check against onnxruntime (scripts/onnx_check.py; python: $ONNX_PYTHON, else
+# $TORCH_PYTHON, else python3) when onnx and onnxruntime import, and the Fashion-MNIST check
+# (scripts/fashion_mnist_check.sh) when $FASHION_MNIST_DIR is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,5 +13,13 @@ if [ -n "${CIFAR10_DIR:-}" ] && [ -d "${CIFAR10_DIR}" ]; then
   "${TORCH_PYTHON:-python3}" scripts/torch_interop.py check "$CIFAR10_DIR" --cnnprune .build/release/cnnprune
 else
   echo "torch_interop: skipped (CIFAR10_DIR is not set)"
+fi
+onnx_python="${ONNX_PYTHON:-${TORCH_PYTHON:-python3}}"
+if [ -z "${CIFAR10_DIR:-}" ] || [ ! -d "${CIFAR10_DIR}" ]; then
+  echo "onnx_check: skipped (CIFAR10_DIR is not set)"
+elif ! "$onnx_python" -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
+  echo "onnx_check: skipped (numpy, onnx or onnxruntime cannot be imported by $onnx_python)"
+else
+  "$onnx_python" scripts/onnx_check.py "$CIFAR10_DIR" --cnnprune .build/release/cnnprune
 fi
 bash scripts/fashion_mnist_check.sh

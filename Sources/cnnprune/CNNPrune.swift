@@ -6,6 +6,6 @@ struct CNNPrune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnnprune",
         abstract: "Train the SimpleCNN on CIFAR-10 and study structured pruning of its channels.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, DownloadCommand.self, SweepCommand.self, SensitivityCommand.self, ExperimentCommand.self, PruneCommand.self, GroupsCommand.self, ProbeCommand.self]
+        subcommands: [TrainCommand.self, EvaluateCommand.self, DownloadCommand.self, SweepCommand.self, SensitivityCommand.self, ExperimentCommand.self, PruneCommand.self, GroupsCommand.self, ExportCommand.self, ProbeCommand.self]
     )
 }

@@ -1,0 +1,96 @@
+import ArgumentParser
+import CNNDatasets
+import CNNEngine
+import CNNExport
+import Foundation
+
+/// `cnnprune export`: any model cnnprune loads, written as an ONNX model (opset 17) for inference.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a model (any architecture, pruned or not) as an ONNX model for inference.",
+        discussion: """
+        The ONNX model (opset 17) takes `input`, float32 [batch, C, H, W] with a dynamic batch, already \
+        normalised as (pixel/255 - mean)/std, and gives `logits` [batch, classes]. BatchNorm stays a \
+        BatchNormalization node with the running statistics; dropout is left out. The normalisation is \
+        recorded in metadata_props as cnnprune.normalization: the checkpoint's (cnnprune.dataset), else \
+        --normalize, else the --dataset default. The file is written atomically: on any error nothing is left.
+        """
+    )
+
+    @Option(help: "The model (safetensors, from cnnprune or PyTorch).")
+    var model: String
+
+    @Option(help: "The ONNX file to write (e.g. model.onnx).")
+    var output: String
+
+    @Option(help: "Input normalisation to record when the model records none: MEAN,STD or M1,M2,M3,S1,S2,S3 (overrides the model's).")
+    var normalize: String?
+
+    @Option(help: "The data set whose default normalisation (and image shape, for --arch) applies when the model records none.")
+    var dataset: DatasetKind = .cifar10
+
+    @OptionGroup var architecture: ArchitectureOptions
+
+    func validate() throws {
+        if let normalize {
+            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.description) }
+        }
+        let modelPath = URL(fileURLWithPath: model).standardizedFileURL.path
+        if URL(fileURLWithPath: output).standardizedFileURL.path == modelPath {
+            throw ValidationError("--output must not be the model file itself")
+        }
+    }
+
+    func run() throws {
+        let loaded = try loadAnyModel(model, fallback: try fallbackGraph())
+        let (normalization, source) = try inputNormalization(recordedIn: loaded.metadata)
+        var metadata: [String: String] = ["cnnprune.source_model": URL(fileURLWithPath: model).lastPathComponent,
+                                          "cnnprune.normalization_source": source]
+        if let dataset = loaded.metadata[DatasetDescription.metadataKey] { metadata[DatasetDescription.metadataKey] = dataset }
+        let exporter = ONNXExporter(normalization: normalization, metadata: metadata)
+        let onnx: Onnx_ModelProto
+        do {
+            onnx = try exporter.model(of: loaded.network)
+        } catch let error as ONNXExportError {
+            // A normalisation that does not fit is the flag's fault when it comes from the flag.
+            if case .normalizationMismatch = error, normalize != nil { throw CLIError("--normalize \(normalize!): \(error.description)") }
+            throw CLIError("\(model): \(error.description)")
+        }
+        let url = URL(fileURLWithPath: output)
+        do {
+            try ONNXModelWriter.write(onnx, to: url)
+        } catch let error as ONNXExportError {
+            throw CLIError(error.description)
+        }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        let operators = Set(onnx.graph.node.map(\.opType)).sorted().joined(separator: ", ")
+        let inputShape = loaded.network.architecture.inputShape
+        let perChannel = (try? normalization.expanded(to: inputShape[0])) ?? normalization
+        print("wrote \(output): \(loaded.summary), \(onnx.graph.node.count) nodes (\(operators)), opset \(ONNXExporter.opsetVersion), \(bytes) bytes")
+        print("input '\(ONNXExporter.inputName)' [batch, \(inputShape.map(String.init).joined(separator: ", "))] normalised with \(perChannel) (\(source)); output '\(ONNXExporter.outputName)'")
+    }
+
+    /// The input normalisation to record, and where it comes from.
+    private func inputNormalization(recordedIn metadata: [String: String]) throws -> (Normalization, String) {
+        if let normalize { return (try Normalization.parse(normalize), "--normalize") }
+        if let recorded = DatasetDescription(metadata: metadata) {
+            return (recorded.normalization, "recorded in the model (\(recorded.dataset))")
+        }
+        return (dataset.defaultNormalization, "the \(dataset.rawValue) default; the model records none")
+    }
+
+    /// The architecture for a file that records none (`--arch`, `--arch-file`).
+    private func fallbackGraph() throws -> ModelGraph? {
+        if let archFile = architecture.archFile { return try ArchitectureOptions.readGraph(archFile) }
+        guard architecture.isGiven else { return nil }
+        let imageShape: [Int]
+        switch dataset {
+        case .cifar10, .cifar100: imageShape = [3, 32, 32]
+        case .mnist, .fashionMNIST: imageShape = [1, 28, 28]
+        case .folder: throw CLIError("--arch with --dataset folder: the image size is unknown; give the architecture with --arch-file")
+        }
+        let classes = dataset == .cifar100 ? 100 : 10
+        return try architecture.graph(inputShape: imageShape, defaultClasses: classes)
+    }
+}
