@@ -8,6 +8,7 @@ import PackageDescription
 /// - `CNNDatasets`: the data set readers (CIFAR-10/100, MNIST IDX, image folders), normalisation, downloads.
 /// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
+/// - `CNNStatistics`: means, t and Welch tests, intervals, bootstrap, Holm, TOST (no dependencies).
 /// - `cnnprune`: the command-line tool.
 let package = Package(
     name: "cnnprune",
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "CNNDatasets", targets: ["CNNDatasets"]),
         .library(name: "CNNPruning", targets: ["CNNPruning"]),
         .library(name: "CNNCharts", targets: ["CNNCharts"]),
+        .library(name: "CNNStatistics", targets: ["CNNStatistics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +55,8 @@ let package = Package(
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
         // Built for testing in release too: its tests check internal layout and font types.
         .target(name: "CNNCharts", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
+        // Pure Swift, no dependencies: statistics of repeated runs (seeds), checked against SciPy.
+        .target(name: "CNNStatistics"),
         .executableTarget(
             name: "cnnprune",
             dependencies: [
@@ -64,5 +68,6 @@ let package = Package(
         .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
         .testTarget(name: "CNNPruningTests", dependencies: ["CNNPruning", "CNNEngine", "CNNDatasets"]),
+        .testTarget(name: "CNNStatisticsTests", dependencies: ["CNNStatistics"], exclude: ["make_reference.py"]),
     ]
 )
