@@ -883,7 +883,7 @@ def cmd_check_replay(a, data, exe, work):
 
     What is checked, and why not "1e-4 at step 200": training amplifies round-off. A change of
     one ulp in one bias moves PyTorch float32's own parameters by ~1e-1 (relative L2) by step 200
-    (about ×1.2 per step from step 30 on), so no two float32 implementations can agree to 1e-4
+    (×1.1–1.5 per step between steps 10 and 50), so no two float32 implementations can agree to 1e-4
     there; the table shows that figure as the noise floor. A real difference (initialisation,
     Adam's ε or bias correction, another batch) shows at once, so the check requires
       (1) steps 1–10: every loss within 1e-6 (relative) of float64 PyTorch and the parameters
