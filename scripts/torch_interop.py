@@ -25,9 +25,10 @@ Commands
           first 200 steps, their losses and the parameters after steps 1, 10, 20, 30, 50, 100, 200;
           torch replays those steps (Adam lr 1e-3) in float32 and float64, and in float32 with one
           bias nudged by 1 ulp (the noise floor); steps 1-10 must agree with float64 to round-off
-          (loss 1e-6, parameters 1e-5) and cnnprune must stay within 3x float32 torch's own
-          distance from float64 at every step (no jump); a control with Adam eps 1e-6 must be
-          caught; prints the table; checks both initialisations against U(+-1/sqrt(fan_in)).
+          (loss 1e-6, parameters 1e-5); single steps k -> k+1 (k = 1, 20, 50, 100, 199) redone in
+          torch float64 from cnnprune's parameters and Adam moments after k must match to
+          round-off (no jump); a control with Adam eps 1e-6 must be caught; prints the table;
+          checks both initialisations against U(+-1/sqrt(fan_in)).
       --part a|b|both|zoo|replay|all (default all), --cnnprune PATH (default <repo>/.build/release/cnnprune),
       --work-dir DIR (keep the files; default a temporary folder), --threads N (default 2).
       Ends with "torch_interop: N passed, N failed"; exit 0 if none failed, else 1.
@@ -843,6 +844,8 @@ def cmd_check_zoo(a, data, exe, work, xte, yte):
 # ---------------------------------------------------------------------------------------
 
 REPLAY_STEPS = (1, 10, 20, 30, 50, 100, 200)
+# Steps k whose single step k -> k+1 is redone in torch from cnnprune's own state after step k.
+LOCAL_STEPS = (1, 20, 50, 100, 199)
 
 
 def _uniform_init_stats(tensors):
@@ -888,8 +891,11 @@ def cmd_check_replay(a, data, exe, work):
     Adam's ε or bias correction, another batch) shows at once, so the check requires
       (1) steps 1–10: every loss within 1e-6 (relative) of float64 PyTorch and the parameters
           within 1e-5 (relative L2) — float32 round-off before it is amplified;
-      (2) every table step: cnnprune no farther (relative L2) from float64 PyTorch than
-          3 × float32 PyTorch's own distance + 1e-5 — a jump would break this.
+      (2) single steps, free of that amplification: from cnnprune's own parameters and Adam
+          moments after step k (k = 1, 20, 50, 100, 199), torch takes step k+1 on the same batch
+          in float64; cnnprune's step k+1 must match it within max(1e-5, 10 × torch float32's
+          error on the same step) (relative L2), and its loss within 1e-6 — at step 199 as at
+          step 1, so a difference that only appears later (a jump) is caught too.
     A control run (float32 PyTorch with Adam ε = 1e-6 instead of 1e-8) must fail (1), showing that
     the check sees a small real difference. Also compares both initialisations with U(±1/√fan_in)
     and checks that the traced batches are a prefix of a permutation (as torch.randperm's)."""
@@ -900,9 +906,10 @@ def cmd_check_replay(a, data, exe, work):
     steps = max(REPLAY_STEPS)
     trace = os.path.join(work, "replay.trace.safetensors")
     model_out = os.path.join(work, "replay.safetensors")
+    saved = sorted(set(REPLAY_STEPS) | set(LOCAL_STEPS) | {k + 1 for k in LOCAL_STEPS})
     obj, err, dt = run_cnnprune(exe, ["train", "--data", data, "--epochs", "1", "--seed", str(a.seed),
                                       "--threads", str(a.threads), "--output", model_out, "--json", "--trace", trace,
-                                      "--trace-steps", str(steps), "--trace-at", ",".join(map(str, REPLAY_STEPS))],
+                                      "--trace-steps", str(steps), "--trace-at", ",".join(map(str, saved))],
                                  a.timeout)
     if err:
         print(f"[FAIL] (replay) cnnprune train --trace: {err}")
@@ -980,9 +987,44 @@ def cmd_check_replay(a, data, exe, work):
           f"{_relative_l2(t32[10], t64[10]):.2e}")
     if early.max() > 1e-6 or early_params > 1e-5:
         problems.append(f"steps 1–10 differ from float64 beyond round-off: loss {early.max():.2e}, parameters {early_params:.2e}")
-    for row in rows:
-        if row["p64"] > 3 * row["tp"] + 1e-5:
-            problems.append(f"step {row['step']}: cnnprune is {row['p64']:.2e} from float64, torch float32 {row['tp']:.2e} (a jump)")
+    # (2) Single steps from cnnprune's own state: no amplification, so round-off stays round-off.
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+
+    def one_step(k, dtype):
+        model = SimpleCNN()
+        model.load_state_dict({n: torch.from_numpy(got[f"step{k}.{n}"]) for n in initial}, strict=True)
+        model = model.to(dtype)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        m = torch.from_numpy(got[f"step{k}.optimizer.exp_avg"]).to(dtype)
+        v = torch.from_numpy(got[f"step{k}.optimizer.exp_avg_sq"]).to(dtype)
+        off = 0
+        for p in model.parameters():   # cnnprune's flat order is the state_dict's parameter order
+            n = p.numel()
+            opt.state[p] = {"step": torch.tensor(float(k)), "exp_avg": m[off:off + n].view_as(p).clone(),
+                            "exp_avg_sq": v[off:off + n].view_as(p).clone()}
+            off += n
+        j = torch.from_numpy(flat[starts[k]:starts[k + 1]])
+        model.train()
+        loss = F.cross_entropy(model(xtr[j].to(dtype)), ytr[j])
+        opt.zero_grad(); loss.backward(); opt.step()
+        return float(loss.detach()), {n: v_.detach().double() for n, v_ in model.state_dict().items()}
+
+    print("  single step k -> k+1 from cnnprune's state after k | loss rel. vs f64 | params rel. L2 vs f64 | torch f32 vs f64")
+    for k in LOCAL_STEPS:
+        if f"step{k}.optimizer.exp_avg" not in got:
+            problems.append(f"the trace holds no Adam moments for step {k}")
+            break
+        l64, p64 = one_step(k, torch.float64)
+        l32, p32 = one_step(k, torch.float32)
+        cp_next = {n: torch.from_numpy(got[f"step{k + 1}.{n}"]).double() for n in initial}
+        loss_err = rel(cp_loss[k], l64)
+        param_err = _relative_l2(cp_next, p64)
+        torch_err = _relative_l2(p32, p64)
+        limit_k = max(1e-5, 10 * torch_err)
+        print(f"  {k:4d} -> {k + 1:<4d} | {loss_err:16.2e} | {param_err:21.2e} | loss {rel(l32, l64):.2e}, params {torch_err:.2e}")
+        if loss_err > 1e-6 or param_err > limit_k:
+            problems.append(f"single step {k} -> {k + 1}: loss {loss_err:.2e} (limit 1e-6), parameters {param_err:.2e} "
+                            f"(limit {limit_k:.1e}): more than round-off")
     control = (np.abs(ctl_loss - t64_loss[:10]) / np.abs(t64_loss[:10])).max()
     control_params = _relative_l2(ctl[10], t64[10])
     print(f"  control (torch float32, Adam ε = 1e-6): steps 1–10 loss rel. {control:.2e}, parameters {control_params:.2e} "
@@ -1005,8 +1047,9 @@ def cmd_check_replay(a, data, exe, work):
         for p in problems:
             print(f"[FAIL] (replay) {p}")
         return 0, 1
-    print(f"[PASS] (replay) {steps} steps replayed: round-off only (steps 1–10 within {max(early.max(), 0):.1e} of float64; "
-          f"at step {steps} cnnprune is {last['p64']:.2e} from float64, torch float32 {last['tp']:.2e})")
+    print(f"[PASS] (replay) {steps} steps replayed: round-off only (steps 1–10 within {max(early.max(), 0):.1e} of float64, "
+          f"single steps up to step {steps} too; along the whole run cnnprune ends {last['p64']:.2e} from float64, "
+          f"torch float32 {last['tp']:.2e})")
     return 1, 0
 
 

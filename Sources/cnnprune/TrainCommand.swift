@@ -108,7 +108,9 @@ struct TrainCommand: ParsableCommand {
         inherited.merge(data.metadata(for: train)) { _, new in new }
         var traceRecorder: TrainingTrace?
         if trace != nil {
-            let recorder = TrainingTrace(initial: run.network, steps: traceSteps, savedSteps: traceSavedSteps) { [unowned run] in run.network }
+            let recorder = TrainingTrace(initial: run.network, steps: traceSteps, savedSteps: traceSavedSteps,
+                                         network: { [unowned run] in run.network },
+                                         moments: { [unowned run] in (run.trainer.optimizer as? Adam).map { ($0.firstMoment, $0.secondMoment) } })
             run.trainer.stepObserver = { recorder.record(indices: $0, summedLoss: $1) }
             traceRecorder = recorder
         }

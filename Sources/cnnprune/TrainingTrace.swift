@@ -5,7 +5,8 @@ import Foundation
 /// step: the initial parameters, every traced step's batch (sample indices in the order used)
 /// and mean loss, and the parameters after chosen steps. Written as safetensors:
 /// `initial.NAME` (every parameter before step 1), `step{K}.NAME` (after step K, for each K of
-/// `--trace-at` within the traced steps), `indices` [STEPS·BATCH] (I64, the batches one after
+/// `--trace-at` within the traced steps) with, for Adam, `step{K}.optimizer.exp_avg` and
+/// `step{K}.optimizer.exp_avg_sq` (its moments, flat in parameter order), `indices` [STEPS·BATCH] (I64, the batches one after
 /// another; `batch_sizes` [STEPS] (I64) says where each ends), `loss` [STEPS] (F32) and, in the
 /// header's `__metadata__` under `cnnprune.trace`, JSON `{"steps", "batch_size", "seed",
 /// "saved_steps", "loss"}` with the losses as full-precision doubles.
@@ -14,6 +15,7 @@ final class TrainingTrace {
     let steps: Int
     let savedSteps: Set<Int>
     private let network: () -> Network
+    private let moments: () -> (first: [Float], second: [Float])?
     private var tensors: [String: Tensor] = [:]
     private var indices: [Float] = []
     private var batchSizes: [Float] = []
@@ -24,10 +26,13 @@ final class TrainingTrace {
     ///   - steps: how many steps to record.
     ///   - savedSteps: after which steps (1-based) to store the parameters.
     ///   - network: reads the network being trained.
-    init(initial: Network, steps: Int, savedSteps: [Int], network: @escaping () -> Network) {
+    ///   - moments: reads the optimizer's first and second moments (nil: not Adam).
+    init(initial: Network, steps: Int, savedSteps: [Int], network: @escaping () -> Network,
+         moments: @escaping () -> (first: [Float], second: [Float])?) {
         self.steps = steps
         self.savedSteps = Set(savedSteps.filter { $0 >= 1 && $0 <= steps })
         self.network = network
+        self.moments = moments
         store(initial, prefix: "initial")
         indices.reserveCapacity(steps * 64)
     }
@@ -38,7 +43,13 @@ final class TrainingTrace {
         for index in batch { indices.append(Float(index)) }   // exact: every index is below 2²⁴
         batchSizes.append(Float(batch.count))
         losses.append(summedLoss / Double(batch.count))
-        if savedSteps.contains(losses.count) { store(network(), prefix: "step\(losses.count)") }
+        if savedSteps.contains(losses.count) {
+            store(network(), prefix: "step\(losses.count)")
+            if let (first, second) = moments() {
+                tensors["step\(losses.count).optimizer.exp_avg"] = Tensor(shape: [first.count], scalars: first)
+                tensors["step\(losses.count).optimizer.exp_avg_sq"] = Tensor(shape: [second.count], scalars: second)
+            }
+        }
     }
 
     /// Writes the trace.
