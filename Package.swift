@@ -9,6 +9,7 @@ import PackageDescription
 /// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
 /// - `CNNExport`: ONNX export (opset 17) of any network, through SwiftProtobuf's generated `onnx.proto` types.
+/// - `CNNStatistics`: means, t and Welch tests, intervals, bootstrap, Holm, TOST (no dependencies).
 /// - `cnnprune`: the command-line tool.
 let package = Package(
     name: "cnnprune",
@@ -19,6 +20,7 @@ let package = Package(
         .library(name: "CNNPruning", targets: ["CNNPruning"]),
         .library(name: "CNNCharts", targets: ["CNNCharts"]),
         .library(name: "CNNExport", targets: ["CNNExport"]),
+        .library(name: "CNNStatistics", targets: ["CNNStatistics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,6 +63,8 @@ let package = Package(
             name: "CNNExport",
             dependencies: ["CNNEngine", "CNNDatasets", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // Pure Swift, no dependencies: statistics of repeated runs (seeds), checked against SciPy.
+        .target(name: "CNNStatistics"),
         .executableTarget(
             name: "cnnprune",
             dependencies: [
@@ -75,5 +79,6 @@ let package = Package(
         .testTarget(name: "CNNExportTests", dependencies: [
             "CNNExport", "CNNEngine", "CNNDatasets", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        .testTarget(name: "CNNStatisticsTests", dependencies: ["CNNStatistics"], exclude: ["make_reference.py"]),
     ]
 )

@@ -35,7 +35,26 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total (its optimizer, schedule, augmentation, batch size and learning rate come from the checkpoint).")
     var resume: String?
 
+    @Option(help: ArgumentHelp("Record a step-by-step trace (initial parameters, batches, losses, parameters after --trace-at steps) for replay by another implementation.", visibility: .hidden))
+    var trace: String?
+
+    @Option(help: ArgumentHelp("Steps recorded by --trace.", visibility: .hidden))
+    var traceSteps = 200
+
+    @Option(help: ArgumentHelp("Steps after which --trace stores the parameters (comma list).", visibility: .hidden))
+    var traceAt = "1,10,50,100,200"
+
+    /// The steps of `--trace-at`.
+    var traceSavedSteps: [Int] { traceAt.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
     func validate() throws {
+        if trace != nil {
+            guard traceSteps > 0 else { throw ValidationError("--trace-steps must be positive, got \(traceSteps)") }
+            guard traceAt.split(separator: ",").allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)).map { $0 > 0 } ?? false }) else {
+                throw ValidationError("--trace-at must be a comma list of positive step numbers, got '\(traceAt)'")
+            }
+            if resume != nil { throw ValidationError("--trace records a run from its start; it cannot be combined with --resume") }
+        }
         if let checkpointEvery, checkpointEvery <= 0 {
             throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)")
         }
@@ -87,6 +106,14 @@ struct TrainCommand: ParsableCommand {
             run = recipe.makeRun(network: network, threads: threading.threads)
         }
         inherited.merge(data.metadata(for: train)) { _, new in new }
+        var traceRecorder: TrainingTrace?
+        if trace != nil {
+            let recorder = TrainingTrace(initial: run.network, steps: traceSteps, savedSteps: traceSavedSteps,
+                                         network: { [unowned run] in run.network },
+                                         moments: { [unowned run] in (run.trainer.optimizer as? Adam).map { ($0.firstMoment, $0.secondMoment) } })
+            run.trainer.stepObserver = { recorder.record(indices: $0, summedLoss: $1) }
+            traceRecorder = recorder
+        }
         let checkpointURL = self.checkpointURL
         let epochs = try recipe.train(run, on: train, test: test, threads: threading.threads, echo: !json) { run in
             guard let every = checkpointEvery, run.epochsCompleted % every == 0 else { return }
@@ -96,6 +123,9 @@ struct TrainCommand: ParsableCommand {
         let before = resume == nil ? Int(inherited[Checkpoint.epochsTrainedKey] ?? "") ?? 0 : 0
         inherited[Checkpoint.epochsTrainedKey] = String(before + (resume == nil ? epochs.count : run.epochsCompleted))
         try Checkpoint.save(run.network, to: URL(fileURLWithPath: output), metadata: inherited)
+        if let trace, let traceRecorder {
+            try traceRecorder.write(to: URL(fileURLWithPath: trace), batchSize: run.trainer.batchSize, seed: recipe.seed)
+        }
         if json {
             try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0)))
         } else {

@@ -52,6 +52,11 @@ public final class Trainer {
     /// When set, `trainEpoch` sets `optimizer.learningRate` from it before every step (the
     /// step index counts from the run's start, so it follows `epochsCompleted` on resume).
     public var schedule: LearningRateSchedule?
+    /// Called by `trainEpoch` after every step that changed the parameters, with the indices of
+    /// the samples of that batch (in the shuffled order the step used) and their summed loss;
+    /// `network` and `stepsTaken` then already reflect the step. For traces that let another
+    /// implementation replay the exact run (`cnnprune train --trace`); nil costs nothing.
+    public var stepObserver: ((_ indices: UnsafeBufferPointer<Int32>, _ summedLoss: Double) -> Void)?
 
     private let workspaces: [Workspace]
     private var order: [Int32] = []
@@ -126,6 +131,7 @@ public final class Trainer {
                 runStep(work, indices: UnsafeBufferPointer(rebasing: all[range]))
             }
             guard loss.isFinite else { throw NonFiniteLossError(epoch: epoch, batch: batch + 1) }
+            if let stepObserver { order.withUnsafeBufferPointer { stepObserver(UnsafeBufferPointer(rebasing: $0[range]), loss) } }
             lossSum += loss
             if let progress {
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
