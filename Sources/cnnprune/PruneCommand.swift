@@ -59,7 +59,7 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Also prune channel groups coupled through residual sums (every branch feeding the sum loses the channel).")
     var pruneResidual = false
 
-    @Option(help: "The importance criterion (\(ImportanceCriteria.names.joined(separator: ", "))).")
+    @Option(help: "The importance criterion (SimpleCNN layers: \(ImportanceCriteria.names.joined(separator: ", ")); channel groups: \(GroupImportanceCriteria.names.joined(separator: ", "))).")
     var criterion: String = "l1"
 
     @Option(help: "Images that rank the units, for data-driven criteria: train:N (a seeded subset of N training images), train (all 50,000) or test (the evaluation data). Default: train:5000.")

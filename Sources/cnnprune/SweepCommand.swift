@@ -28,6 +28,12 @@ struct SweepCommand: ParsableCommand {
         --seed-compatible or --keep-bias, whose masked networks are not the removed ones.
 
         Criteria: \(ImportanceCriteria.names.joined(separator: ", ")).
+
+        Any other network (a zoo architecture, an --arch-file graph, a pruned model): --layer names \
+        a channel group (`cnnprune groups --model FILE` lists them; default: the last prunable one), \
+        criteria \(GroupImportanceCriteria.names.joined(separator: ", ")); each K masks the group's \
+        channels whole (filters, biases, BatchNorms) in a fresh copy, the layers before the group \
+        run once per batch for all copies. --prune-residual allows groups coupled through residual sums.
         """
     )
 
