@@ -9,6 +9,10 @@ import PackageDescription
 /// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
 /// - `cnnprune`: the command-line tool.
+///
+/// No target uses `unsafeFlags`: the engine's hot loops use wrapping arithmetic (`&+`, `&*`) and
+/// raw pointers where `-Ounchecked` used to drop the checks, and `swift test -c release` builds
+/// with testable imports by default (`--enable-testable-imports`), which the chart tests need.
 let package = Package(
     name: "cnnprune",
     products: [
@@ -46,13 +50,11 @@ let package = Package(
             name: "CNNEngine",
             dependencies: [
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-            ],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+            ]
         ),
         .target(name: "CNNDatasets", dependencies: ["CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
-        // Built for testing in release too: its tests check internal layout and font types.
-        .target(name: "CNNCharts", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
+        .target(name: "CNNCharts", dependencies: ["CZlib"]),
         .executableTarget(
             name: "cnnprune",
             dependencies: [

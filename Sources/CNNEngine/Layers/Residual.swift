@@ -35,6 +35,8 @@ public struct Residual: Layer {
         var sumGradientOffset = 0, shortcutInputGradientOffset = 0, innerTransientOffset = 0
         var scratchPerSample = 0, workingScratch = 0, kept = 0, transientPerSample = 0, parameters = 0, state = 0
         var inputCount = 0, outputCount = 0
+        /// Whether the main branch's last layer writes into the block's output (then summed in place).
+        var mainWritesBlockOutput = false
         /// Inner layers (main first, then shortcut) that have state.
         var statefulLayers: [Int] = []
     }
@@ -61,7 +63,7 @@ public struct Residual: Layer {
         guard !main.isEmpty else { throw EngineError.shapeMismatch("\(name): a residual block needs a main branch") }
         var layout = Layout()
         var names = Set<String>()
-        func bind(_ layers: inout [any Layer], shapes: inout [[Int]]) throws {
+        func bind(_ layers: inout [any Layer], shapes: inout [[Int]], isMain: Bool) throws {
             shapes = [inputShape]
             for index in layers.indices {
                 let output = try layers[index].prepare(inputShape: shapes[index])
@@ -86,16 +88,29 @@ public struct Residual: Layer {
                 layout.scratchPerSample += (layer.scratchPerSample + 1) & ~1
                 layout.workingScratch = max(layout.workingScratch, layer.scratchPerBatch)
                 let count = output.reduce(1, *)
-                layout.activationOffsets.append(layout.scratchPerSample)
-                layout.scratchPerSample += (count + 1) & ~1
+                if layer is ReLU && index > 0 && Residual.ignoresOwnOutputInBackward(layers[index - 1]) {
+                    // In place: the rectifier overwrites its input, which the layer before it
+                    // (a BatchNorm or a convolution) does not read again; its backward pass masks
+                    // by the rectified values, positive exactly where the input was.
+                    layout.activationOffsets.append(layout.activationOffsets[layout.activationOffsets.count - 1])
+                } else if index == layers.count - 1 && isMain && Residual.ignoresOwnOutputInBackward(layer) {
+                    // The main branch's last output goes straight into the block's output,
+                    // where the sum with the shortcut then happens in place; nothing reads it
+                    // in the backward pass.
+                    layout.activationOffsets.append(-1)
+                    layout.mainWritesBlockOutput = true
+                } else {
+                    layout.activationOffsets.append(layout.scratchPerSample)
+                    layout.scratchPerSample += (count + 1) & ~1
+                }
                 layout.gradientOffsets.append(layout.transientPerSample)
                 layout.transientPerSample += (count + 1) & ~1
                 shapes.append(output)
             }
         }
         var mainShapes: [[Int]] = [], shortcutShapes: [[Int]] = []
-        try bind(&main, shapes: &mainShapes)
-        try bind(&shortcut, shapes: &shortcutShapes)
+        try bind(&main, shapes: &mainShapes, isMain: true)
+        try bind(&shortcut, shapes: &shortcutShapes, isMain: false)
         let output = mainShapes.last!
         guard output == shortcutShapes.last! else {
             throw EngineError.shapeMismatch("\(name): the main branch gives \(output) but the shortcut gives \(shortcutShapes.last!); they must match to be summed")
@@ -139,11 +154,18 @@ public struct Residual: Layer {
         return .residual(name: name, main: mainSpecs, shortcut: shortcutSpecs, rectifiesOutput: rectifiesOutput)
     }
 
+    /// Whether `layer`'s backward pass reads only its input and output gradient, never its own
+    /// output, so that the output's storage may be reused (a rectifier in place, the block's sum).
+    static func ignoresOwnOutputInBackward(_ layer: any Layer) -> Bool {
+        layer is BatchNorm2D || layer is Conv2D
+    }
+
     /// The buffers of inner layer `index` (main first, then shortcut), reading `input`.
     private func innerBuffers(_ b: LayerBuffers, index: Int, input: UnsafeMutablePointer<Float>) -> LayerBuffers {
         let batch = b.batch
+        let offset = layout.activationOffsets[index]
         return LayerBuffers(
-            batch: batch, input: input, output: b.scratch + batch * layout.activationOffsets[index],
+            batch: batch, input: input, output: offset < 0 ? b.output : b.scratch + batch * offset,
             scratch: b.scratch + batch * layout.scratchOffsets[index], parameters: b.parameters + layout.parameterOffsets[index],
             kept: b.kept + layout.keptOffsets[index], transient: b.transient + batch * layout.innerTransientOffset,
             state: b.state + layout.stateOffsets[index], context: b.context)
