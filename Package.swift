@@ -11,6 +11,10 @@ import PackageDescription
 /// - `CNNExport`: ONNX export (opset 17) of any network, through SwiftProtobuf's generated `onnx.proto` types.
 /// - `CNNStatistics`: means, t and Welch tests, intervals, bootstrap, Holm, TOST (no dependencies).
 /// - `cnnprune`: the command-line tool.
+///
+/// No target uses `unsafeFlags`: the engine's hot loops use wrapping arithmetic (`&+`, `&*`) and
+/// raw pointers where `-Ounchecked` used to drop the checks, and `swift test -c release` builds
+/// with testable imports by default (`--enable-testable-imports`), which the chart tests need.
 let package = Package(
     name: "cnnprune",
     products: [
@@ -51,13 +55,11 @@ let package = Package(
             name: "CNNEngine",
             dependencies: [
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-            ],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+            ]
         ),
         .target(name: "CNNDatasets", dependencies: ["CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .target(name: "CNNPruning", dependencies: ["CNNEngine", "CNNDatasets"]),
-        // Built for testing in release too: its tests check internal layout and font types.
-        .target(name: "CNNCharts", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-enable-testing"])]),
+        .target(name: "CNNCharts", dependencies: ["CZlib"]),
         // Generated/onnx.pb.swift comes from Protos/onnx.proto (scripts/generate_onnx_proto.sh).
         .target(
             name: "CNNExport",

@@ -46,6 +46,8 @@ struct TrainCommand: ParsableCommand {
 
     /// The steps of `--trace-at`.
     var traceSavedSteps: [Int] { traceAt.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    @Option(help: "Train on the first N training images only (a shorter epoch, for quick runs and benchmarks); evaluation still uses the whole test set.")
+    var subset: Int?
 
     func validate() throws {
         if trace != nil {
@@ -58,6 +60,7 @@ struct TrainCommand: ParsableCommand {
         if let checkpointEvery, checkpointEvery <= 0 {
             throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)")
         }
+        if let subset, subset <= 0 { throw ValidationError("--subset must be positive, got \(subset)") }
         if resume != nil && model != nil { throw ValidationError("--resume and --model cannot be combined") }
         if (resume != nil || model != nil) && architecture.isGiven {
             throw ValidationError("--arch, --arch-file, --classes and --width-multiplier build a new network; a --model or --resume file records its own")
@@ -76,7 +79,8 @@ struct TrainCommand: ParsableCommand {
         // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
         // fine-tuning a pruned model does not forget how it was made.
         var inherited: [String: String] = [:]
-        let train = try data.load(.train)
+        let fullTrain = try data.load(.train)
+        let train = subset.map { fullTrain.selecting(Array(0..<min($0, fullTrain.count))) } ?? fullTrain
         let test = try data.load(.test)
         if let resume {
             guard FileManager.default.fileExists(atPath: resume) else { throw CLIError("\(resume): no such training checkpoint") }

@@ -81,6 +81,24 @@ import Testing
         try check([basicBlock("block", input: 2, output: 2, stride: 1)], inputShape: [2, 4, 4], seed: 28, training: false)
     }
 
+    /// The block runs its rectifier in place and writes its main branch's last output into the
+    /// block's output (summed there): the result must equal the branch run as a plain chain of
+    /// layers, each with its own buffers, plus the input, rectified — in training and inference.
+    @Test func residualInPlaceLayoutMatchesPlainChain() throws {
+        let block = basicBlock("block", input: 3, output: 3, stride: 1)
+        let blockArchitecture = try Sequential(inputShape: [3, 5, 5], layers: [block])
+        let chain = try Sequential(inputShape: [3, 5, 5], layers: block.main)
+        var generator = SeededGenerator(seed: 41)
+        let blockNetwork = Network(architecture: blockArchitecture, generator: &generator)
+        let chainNetwork = Network(architecture: chain, parameters: blockNetwork.parameters)
+        let input = TestSupport.random([4, 3, 5, 5], seed: 42)
+        for training in [true, false] {
+            let branch = chainNetwork(input, training: training)
+            let expected = zip(branch.scalars, input.scalars).map { max($0 + $1, 0) }
+            #expect(blockNetwork(input, training: training).scalars == expected, "training: \(training)")
+        }
+    }
+
     @Test func residualProjectionBlockGradients() throws {
         try check([basicBlock("block", input: 2, output: 3, stride: 2)], inputShape: [2, 6, 6], seed: 29, training: true)
     }

@@ -37,6 +37,15 @@ import Testing
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 2, kernelSize: 2, stride: 2, padding: 1), inputShape: [2, 5, 4], seed: 3)
     }
 
+    /// 4×4 planes: images share one product (`Conv2D.imagesPerProduct` > 1); a batch of 5
+    /// leaves a partial chunk only when the chunk is smaller, so both a full-batch chunk and
+    /// (for 8×8, chunk 4) a partial one are checked.
+    @Test func conv2DBatchedSmallPlanes() throws {
+        try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1), inputShape: [2, 4, 4], batch: 5, seed: 13)
+        try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, bias: false), inputShape: [2, 8, 8], batch: 5, seed: 14)
+        try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1), inputShape: [2, 7, 7], batch: 5, seed: 15)
+    }
+
     @Test func linear() throws {
         try check(Linear(name: "fc", inputFeatures: 7, outputFeatures: 5), inputShape: [7], batch: 3, seed: 4)
     }

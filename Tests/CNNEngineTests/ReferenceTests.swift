@@ -35,6 +35,28 @@ import Testing
         #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5)
     }
 
+    /// Small planes are batched: several images' patches side by side in one product (see
+    /// `Conv2D.imagesPerProduct`). Batches of 1, of a whole chunk, and with a partial last chunk
+    /// must all equal the naïve loops, with and without bias, padded and strided.
+    @Test(arguments: [(4, 1, 1, true), (4, 2, 1, false), (8, 1, 1, false), (5, 1, 0, true)])
+    func chunkedConvolutionMatchesNaiveLoops(size: Int, stride: Int, padding: Int, bias: Bool) throws {
+        let layer = Conv2D(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: 3, stride: stride, padding: padding, bias: bias)
+        let architecture = try Sequential(inputShape: [3, size, size]) { layer }
+        let bound = architecture.layers[0] as! Conv2D
+        #expect(bound.imagesPerProduct > 1, "the shape must exercise the batched path")
+        var generator = SeededGenerator(seed: 31)
+        let network = Network(architecture: architecture, generator: &generator)
+        let weight = try network.tensor(named: "conv.weight")
+        let biasValues = bias ? try network.tensor(named: "conv.bias") : Tensor(shape: [4])
+        for batch in [1, bound.imagesPerProduct, bound.imagesPerProduct + 3] {
+            let input = TestSupport.random([batch, 3, size, size], seed: UInt64(32 + batch))
+            let expected = naiveConvolution(input: input, weight: weight, bias: biasValues, stride: stride, padding: padding)
+            let output = network(input)
+            #expect(output.shape == expected.shape)
+            #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5, "batch \(batch)")
+        }
+    }
+
     @Test func maxPoolMatchesNaiveLoops() throws {
         let architecture = try Sequential(inputShape: [2, 6, 7]) { MaxPool2D(kernelSize: 2) }
         let network = Network(architecture: architecture, parameters: [])

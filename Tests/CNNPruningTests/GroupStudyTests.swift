@@ -29,9 +29,14 @@ import Testing
         #expect(GroupCalibration.point(of: "layer1.0.conv1", in: architecture) == "layer1.0.bn1")
         #expect(GroupCalibration.point(of: "layer2.0.downsample.0", in: architecture) == "layer2.0.downsample.1")
         #expect(GroupCalibration.point(of: "fc", in: architecture) == "fc")
-        let tap = try #require(architecture.outputTap(ofLayer: "layer1.0.bn1"))
+        // The fast layout shares bn1's storage with the ReLU after it: no tap there.
+        #expect(architecture.outputTap(ofLayer: "layer1.0.bn1") == nil)
+        let observed = try architecture.keepingInnerOutputs()
+        #expect(observed.parameterCount == architecture.parameterCount && observed.graph == architecture.graph)
+        let tap = try #require(observed.outputTap(ofLayer: "layer1.0.bn1"))
         #expect(tap.shape == [4, 32, 32])
-        #expect(architecture.outputTap(ofLayer: "layer1.0.nothing") == nil)
+        #expect(observed.outputTap(ofLayer: "layer1.0.nothing") == nil)
+        let reading = Network(architecture: observed, parameters: network.parameters, state: network.state)
 
         // Independent truth: the same layers as a plain chain (stem, then the block's conv1 and
         // bn1 as top-level layers), with the tensors copied by name.
@@ -46,9 +51,11 @@ import Testing
         }
         let data = images(for: network, count: 6)
         let expected = truth(data.images).scalars
-        let workspace = Workspace(architecture: architecture, batchCapacity: 6, training: false)
+        let workspace = Workspace(architecture: observed, batchCapacity: 6, training: false)
         data.images.scalars.withUnsafeBufferPointer { workspace.activation(0).update(from: $0.baseAddress!, count: $0.count) }
-        network.forward(workspace, batch: 6, layers: tap.requiredLayers)
+        reading.forward(workspace, batch: 6, layers: tap.requiredLayers)
+        // Same logits either way.
+        #expect(reading(data.images).scalars == network(data.images).scalars)
         let read = Array(UnsafeBufferPointer(start: workspace.output(at: tap, batch: 6), count: expected.count))
         #expect(zip(read, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
 

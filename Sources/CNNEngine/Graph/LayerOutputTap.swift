@@ -20,9 +20,24 @@ public struct LayerOutputTap: Sendable, Equatable {
 }
 
 extension Sequential {
+    /// The same layers with every residual block keeping its inner outputs apart
+    /// (`Residual.keepsInnerOutputs`): the same parameters, state and results, a little more
+    /// memory, and every inner layer readable through `outputTap(ofLayer:)`.
+    public func keepingInnerOutputs() throws -> Sequential {
+        guard layers.contains(where: { $0 is Residual }) else { return self }
+        var copy = try Sequential(inputShape: inputShape, layers: layers.map { layer in
+            guard var block = layer as? Residual else { return layer }
+            block.keepsInnerOutputs = true
+            return block
+        })
+        copy.graph = graph
+        return copy
+    }
+
     /// The tap of the layer called `name` (full name, as in checkpoint tensor prefixes), or
     /// `nil` when no layer has that name. A top-level `ReLU` directly followed by a
-    /// `MaxPool2D` has no tap (its output is fused away, see `Network.forward`).
+    /// `MaxPool2D` has no tap (its output is fused away, see `Network.forward`), nor has a layer
+    /// inside a residual block that shares its storage (see `keepingInnerOutputs()`).
     public func outputTap(ofLayer name: String) -> LayerOutputTap? {
         for (index, layer) in layers.enumerated() {
             if !layer.name.isEmpty && layer.name == name {

@@ -141,16 +141,16 @@ public struct BatchNorm2D: Layer {
             let inverse = training ? b.kept[2 * count + c] : 1 / (b.state[count + c] + epsilon).squareRoot()
             let gain = weight[c] * inverse
             if training {
-                // dx = γ/σ · (dy − Σdy/n − x̂ · Σ(dy·x̂)/n)
+                // dx = γ/σ · (dy − Σdy/n − x̂ · Σ(dy·x̂)/n), as one affine map of dy and x per
+                // channel: dx = gain·dy + slope·x + shift, with the constants folded once.
                 let meanGradient = Float(sums[2 * c]) / observations
                 let meanProduct = Float(sums[2 * c + 1]) / observations
+                let slope = -gain * inverse * meanProduct
+                let shift = gain * (m * inverse * meanProduct - meanGradient)
                 for n in 0..<b.batch {
                     let offset = (n * count + c) * plane
                     let dy = g.output + offset, x = b.input + offset, dx = inputGradient + offset
-                    for i in 0..<plane {
-                        let normalised = (x[i] - m) * inverse
-                        dx[i] = gain * (dy[i] - meanGradient - normalised * meanProduct)
-                    }
+                    for i in 0..<plane { dx[i] = gain * dy[i] + (slope * x[i] + shift) }
                 }
             } else {
                 for n in 0..<b.batch {

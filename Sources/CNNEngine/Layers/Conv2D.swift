@@ -4,10 +4,15 @@
 /// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
 /// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
 /// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
-/// Computed per sample as one matrix product of the weights with the image's unfolded patches
-/// (im2col). The patches of one image go into one reused buffer that stays in cache; the
-/// backward pass unfolds the image again rather than keeping every image's patches (which
-/// would stream megabytes through memory per batch).
+/// Computed as matrix products of the weights with the images' unfolded patches (im2col). When
+/// one image's output plane is large (≥ `pixelsPerProduct` positions: 16×16 and up) each image
+/// is one product; when it is small (the 8×8, 4×4 and 2×2 layers of ResNets and VGG) a chunk of
+/// images is unfolded side by side into one patch matrix, so that each product has at least
+/// `pixelsPerProduct` columns instead of 64, 16 or 4 (measured with `benchmarks/sgemm_shapes.c`:
+/// OpenBLAS runs such thin products at half speed). The patches go into one reused buffer of at
+/// most `columnBudget` floats that stays in cache; the backward pass unfolds the images again
+/// rather than keeping every image's patches (which would stream megabytes through memory per
+/// batch).
 public struct Conv2D: Layer {
     public var name: String
     public var inputChannels: Int
@@ -71,17 +76,46 @@ public struct Conv2D: Layer {
     private var patchSize: Int { inputChannels * kernelSize * kernelSize }
     private var outputPlane: Int { outputHeight * outputWidth }
 
-    public var scratchPerBatch: Int { isPointwise ? 0 : patchSize * outputPlane }
+    /// The fewest output positions one matrix product should have: smaller planes are batched.
+    public static let pixelsPerProduct = 256
+    /// The most floats of patches (im2col) one chunk of images may take: 4 MB.
+    public static let columnBudget = 1 << 20
+
+    /// Images unfolded side by side into one product (1 for planes of `pixelsPerProduct` and up,
+    /// and for the pointwise case, which reads the image itself).
+    public var imagesPerProduct: Int {
+        guard !isPointwise, outputPlane > 0 else { return 1 }
+        let wanted = (Conv2D.pixelsPerProduct + outputPlane - 1) / outputPlane
+        return max(1, min(wanted, Conv2D.columnBudget / max(1, patchSize * outputPlane)))
+    }
+
+    /// The patches of one chunk, then (when a chunk holds more than one image) its outputs or
+    /// output gradients as one `[outputChannels, chunk · OH · OW]` matrix.
+    public var scratchPerBatch: Int {
+        let chunk = imagesPerProduct
+        if isPointwise { return 0 }
+        return patchSize * outputPlane * chunk + (chunk > 1 ? outputChannels * outputPlane * chunk : 0)
+    }
 
     public func forward(_ b: LayerBuffers) {
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters
         let biasValues = b.parameters + outputChannels * patchSize
+        let chunk = min(b.batch, imagesPerProduct)
+        if chunk > 1 {
+            var first = 0
+            while first < b.batch {
+                let images = min(chunk, b.batch - first)
+                forwardChunk(b, first: first, images: images)
+                first += images
+            }
+            return
+        }
         for n in 0..<b.batch {
             let image = b.input + n * inputCount
             let columns = isPointwise ? image : b.scratch
-            if !isPointwise { unfold(image, into: columns) }
+            if !isPointwise { unfold(image, into: columns, rowStride: outputPlane) }
             let out = b.output + n * outputCount
             if bias {
                 for c in 0..<outputChannels {
@@ -93,16 +127,87 @@ public struct Conv2D: Layer {
         }
     }
 
+    /// Images `first..<first + images` as one product: their patches side by side (image `j`
+    /// in columns `j·OH·OW ..< (j+1)·OH·OW`), the `[outputChannels, images·OH·OW]` result then
+    /// copied to each image's NCHW output with the bias added.
+    private func forwardChunk(_ b: LayerBuffers, first: Int, images: Int) {
+        let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane
+        let plane = outputPlane, pixels = images * plane
+        let columns = b.scratch, product = b.scratch + patchSize * plane * imagesPerProduct
+        for j in 0..<images {
+            unfold(b.input + (first + j) * inputCount, into: columns + j * plane, rowStride: pixels)
+        }
+        BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: pixels, k: patchSize,
+                  a: b.parameters, lda: patchSize, b: columns, ldb: pixels, beta: 0, c: product, ldc: pixels)
+        let biasValues = b.parameters + outputChannels * patchSize
+        for j in 0..<images {
+            let out = b.output + (first + j) * outputCount
+            for c in 0..<outputChannels {
+                let source = product + c * pixels + j * plane, target = out + c * plane
+                if bias {
+                    let shift = biasValues[c]
+                    for i in 0..<plane { target[i] = source[i] + shift }
+                } else {
+                    target.update(from: source, count: plane)
+                }
+            }
+        }
+    }
+
+    /// The backward pass of `forwardChunk`: the output gradients gathered into one matrix, one
+    /// product for the weight gradient (added to `weightGradient` unless `first` is 0) and one
+    /// for the patch gradients, which are folded back onto each image.
+    private func backwardChunk(_ b: LayerBuffers, _ g: LayerGradientBuffers, first: Int, images: Int) {
+        let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane
+        let plane = outputPlane, pixels = images * plane
+        let columns = b.scratch, product = b.scratch + patchSize * plane * imagesPerProduct
+        for j in 0..<images {
+            let outGrad = g.output + (first + j) * outputCount
+            for c in 0..<outputChannels {
+                (product + c * pixels + j * plane).update(from: outGrad + c * plane, count: plane)
+            }
+            unfold(b.input + (first + j) * inputCount, into: columns + j * plane, rowStride: pixels)
+        }
+        BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: pixels,
+                  a: product, lda: pixels, b: columns, ldb: pixels, beta: first == 0 ? 0 : 1, c: g.parameters, ldc: patchSize)
+        if bias {
+            let biasGradient = g.parameters + outputChannels * patchSize
+            for j in 0..<images {
+                let outGrad = g.output + (first + j) * outputCount
+                for c in 0..<outputChannels {
+                    let sum = Kernels.sum(outGrad + c * plane, count: plane)
+                    biasGradient[c] = first + j == 0 ? sum : biasGradient[c] + sum
+                }
+            }
+        }
+        guard let inputGradient = g.input else { return }
+        BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: pixels, k: outputChannels,
+                  a: b.parameters, lda: patchSize, b: product, ldb: pixels, beta: 0, c: columns, ldc: pixels)
+        for j in 0..<images {
+            fold(columns + j * plane, rowStride: pixels, into: inputGradient + (first + j) * inputCount)
+        }
+    }
+
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters
         let weightGradient = g.parameters
         let biasGradient = g.parameters + outputChannels * patchSize
+        let chunk = min(b.batch, imagesPerProduct)
+        if chunk > 1 {
+            var first = 0
+            while first < b.batch {
+                let images = min(chunk, b.batch - first)
+                backwardChunk(b, g, first: first, images: images)
+                first += images
+            }
+            return
+        }
         for n in 0..<b.batch {
             let image = b.input + n * inputCount
             let columns = isPointwise ? image : b.scratch
-            if !isPointwise { unfold(image, into: columns) }
+            if !isPointwise { unfold(image, into: columns, rowStride: outputPlane) }
             let outGrad = g.output + n * outputCount
             // The first sample overwrites the parameter gradients, the others add to them.
             BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: patchSize, k: outputPlane,
@@ -123,15 +228,17 @@ public struct Conv2D: Layer {
                 // The patches are no longer needed: reuse their storage for the patch gradients.
                 BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPlane, k: outputChannels,
                           a: weight, lda: patchSize, b: outGrad, ldb: outputPlane, beta: 0, c: columns, ldc: outputPlane)
-                fold(columns, into: inputGradient + n * inputCount)
+                fold(columns, rowStride: outputPlane, into: inputGradient + n * inputCount)
             }
         }
     }
 
-    /// im2col: row `(c·k + ky)·k + kx`, column `oy·OW + ox` holds `x[c, oy·s − p + ky, ox·s − p + kx]` (0 outside).
-    private func unfold(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+    /// im2col: row `(c·k + ky)·k + kx`, column `oy·OW + ox` holds `x[c, oy·s − p + ky, ox·s − p + kx]`
+    /// (0 outside). Rows start `rowStride` floats apart (`OH·OW` for one image alone; more when
+    /// several images' patches sit side by side).
+    private func unfold(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
         if isSameSizeStrideOne {
-            unfoldSameSize(image, into: columns)
+            unfoldSameSize(image, into: columns, rowStride: rowStride)
             return
         }
         var row = columns
@@ -156,13 +263,14 @@ public struct Conv2D: Layer {
                             for ox in lo..<hi { dst[ox] = shifted[ox] }
                             for ox in hi..<outputWidth { dst[ox] = 0 }
                         } else {
+                            // Wrapping index arithmetic: bounded by the shapes, checked by nothing.
                             for ox in 0..<outputWidth {
-                                let ix = ox * stride - padding + kx
+                                let ix = ox &* stride &- padding &+ kx
                                 dst[ox] = (ix >= 0 && ix < width) ? src[ix] : 0
                             }
                         }
                     }
-                    row += outputPlane
+                    row += rowStride
                 }
             }
         }
@@ -173,7 +281,7 @@ public struct Conv2D: Layer {
     /// clearing the rows and columns that fall in the padding — instead of a loop per image row.
     private var isSameSizeStrideOne: Bool { stride == 1 && outputHeight == height && outputWidth == width }
 
-    private func unfoldSameSize(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+    private func unfoldSameSize(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
         let plane = height * width
         var row = columns
         for c in 0..<inputChannels {
@@ -193,7 +301,7 @@ public struct Conv2D: Layer {
                         // ...which are then cleared.
                         clearPaddingColumns(row, shift: dx, rows: firstRow..<endRow)
                     }
-                    row += plane
+                    row += rowStride
                 }
             }
         }
@@ -205,12 +313,12 @@ public struct Conv2D: Layer {
     private func clearPaddingColumns(_ row: UnsafeMutablePointer<Float>, shift: Int, rows: Range<Int>) {
         guard shift != 0 else { return }
         let columns = shift < 0 ? 0..<(-shift) : (width - shift)..<width
-        for y in rows { for x in columns { row[y * width + x] = 0 } }
+        for y in rows { for x in columns { row[y &* width &+ x] = 0 } }
     }
 
     /// The adjoint of `unfoldSameSize`: shifted block additions, after clearing the padding
     /// positions of the patch gradients (they belong to no pixel).
-    private func foldSameSize(_ columns: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+    private func foldSameSize(_ columns: UnsafeMutablePointer<Float>, rowStride: Int, into image: UnsafeMutablePointer<Float>) {
         let plane = height * width
         image.update(repeating: 0, count: inputChannels * plane)
         var row = columns
@@ -227,16 +335,17 @@ public struct Conv2D: Layer {
                         let source = row + begin
                         for i in 0..<(end - begin) { destination[i] += source[i] }
                     }
-                    row += plane
+                    row += rowStride
                 }
             }
         }
     }
 
-    /// col2im: the adjoint of `unfold`, summing each patch gradient back onto the image gradient.
-    private func fold(_ columns: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+    /// col2im: the adjoint of `unfold` (rows `rowStride` floats apart), summing each patch
+    /// gradient back onto the image gradient.
+    private func fold(_ columns: UnsafeMutablePointer<Float>, rowStride: Int, into image: UnsafeMutablePointer<Float>) {
         if isSameSizeStrideOne {
-            foldSameSize(columns, into: image)
+            foldSameSize(columns, rowStride: rowStride, into: image)
             return
         }
         image.update(repeating: 0, count: inputChannels * height * width)
@@ -258,12 +367,12 @@ public struct Conv2D: Layer {
                             }
                         } else {
                             for ox in 0..<outputWidth {
-                                let ix = ox * stride - padding + kx
+                                let ix = ox &* stride &- padding &+ kx
                                 if ix >= 0 && ix < width { dst[ix] += src[ox] }
                             }
                         }
                     }
-                    row += outputPlane
+                    row += rowStride
                 }
             }
         }

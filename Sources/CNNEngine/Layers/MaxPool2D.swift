@@ -50,8 +50,8 @@ public struct MaxPool2D: Layer {
                     for ky in 0..<kernelSize {
                         let rowStart = (oy * stride + ky) * width + ox * stride
                         for kx in 0..<kernelSize {
-                            let v = src[rowStart + kx]
-                            if v > best || v.isNaN { best = v; bestIndex = rowStart + kx }
+                            let v = src[rowStart &+ kx]
+                            if v > best || v.isNaN { best = v; bestIndex = rowStart &+ kx }
                         }
                     }
                     dst[oy * outputWidth + ox] = best
@@ -62,7 +62,8 @@ public struct MaxPool2D: Layer {
     }
 
     /// The common 2×2, stride-2 case without branches (data-dependent branches mispredict half
-    /// the time on real activations).
+    /// the time on real activations). Index arithmetic wraps (`&+`, `&*`): the shapes bound it
+    /// far below overflow, and the checks would sit in the innermost loop.
     private func forwardTwoByTwo(_ b: LayerBuffers, rectified: Bool) {
         let floor: Float = rectified ? 0 : -.infinity
         let inPlane = height * width, outPlane = outputHeight * outputWidth
@@ -80,8 +81,8 @@ public struct MaxPool2D: Layer {
                 let w = Int32(width)
                 let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
                 while ox + 8 <= outputWidth {
-                    let upper = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
-                    let lower = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                    let upper = UnsafeRawPointer(top + 2 &* ox).loadUnaligned(as: SIMD16<Float>.self)
+                    let lower = UnsafeRawPointer(bottom + 2 &* ox).loadUnaligned(as: SIMD16<Float>.self)
                     var best = upper.evenHalf
                     var offset = SIMD8<Int32>(repeating: 0)
                     let c = upper.oddHalf, d = lower.evenHalf, e = lower.oddHalf
@@ -93,20 +94,20 @@ public struct MaxPool2D: Layer {
                     best.replace(with: e, where: mask); offset.replace(with: w + 1, where: mask)
                     best.replace(with: floor, where: best .< floor)
                     UnsafeMutableRawPointer(out + ox).storeBytes(of: best, as: SIMD8<Float>.self)
-                    let index = SIMD8<Int32>(repeating: rowIndex + Int32(2 * ox)) &+ lane &+ offset
+                    let index = SIMD8<Int32>(repeating: rowIndex &+ Int32(truncatingIfNeeded: 2 &* ox)) &+ lane &+ offset
                     UnsafeMutableRawPointer(outIndex + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
-                    ox += 8
+                    ox &+= 8
                 }
                 while ox < outputWidth {
-                    let a = top[2 * ox], c = top[2 * ox + 1], d = bottom[2 * ox], e = bottom[2 * ox + 1]
+                    let a = top[2 &* ox], c = top[2 &* ox &+ 1], d = bottom[2 &* ox], e = bottom[2 &* ox &+ 1]
                     // First maximum in scan order, as PyTorch: later values win only when strictly greater.
                     var best = a, offset: Int32 = 0
                     if c > best { best = c; offset = 1 }
                     if d > best { best = d; offset = w }
                     if e > best { best = e; offset = w + 1 }
                     out[ox] = best < floor ? floor : best
-                    outIndex[ox] = rowIndex + Int32(2 * ox) + offset
-                    ox += 1
+                    outIndex[ox] = rowIndex &+ Int32(truncatingIfNeeded: 2 &* ox) &+ offset
+                    ox &+= 1
                 }
             }
         }

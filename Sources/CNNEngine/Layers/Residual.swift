@@ -14,6 +14,10 @@ public struct Residual: Layer {
     public private(set) var shortcut: [any Layer]
     /// Whether a ReLU follows the sum.
     public var rectifiesOutput: Bool
+    /// Keep every inner layer's output in its own storage (no rectifier in place, no branch
+    /// writing into the block's output), so that each can be read after a forward pass — what
+    /// pruning's calibration needs (`Sequential.keepingInnerOutputs()`); off for speed otherwise.
+    public var keepsInnerOutputs = false
 
     /// Per-sample shapes: `mainShapes[i]` is the input of `main[i]`, the last one the branch's output.
     public private(set) var mainShapes: [[Int]] = []
@@ -35,6 +39,8 @@ public struct Residual: Layer {
         var sumGradientOffset = 0, shortcutInputGradientOffset = 0, innerTransientOffset = 0
         var scratchPerSample = 0, workingScratch = 0, kept = 0, transientPerSample = 0, parameters = 0, state = 0
         var inputCount = 0, outputCount = 0
+        /// Whether the main branch's last layer writes into the block's output (then summed in place).
+        var mainWritesBlockOutput = false
         /// Inner layers (main first, then shortcut) that have state.
         var statefulLayers: [Int] = []
     }
@@ -61,7 +67,7 @@ public struct Residual: Layer {
         guard !main.isEmpty else { throw EngineError.shapeMismatch("\(name): a residual block needs a main branch") }
         var layout = Layout()
         var names = Set<String>()
-        func bind(_ layers: inout [any Layer], shapes: inout [[Int]]) throws {
+        func bind(_ layers: inout [any Layer], shapes: inout [[Int]], isMain: Bool) throws {
             shapes = [inputShape]
             for index in layers.indices {
                 let output = try layers[index].prepare(inputShape: shapes[index])
@@ -86,16 +92,29 @@ public struct Residual: Layer {
                 layout.scratchPerSample += (layer.scratchPerSample + 1) & ~1
                 layout.workingScratch = max(layout.workingScratch, layer.scratchPerBatch)
                 let count = output.reduce(1, *)
-                layout.activationOffsets.append(layout.scratchPerSample)
-                layout.scratchPerSample += (count + 1) & ~1
+                if !keepsInnerOutputs && layer is ReLU && index > 0 && Residual.ignoresOwnOutputInBackward(layers[index - 1]) {
+                    // In place: the rectifier overwrites its input, which the layer before it
+                    // (a BatchNorm or a convolution) does not read again; its backward pass masks
+                    // by the rectified values, positive exactly where the input was.
+                    layout.activationOffsets.append(layout.activationOffsets[layout.activationOffsets.count - 1])
+                } else if !keepsInnerOutputs && index == layers.count - 1 && isMain && Residual.ignoresOwnOutputInBackward(layer) {
+                    // The main branch's last output goes straight into the block's output,
+                    // where the sum with the shortcut then happens in place; nothing reads it
+                    // in the backward pass.
+                    layout.activationOffsets.append(-1)
+                    layout.mainWritesBlockOutput = true
+                } else {
+                    layout.activationOffsets.append(layout.scratchPerSample)
+                    layout.scratchPerSample += (count + 1) & ~1
+                }
                 layout.gradientOffsets.append(layout.transientPerSample)
                 layout.transientPerSample += (count + 1) & ~1
                 shapes.append(output)
             }
         }
         var mainShapes: [[Int]] = [], shortcutShapes: [[Int]] = []
-        try bind(&main, shapes: &mainShapes)
-        try bind(&shortcut, shapes: &shortcutShapes)
+        try bind(&main, shapes: &mainShapes, isMain: true)
+        try bind(&shortcut, shapes: &shortcutShapes, isMain: false)
         let output = mainShapes.last!
         guard output == shortcutShapes.last! else {
             throw EngineError.shapeMismatch("\(name): the main branch gives \(output) but the shortcut gives \(shortcutShapes.last!); they must match to be summed")
@@ -141,8 +160,9 @@ public struct Residual: Layer {
 
     /// Where inner layer `name` (its name inside the block) writes its output in the block's
     /// scratch (in units of `batch` floats), and the output's per-sample shape.
+    /// `nil` when the storage is shared (see `keepsInnerOutputs`).
     func innerOutput(named name: String) -> (offset: Int, shape: [Int])? {
-        guard !name.isEmpty else { return nil }
+        guard !name.isEmpty, keepsInnerOutputs else { return nil }
         if let index = main.firstIndex(where: { $0.name == name }) {
             return (layout.activationOffsets[index], mainShapes[index + 1])
         }
@@ -152,11 +172,18 @@ public struct Residual: Layer {
         return nil
     }
 
+    /// Whether `layer`'s backward pass reads only its input and output gradient, never its own
+    /// output, so that the output's storage may be reused (a rectifier in place, the block's sum).
+    static func ignoresOwnOutputInBackward(_ layer: any Layer) -> Bool {
+        layer is BatchNorm2D || layer is Conv2D
+    }
+
     /// The buffers of inner layer `index` (main first, then shortcut), reading `input`.
     private func innerBuffers(_ b: LayerBuffers, index: Int, input: UnsafeMutablePointer<Float>) -> LayerBuffers {
         let batch = b.batch
+        let offset = layout.activationOffsets[index]
         return LayerBuffers(
-            batch: batch, input: input, output: b.scratch + batch * layout.activationOffsets[index],
+            batch: batch, input: input, output: offset < 0 ? b.output : b.scratch + batch * offset,
             scratch: b.scratch + batch * layout.scratchOffsets[index], parameters: b.parameters + layout.parameterOffsets[index],
             kept: b.kept + layout.keptOffsets[index], transient: b.transient + batch * layout.innerTransientOffset,
             state: b.state + layout.stateOffsets[index], context: b.context)

@@ -27,7 +27,13 @@ public struct Evaluation: Sendable {
 public final class Evaluator {
     public let threads: Int
     public let batchSize: Int
+    /// The most bytes of activations one worker's inference workspace may take (32 MiB): a wide
+    /// network evaluates in smaller batches (its results do not depend on the batch) rather than
+    /// hold a training-sized batch of every layer's output on top of the trainer's buffers.
+    public static let workspaceBudget = 32 << 20
     private var workspaces: [Workspace] = []
+    /// Samples per parallel step: `batchSize`, or fewer when the workspaces' budget says so.
+    private var stepSize = 1
     private var shapes: [[Int]] = []
 
     /// - Parameters:
@@ -49,7 +55,7 @@ public final class Evaluator {
         var indices = (0..<Int32(data.count)).map { $0 }
         var logits = [Float](repeating: 0, count: collectingLogits ? data.count * classes : 0)
         let perWorker = workspaces[0].batchCapacity
-        let workspaces = self.workspaces, threads = self.threads, batchSize = self.batchSize
+        let workspaces = self.workspaces, threads = self.threads, batchSize = self.stepSize
         predictions.withUnsafeMutableBufferPointer { predictionBuffer in
           logits.withUnsafeMutableBufferPointer { logitBuffer in
             indices.withUnsafeMutableBufferPointer { indexBuffer in
@@ -101,7 +107,12 @@ public final class Evaluator {
     private func prepare(for architecture: Sequential) {
         guard architecture.shapes != shapes || workspaces.isEmpty else { return }
         shapes = architecture.shapes
-        let perWorker = (batchSize + threads - 1) / threads
+        // Floats per sample in an inference workspace: every activation, per-sample scratch, transient.
+        var perSample = architecture.layers.map(\.transientPerSample).max() ?? 0
+        for shape in architecture.shapes { perSample += shape.reduce(1, *) }
+        for layer in architecture.layers { perSample += layer.scratchPerSample }
+        let perWorker = max(1, min((batchSize + threads - 1) / threads, Evaluator.workspaceBudget / max(1, 4 * perSample)))
+        stepSize = min(batchSize, perWorker * threads)
         workspaces = (0..<threads).map { _ in Workspace(architecture: architecture, batchCapacity: perWorker, training: false) }
     }
 }

@@ -45,7 +45,13 @@ public enum GroupCalibration {
         threads: Int, batchSize: Int = 64
     ) throws -> [String: GroupStatistics] {
         precondition(data.sampleShape == network.architecture.inputShape, "data shape does not match the network")
-        let architecture = network.architecture
+        // Residual blocks share some inner storage for speed; calibration reads every inner
+        // output, so it runs the same layers with that storage kept apart.
+        let architecture: Sequential
+        do { architecture = try network.architecture.keepingInnerOutputs() } catch {
+            throw PruningError.notPrunable(groups.first?.name ?? "network", reason: "its layers cannot be laid out for calibration: \(error)")
+        }
+        let network = Network(architecture: architecture, parameters: network.parameters, state: network.state)
         var points: [CalibrationPoint] = []
         var names: [[String]] = groups.map { _ in [] }
         for (g, group) in groups.enumerated() {

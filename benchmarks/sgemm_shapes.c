@@ -1,0 +1,94 @@
+/* sgemm_shapes: single-thread OpenBLAS sgemm GFLOP/s at the matrix shapes cnnprune's
+ * convolutions produce (ResNet-20 and VGG-11 on 32x32 CIFAR images), one image per call
+ * against several images per call, plus a large square product as the practical peak.
+ *
+ *   cc -O2 benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -o /tmp/sgemm_shapes
+ *   /tmp/sgemm_shapes            # prints one line per shape: name, m n k, GFLOP/s (best of 5)
+ *
+ * Row-major, as the engine calls it (BLAS.swift). The BLAS runs on one thread (the engine
+ * splits batches over its own workers). Figures are the best of 5 timed repetitions of a
+ * loop that runs for at least 0.2 s, so a shared machine's noise mostly shows as a lower best. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* GFLOP/s of C = op(A) op(B) with op(A) m x k, op(B) k x n. */
+static double measure(int ta, int tb, int m, int n, int k) {
+    float *a = malloc(sizeof(float) * (size_t)m * k), *b = malloc(sizeof(float) * (size_t)k * n);
+    float *c = malloc(sizeof(float) * (size_t)m * n);
+    for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (float)((i * 7) % 13) * 0.1f - 0.6f;
+    for (size_t i = 0; i < (size_t)k * n; i++) b[i] = (float)((i * 5) % 11) * 0.1f - 0.5f;
+    memset(c, 0, sizeof(float) * (size_t)m * n);
+    int lda = ta ? m : k, ldb = tb ? k : n;
+    double flops = 2.0 * m * n * k, best = 0;
+    long reps = 1;
+    for (;;) { /* calibrate: at least 0.2 s per timing */
+        double t0 = now();
+        for (long r = 0; r < reps; r++)
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        m, n, k, 1, a, lda, b, ldb, 0, c, n);
+        if (now() - t0 > 0.2) break;
+        reps *= 2;
+    }
+    for (int trial = 0; trial < 5; trial++) {
+        double t0 = now();
+        for (long r = 0; r < reps; r++)
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        m, n, k, 1, a, lda, b, ldb, 0, c, n);
+        double g = flops * reps / (now() - t0) / 1e9;
+        if (g > best) best = g;
+    }
+    free(a); free(b); free(c);
+    return best;
+}
+
+int main(void) {
+    openblas_set_num_threads(1);
+    struct { const char *name; int ta, tb, m, n, k; } shapes[] = {
+        {"square 1024 (peak)", 0, 0, 1024, 1024, 1024},
+        /* ResNet-20 stage 1: 16 -> 16 channels, 3x3, 32x32 output: W[16,144] x cols[144, 1024 * images] */
+        {"r20 s1 fwd 1 img", 0, 0, 16, 1024, 144},
+        {"r20 s1 fwd 8 img", 0, 0, 16, 8192, 144},
+        {"r20 s1 fwd 64 img", 0, 0, 16, 65536, 144},
+        /* the same as NHWC: cols^T[pixels, 144] x W^T[144, 16] */
+        {"r20 s1 fwd nhwc 8 img", 0, 1, 8192, 16, 144},
+        /* weight gradient: dY[16, pixels] x cols^T[pixels, 144] */
+        {"r20 s1 dW 1 img", 0, 1, 16, 144, 1024},
+        {"r20 s1 dW 8 img", 0, 1, 16, 144, 8192},
+        {"r20 s1 dW 64 img", 0, 1, 16, 144, 65536},
+        /* data gradient: W^T[144, 16] x dY[16, pixels] */
+        {"r20 s1 dX 1 img", 1, 0, 144, 1024, 16},
+        {"r20 s1 dX 8 img", 1, 0, 144, 8192, 16},
+        /* stage 3: 64 -> 64 channels, 8x8 output */
+        {"r20 s3 fwd 1 img", 0, 0, 64, 64, 576},
+        {"r20 s3 fwd 8 img", 0, 0, 64, 512, 576},
+        {"r20 s3 fwd 64 img", 0, 0, 64, 4096, 576},
+        {"r20 s3 dW 1 img", 0, 1, 64, 576, 64},
+        {"r20 s3 dW 64 img", 0, 1, 64, 576, 4096},
+        {"r20 s3 dX 1 img", 1, 0, 576, 64, 64},
+        {"r20 s3 dX 64 img", 1, 0, 576, 4096, 64},
+        /* VGG-11 features.4: 64 -> 128 channels, 16x16 output */
+        {"vgg 64-128 fwd 1 img", 0, 0, 128, 256, 576},
+        {"vgg 64-128 fwd 16 img", 0, 0, 128, 4096, 576},
+        /* VGG-11 late layers: 512 -> 512, 4x4 and 2x2 outputs */
+        {"vgg 512 4x4 fwd 1 img", 0, 0, 512, 16, 4608},
+        {"vgg 512 4x4 fwd 64 img", 0, 0, 512, 1024, 4608},
+        {"vgg 512 2x2 dW 1 img", 0, 1, 512, 4608, 4},
+        {"vgg 512 2x2 dW 64 img", 0, 1, 512, 4608, 256},
+    };
+    printf("%-24s %6s %6s %6s %8s\n", "shape", "m", "n", "k", "GFLOP/s");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        double g = measure(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k);
+        printf("%-24s %6d %6d %6d %8.1f\n", shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, g);
+        fflush(stdout);
+    }
+    return 0;
+}
