@@ -40,14 +40,7 @@ struct SensitivityCommand: ParsableCommand {
     var output: String = "runs/sensitivity"
 
     func validate() throws {
-        let count: Int
-        if let criteria = try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed) {
-            count = criteria.count
-        } else {
-            do { count = try GroupImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed).count } catch let error as PruningError {
-                throw ValidationError(error.description)
-            }
-        }
+        let count = try parseAnyCriteria(criterion, seed: calibrationOptions.seed)
         guard count == 1 else { throw ValidationError("sensitivity takes one criterion, got \(count)") }
     }
 

@@ -81,16 +81,11 @@ struct SweepCommand: ParsableCommand {
 
     /// Whether the SimpleCNN study (its layers, its criteria) runs, rather than the group study.
     func isSimpleCNNStudy(_ loaded: LoadedModel) -> Bool {
-        loaded.simpleCNN != nil && SimpleCNN.prunableLayers.contains(layer ?? "conv2")
-            && (try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) != nil
+        loaded.simpleCNN != nil && (try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) != nil
     }
 
     func validate() throws {
-        if (try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) == nil {
-            do { _ = try GroupImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed) } catch let error as PruningError {
-                throw ValidationError(error.description)
-            }
-        }
+        _ = try parseAnyCriteria(criterion, seed: calibrationOptions.seed)
         guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
             throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
         }
@@ -121,6 +116,7 @@ struct SweepCommand: ParsableCommand {
         let loaded = try loadModel(model)
         let network = loaded.network
         let layer = self.layer ?? "conv2"
+        try validateLayerName(layer)
         let prunable = try pruningStep { try PrunableLayer(named: layer, in: network.architecture) }
         let counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: prunable.unitCount)
         try pruningStep { try PruningCounts.validate(counts, for: prunable) }

@@ -217,8 +217,7 @@ public struct GroupPruner: Sendable {
         }
         var candidates: [(score: Double, group: Int, unit: Int)] = []
         let scored = try scores(of: groups, in: network)
-        for (index, group) in groups.enumerated() {
-            let scores = scored[index]
+        for (index, scores) in scored.enumerated() {
             let sign: Double = criterion.leastImportant == .lowestFirst ? 1 : -1
             for (unit, score) in scores.enumerated() { candidates.append((score.isNaN ? -.infinity : sign * score, index, unit)) }
         }
