@@ -57,9 +57,13 @@ public struct PairedCurveComparison: Sendable, Equatable {
     /// Per model, (mean of `name` over the points) − (mean of `baseline` over the same points):
     /// the mean over K of the paired differences. Its interval and paired t test.
     public let comparison: PairedComparison
+    /// The per-model differences the comparison summarises, in model order.
+    public let differences: [Double]
     /// The paired t test's p-value after Holm's correction over every curve compared against the
     /// same baseline; nil for one model.
     public let holmAdjustedPValue: Double?
+    /// How many curves were compared against the same baseline (Holm's family).
+    public let familySize: Int
 
     /// The mean difference (points of accuracy when the curves are accuracies in %).
     public var meanDifference: Double { comparison.meanDifference }
@@ -76,13 +80,18 @@ public struct PairedCurveComparison: Sendable, Equatable {
     /// The reading in one sentence: "`l1` keeps more accuracy than `random` by 3.20 points (95 %
     /// CI 1.10 to 5.30; paired t, Holm-adjusted p = 0.012)" where the interval excludes 0, "less
     /// … by" when it lies below 0, "no difference between … detected with N models" otherwise.
+    /// An interval that excludes 0 while the Holm-adjusted p-value is above 0.05 says so: the
+    /// interval is for this comparison alone, not for the family.
     public var sentence: String {
         let d = meanDifference
         guard let interval = comparison.interval else {
             return "\(name) against \(baseline): \(signedNumber(d)) points on one model (no interval with one model)"
         }
         let percent = Int((interval.level * 100).rounded())
-        let test = holmAdjustedPValue.map { "; paired t, Holm-adjusted \(pValueText($0))" } ?? ""
+        var test = holmAdjustedPValue.map { "; paired t, Holm-adjusted \(pValueText($0))" } ?? ""
+        if let adjusted = holmAdjustedPValue, adjusted > 0.05, intervalExcludesZero {
+            test += "; not significant at 5 % after Holm's correction for the \(familySize) comparisons"
+        }
         if interval.lower > 0 {
             return "\(name) keeps more accuracy than \(baseline) by \(number(d)) points (\(percent) % CI \(number(interval.lower)) to \(number(interval.upper))\(test))"
         }
@@ -126,7 +135,9 @@ public struct MultiModelSweep: Sendable, Equatable {
             let pValues = paired.compactMap { $0.test?.pValue }
             let adjusted: [Double?] = pValues.count == paired.count ? HolmBonferroni.adjustedPValues(pValues) : paired.map { _ in nil }
             let results = zip(others, zip(paired, adjusted)).map { index, pair in
-                PairedCurveComparison(name: curves[index].name, baseline: baseline, comparison: pair.0, holmAdjustedPValue: pair.1)
+                PairedCurveComparison(name: curves[index].name, baseline: baseline, comparison: pair.0,
+                                      differences: zip(means[index], means[b]).map { $0 - $1 }, holmAdjustedPValue: pair.1,
+                                      familySize: others.count)
             }
             return (baseline, results)
         }
@@ -181,7 +192,8 @@ public struct MultiModelSensitivity: Sendable, Equatable {
         if ordered.count > 1 {
             let paired = PairedComparison(first.perModel, ordered[1].perModel)
             overRunnerUp = PairedCurveComparison(name: first.layer, baseline: ordered[1].layer, comparison: paired,
-                                                 holmAdjustedPValue: paired.test?.pValue)
+                                                 differences: zip(first.perModel, ordered[1].perModel).map { $0 - $1 },
+                                                 holmAdjustedPValue: paired.test?.pValue, familySize: 1)
         }
         return (first.layer, first.drop, overRunnerUp)
     }
@@ -215,8 +227,8 @@ func estimateText(_ estimate: MeanEstimate) -> String {
     return "\(number(estimate.mean)) points (\(Int((interval.level * 100).rounded())) % CI \(number(interval.lower)) to \(number(interval.upper)))"
 }
 
-/// Two decimals.
-func number(_ value: Double) -> String { String(format: "%.2f", value) }
+/// Two decimals, with a minus sign (U+2212) when negative.
+func number(_ value: Double) -> String { (value < 0 ? "−" : "") + String(format: "%.2f", abs(value)) }
 
 /// Two decimals with a sign: `+1.20`, `−0.40`.
 func signedNumber(_ value: Double) -> String { (value >= 0 ? "+" : "−") + number(abs(value)) }

@@ -49,6 +49,7 @@ import Testing
         #expect(results.map(\.name) == ["l1", "apoz"])
         // l1 − random per model: 7, 8, 5; mean 20/3, variance 7/3, se² = 7/9, t² = 400/7.
         let l1 = results[0]
+        #expect(l1.differences == [7, 8, 5])
         #expect(abs(l1.meanDifference - 20.0 / 3) < 1e-12)
         let interval = try #require(l1.comparison.interval)
         #expect(abs(interval.lower - 2.872083632927202) < 1e-9)
@@ -87,6 +88,11 @@ import Testing
         let l1 = try #require(Self.sweep.comparisons(against: "l1"))
         // apoz − l1: mean −6.5, CI −6.5 ± 4.3027 · √(4/3) = −11.47 to −1.53, read as "less by 6.50 (1.53 to 11.47)".
         #expect(l1[1].sentence == "apoz keeps less accuracy than l1 by 6.50 points (95 % CI 1.53 to 11.47; paired t, Holm-adjusted p = 0.034)")
+        // Two identical criteria 6.5 points below l1 (p = 0.0301 each): Holm doubles the smaller to 0.0603.
+        let copy = ReplicatedCurve(name: "apoz-copy", xs: Self.curves[2].xs, valuesByModel: Self.curves[2].valuesByModel)
+        let family = try #require(MultiModelSweep(curves: [Self.curves[1], Self.curves[2], copy], baselines: ["l1"]).comparisons(against: "l1"))
+        #expect(family[0].familySize == 2)
+        #expect(family[0].sentence == "apoz keeps less accuracy than l1 by 6.50 points (95 % CI 1.53 to 11.47; paired t, Holm-adjusted p = 0.060; not significant at 5 % after Holm's correction for the 2 comparisons)")
         let one = MultiModelSweep(curves: [ReplicatedCurve(name: "random", xs: [0, 2], valuesByModel: [[70, 60]]),
                                            ReplicatedCurve(name: "l1", xs: [0, 2], valuesByModel: [[70, 65]])], baselines: ["random"])
         let single = try #require(one.comparisons(against: "random")?.first)
