@@ -14,6 +14,12 @@ struct ExperimentReport {
             case .loaded(let path), .trained(let path, _, _): return path
             }
         }
+
+        /// Whether the model was trained by this run.
+        var isTrained: Bool {
+            if case .trained = self { return true }
+            return false
+        }
     }
 
     struct Timings {

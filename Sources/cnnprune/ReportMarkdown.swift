@@ -300,6 +300,7 @@ extension ExperimentReport {
         if let t = timings.training { timing += "training \(format(t, 1)) s, " }
         timing += "evaluation \(format(timings.evaluation, 2)) s, the \(sweeps.count) `\(layer.name)` sweeps (\(sweeps.count * counts.count) masked models) \(format(timings.sweeps, 2)) s, sensitivity (\(sensitivity.curves.map { $0.sweep.points.count }.reduce(0, +)) masked models) \(format(timings.sensitivity, 2)) s"
             + (removal.map { r in ", removal \(format(timings.removal, 1)) s (\(r.fineTuned.map { "\(plural($0.epochs, "epoch")) of fine-tuning \(format(r.fineTuningSeconds, 1)) s, " } ?? "")timing \(plural(r.rows.count, "model")) \(plural(r.timingRuns, "time")) each)" } ?? "")
+            + (timings.otherModels.map { t in "; " + ((seedStudy?.modelCount ?? 2) == 2 ? "model 1" : "models 1 to \((seedStudy?.modelCount ?? 2) - 1)") + " (\(origin.isTrained ? "training, " : "")criteria sweeps, sensitivity) \(format(t, 1)) s" } ?? "")
             + "; \(format(totalSeconds, 1)) s in all."
         md.append(timing)
         md.append("")
