@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "cnnprune",
             dependencies: [
-                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts", "CNNExport",
+                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts", "CNNExport", "CNNStatistics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

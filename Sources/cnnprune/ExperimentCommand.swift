@@ -23,6 +23,12 @@ struct ExperimentCommand: ParsableCommand {
         parameters, multiply-accumulates, file size, inference images/s (--timing-runs interleaved \
         rounds) and test accuracy. The fine-tuning (an epoch is a pass over 50,000 images) and the \
         timing take most of the run time; --finetune-epochs 0 --timing-runs 1 make it quick.
+
+        With --seeds N (N > 1) it trains N SimpleCNNs, seeds --seed … --seed + N − 1 (or studies the \
+        --models given), repeats the conv2 sweeps of every criterion and the sensitivity analysis on \
+        each, and adds seeds.json/.csv/.svg/.png and a report section with 95 % intervals over the \
+        models and paired comparisons against random and mean-activation (paired t, Holm-corrected). \
+        The exercise's loop, the ablation and the removal stay on model 0 only.
         """
     )
 
@@ -33,6 +39,12 @@ struct ExperimentCommand: ParsableCommand {
 
     @Option(help: "Use this trained model (safetensors) instead of training one.")
     var model: String?
+
+    @Option(help: "SimpleCNN only: train this many models, seeds --seed … --seed + N − 1, and repeat the conv2 criteria sweeps and the sensitivity on each, with 95 % intervals over the models (default 1: one model).")
+    var seeds: Int?
+
+    @Option(help: "SimpleCNN only: study these trained models (comma-separated safetensors files) instead of training --seeds models; model i's calibration subset and random ranking take seed --seed + i.")
+    var models: String?
 
     @OptionGroup var recipe: TrainingRecipe
 
@@ -70,6 +82,24 @@ struct ExperimentCommand: ParsableCommand {
         guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
         guard globalRatio > 0 && globalRatio < 1 else { throw ValidationError("--global-ratio must be strictly between 0 and 1, got \(globalRatio)") }
         if model != nil && architecture.isGiven { throw ValidationError("--model brings its own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
+        if let models {
+            guard model == nil else { throw ValidationError("--model and --models exclude each other: put every model in --models") }
+            guard seeds == nil else { throw ValidationError("--models sets the number of models; drop --seeds") }
+            guard !architecture.isGiven else { throw ValidationError("--models bring their own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
+            guard !modelPaths(models).isEmpty, modelPaths(models).allSatisfy({ !$0.isEmpty }) else {
+                throw ValidationError("--models needs comma-separated model files, got '\(models)'")
+            }
+        }
+        if let seeds, seeds > 1, model != nil { throw ValidationError("--model is one model; give several with --models, or drop --model to train --seeds \(seeds)") }
+        if let seeds, seeds > 1, architecture.isGiven, !(architecture.arch == "simplecnn" && architecture.widthMultiplier == 1 && architecture.classes == nil) {
+            throw ValidationError("--seeds works on the SimpleCNN only")
+        }
+    }
+
+    /// `a.safetensors,b.safetensors` → the two paths.
+    private func modelPaths(_ list: String) -> [String] {
+        list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     func run() throws {
@@ -84,10 +114,16 @@ struct ExperimentCommand: ParsableCommand {
         let train = try data.load(.train, downloadIfMissing: true)
         status.clear()
 
+        // Several models (--seeds N, --models): model 0 gets every study, the others the criteria sweeps and sensitivity.
+        let givenModels = models.map(modelPaths)
+        let model = givenModels?.first ?? self.model
+        let modelCount = givenModels?.count ?? seeds ?? 1
+
         // Any other network: the channel-group study (GroupExperiment.swift).
         let isSimpleCNN: Bool
         if let model {
             isSimpleCNN = try loadAnyModel(model).simpleCNN != nil
+            if !isSimpleCNN && modelCount > 1 { throw CLIError("--models works on SimpleCNN models only; \(model) is another network") }
         } else {
             isSimpleCNN = !architecture.isGiven || (architecture.arch == "simplecnn" && architecture.widthMultiplier == 1 && architecture.classes == nil)
         }
@@ -166,15 +202,77 @@ struct ExperimentCommand: ParsableCommand {
             train: train, test: test, threads: threading.threads, timingRuns: timingRuns, status: status)
         timings.removal = seconds(since: phase)
 
+        // 5b. The other models: the criteria sweeps and the sensitivity on each.
+        var seedStudy: SeedStudy?
+        if modelCount > 1 {
+            phase = DispatchTime.now().uptimeNanoseconds
+            var runs = [SeedStudy.ModelRun(path: origin.path, seed: recipe.seed, accuracy: testEvaluation.accuracy,
+                                           criteria: Array(conv2.sweeps[ExperimentReport.SweepPlan.criteria...]), sensitivity: sensitivity)]
+            for index in 1..<modelCount {
+                let seed = recipe.seed + UInt64(index)
+                let other: Network
+                let path: String
+                if let givenModels {
+                    let loaded = try loadModel(givenModels[index])
+                    try data.check(loaded.network, fits: test, model: givenModels[index], metadata: loaded.metadata)
+                    guard loaded.model == widths else { throw CLIError("\(givenModels[index]) has other layer widths than \(givenModels[0]); --models must be models of one architecture") }
+                    other = loaded.network
+                    path = givenModels[index]
+                } else {
+                    var seeded = recipe
+                    seeded.seed = seed
+                    var generator = SeededGenerator(seed: seed)
+                    print("Model \(index + 1) of \(modelCount): training the SimpleCNN for \(recipe.epochs) epochs (seed \(seed))")
+                    other = try seeded.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
+                                             threads: threading.threads, echo: true).network
+                    let url = directory.appendingPathComponent("model-seed\(seed).safetensors")
+                    try Checkpoint.save(other, model: widths, to: url, metadata: data.metadata(for: train))
+                    path = url.path
+                }
+                runs.append(try studyCriteria(of: other, path: path, seed: seed, layer: layer, counts: counts, calibration: calibrationSet,
+                                              train: train, test: test, status: status))
+            }
+            status.clear()
+            seedStudy = SeedStudy(runs: runs, layer: layer, counts: counts, classes: test.classNames.count, calibration: calibrationSet)
+            timings.otherModels = seconds(since: phase)
+        }
+
         // 6. Files and report.
         var report = ExperimentReport(
             origin: origin, network: network, evaluation: testEvaluation, classNames: test.classNames, layer: layer, counts: counts, plan: plan,
             conv2: conv2, sensitivity: sensitivity, removal: removal, unitStatistics: layers.map { ($0, statistics[$0.name]!) }, timings: timings,
             threads: threading.threads, seed: recipe.seed, arguments: Array(CommandLine.arguments.dropFirst()))
         report.datasetName = data.dataset.displayName
+        report.seedStudy = seedStudy
         timings.total = seconds(since: start)
         let files = try report.write(to: directory, totalSeconds: seconds(since: start))
         print(report.summary(directory: directory))
+        if let seedStudy { print("\n" + seedStudy.summary()) }
         print("Wrote \(files.count) files into \(directory.path) in \(format(seconds(since: start), 1)) s; read \(directory.appendingPathComponent("report.md").path)")
+    }
+
+    /// The conv2 sweeps of every criterion (corrected method) and the sensitivity analysis on one
+    /// more model of a `--seeds`/`--models` study, seeded by `seed` as model 0 is by `--seed`.
+    private func studyCriteria(of network: Network, path: String, seed: UInt64, layer: PrunableLayer, counts: [Int], calibration: CalibrationSet,
+                               train: ByteImages, test: ByteImages, status: StatusLine) throws -> SeedStudy.ModelRun {
+        status.show("evaluating on \(grouped(test.count)) test images")
+        let accuracy = Evaluator(threads: threading.threads).evaluate(network, on: test).accuracy
+        let layers = PrunableLayer.all(in: network.architecture)
+        let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status, train: train)
+        let calibrated = try images.statistics(of: layers, in: network, on: calibration, gradients: true)
+        let statistics = Dictionary(uniqueKeysWithValues: zip(layers.map(\.name), calibrated))
+        let requests = Array(ExperimentReport.SweepPlan(calibration: calibration, seed: seed).requests[ExperimentReport.SweepPlan.criteria...])
+        status.show("pruning \(layer.name) of the model with seed \(seed): \(requests.count) sweeps × \(counts.count) values of K")
+        let evaluation = MaskedEvaluation(network: network, layer: layer, data: test, threads: threading.threads, collectStatistics: true)
+        let sweeps = try pruningStep {
+            try LayerSweep.run(on: evaluation, requests: requests, counts: counts) { model, set, gradients in
+                if set == calibration, model.parameters == network.parameters, let s = statistics[layer.name] { return s }
+                return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
+            }
+        }
+        let sensitivityRequest = SweepRequest(criterion: try ImportanceCriteria.named(Self.sensitivityCriterion), calibration: calibration)
+        let sensitivity = try SensitivityAnalysis.run(network: network, request: sensitivityRequest, test: test, images: images,
+                                                      threads: threading.threads, status: status, reusing: evaluation, precomputed: statistics)
+        return SeedStudy.ModelRun(path: path, seed: seed, accuracy: accuracy, criteria: sweeps.sweeps, sensitivity: sensitivity)
     }
 }

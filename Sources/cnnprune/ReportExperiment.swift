@@ -14,6 +14,12 @@ struct ExperimentReport {
             case .loaded(let path), .trained(let path, _, _): return path
             }
         }
+
+        /// Whether the model was trained by this run.
+        var isTrained: Bool {
+            if case .trained = self { return true }
+            return false
+        }
     }
 
     struct Timings {
@@ -22,6 +28,8 @@ struct ExperimentReport {
         var sweeps = 0.0
         var sensitivity = 0.0
         var removal = 0.0
+        /// The criteria sweeps and sensitivity of models 1… of a `--seeds` study.
+        var otherModels: Double?
         var total = 0.0
     }
 
@@ -79,6 +87,8 @@ struct ExperimentReport {
     let arguments: [String]
     /// The data set's name in prose (`CIFAR-10`, `Fashion-MNIST`).
     var datasetName = "CIFAR-10"
+    /// With `--seeds N` (N > 1) or `--models`: the criteria sweeps and sensitivity over every model.
+    var seedStudy: SeedStudy?
 
     var classes: Int { classNames.count }
     var chance: Double { 100 / Double(classes) }
@@ -140,6 +150,7 @@ struct ExperimentReport {
         files += try ReportFiles.write(document, csv: ReportFiles.sweepCSV(sweeps), chart: criteriaChart(), to: directory, base: "sweep")
         files += try sensitivity.write(model: origin.path, baseline: evaluation.accuracy, seconds: timings.sensitivity, classes: classes,
                                        to: directory, base: "sensitivity")
+        if let seedStudy { files += try seedStudy.write(to: directory) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let summaryURL = directory.appendingPathComponent("experiment.json")
@@ -182,6 +193,7 @@ struct ExperimentReport {
                             "sensitivity": rounded(timings.sensitivity, 3), "removal": rounded(timings.removal, 3),
                             "total": rounded(totalSeconds, 3)]
         if let t = timings.training { secondsTable["training"] = rounded(t, 3) }
+        if let t = timings.otherModels { secondsTable["other_models"] = rounded(t, 3) }
         let points = { (sweep: CriterionSweep) in ReportFiles.criterionDocument(sweep).points }
         return SummaryDocument(
             model: origin.path, trainedHere: training != nil, accuracy: rounded(evaluation.accuracy), correct: evaluation.correct,
