@@ -119,7 +119,7 @@ def arch_benchmark(a, work, res):
     res["peers"] = peers
     res["onnxruntime"] = onnx_figures(py, a.data, a.arch, a.threads)
     print(f"cnnprune benchmark, {res['date']}, {res['cores']} cores ({res['cpu']}), {a.threads} threads: {a.arch}, "
-          f"1 epoch of {images if a.subset else 'all'} training images (batch 128, SGD lr 0.1 momentum 0.9, no augmentation), "
+          f"1 epoch of {a.subset if a.subset else 'all'} training images (batch 128, SGD lr 0.1 momentum 0.9, no augmentation), "
           f"evaluation of the test set (batch 128)")
     print_peers(c, peers, res["onnxruntime"], a.threads)
 
