@@ -10,6 +10,9 @@ import PackageDescription
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
 /// - `CNNExport`: ONNX export (opset 17) of any network, through SwiftProtobuf's generated `onnx.proto` types.
 /// - `CNNStatistics`: means, t and Welch tests, intervals, bootstrap, Holm, TOST (no dependencies).
+/// - `CNNStudy`: the whole pruning study as a library — the exercise's loop, the corrected sweeps,
+///   the ablation, sensitivity, removal with fine-tuning and timing, several models — with typed
+///   results, and the Markdown report, JSON documents and charts made from them.
 /// - `cnnprune`: the command-line tool.
 ///
 /// No target uses `unsafeFlags`: the engine's hot loops use wrapping arithmetic (`&+`, `&*`) and
@@ -25,6 +28,7 @@ let package = Package(
         .library(name: "CNNCharts", targets: ["CNNCharts"]),
         .library(name: "CNNExport", targets: ["CNNExport"]),
         .library(name: "CNNStatistics", targets: ["CNNStatistics"]),
+        .library(name: "CNNStudy", targets: ["CNNStudy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,10 +71,12 @@ let package = Package(
         ),
         // Pure Swift, no dependencies: statistics of repeated runs (seeds), checked against SciPy.
         .target(name: "CNNStatistics"),
+        // The study `cnnprune experiment` runs, as an API: typed results, report, JSON and charts.
+        .target(name: "CNNStudy", dependencies: ["CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts", "CNNStatistics"]),
         .executableTarget(
             name: "cnnprune",
             dependencies: [
-                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts", "CNNExport", "CNNStatistics",
+                "CNNEngine", "CNNDatasets", "CNNPruning", "CNNCharts", "CNNExport", "CNNStatistics", "CNNStudy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +87,7 @@ let package = Package(
         .testTarget(name: "CNNExportTests", dependencies: [
             "CNNExport", "CNNEngine", "CNNDatasets", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        .testTarget(name: "CNNStudyTests", dependencies: ["CNNStudy", "CNNPruning", "CNNEngine", "CNNDatasets"]),
         .testTarget(name: "CNNStatisticsTests", dependencies: ["CNNStatistics"], exclude: ["make_reference.py"]),
     ]
 )

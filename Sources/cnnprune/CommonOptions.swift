@@ -1,6 +1,7 @@
 import ArgumentParser
 import CNNDatasets
 import CNNEngine
+import CNNStudy
 import Foundation
 
 /// `--data DIR`, `--download`, `--dataset NAME` and its data set flags, and the loading of
@@ -61,6 +62,14 @@ struct ThreadOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+
+    /// A study's error as the command line's one-line message, with the flag that helps.
+    init(_ error: StudyError) {
+        switch error {
+        case .fineTuningDiverged(let cause): self.init("fine-tuning diverged: \(cause.description); try a smaller --lr")
+        default: self.init(error.description)
+        }
+    }
 }
 
 /// Loads a SimpleCNN checkpoint, turning any problem into a one-line CLI error.
@@ -99,23 +108,4 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
-/// Rounds to `places` decimals (for JSON figures people read).
-func rounded(_ value: Double, _ places: Int = 2) -> Double {
-    let scale = pow(10, Double(places))
-    return (value * scale).rounded() / scale
-}
-
-/// Rows of cells as a plain-text table: the first column left-aligned, the others right-aligned,
-/// three spaces between columns.
-func alignedTable(_ cells: [[String]]) -> String {
-    guard let first = cells.first else { return "" }
-    let widths = first.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
-    return cells.map { row in
-        row.enumerated().map { column, text in
-            column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                        : String(repeating: " ", count: widths[column] - text.count) + text
-        }.joined(separator: "   ")
-    }.joined(separator: "\n")
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNNDatasets
+import CNNStudy
 import Foundation
 
 /// `cnnprune download`: fetch the official CIFAR-10 binary archive, verify its MD5, and

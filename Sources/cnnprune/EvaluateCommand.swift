@@ -1,6 +1,7 @@
 import ArgumentParser
 import CNNDatasets
 import CNNEngine
+import CNNStudy
 import Foundation
 
 /// `cnnprune evaluate`: test accuracy, overall and per class.
@@ -48,11 +49,6 @@ struct EvaluateCommand: ParsableCommand {
             if let predictions { print("predictions of \(evaluation.total) images written to \(predictions)") }
         }
     }
-}
-
-struct ClassAccuracy: Codable {
-    var `class`: String
-    var accuracy: Double
 }
 
 /// `evaluate --json` output.

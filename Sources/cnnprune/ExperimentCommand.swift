@@ -3,6 +3,7 @@ import CNNCharts
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// `cnnprune experiment`: the whole pruning exercise in one command, with a report.
@@ -71,11 +72,6 @@ struct ExperimentCommand: ParsableCommand {
     @Flag(help: "Networks other than the SimpleCNN: include groups coupled through residual sums.")
     var pruneResidual = false
 
-    /// The layer the exercise prunes.
-    static let layerName = "conv2"
-    /// The criterion the sensitivity analysis ranks with (Distiller's choice: filter magnitude).
-    static let sensitivityCriterion = "l1"
-
     func validate() throws {
         _ = try parseCalibration(calibration)
         guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
@@ -132,147 +128,75 @@ struct ExperimentCommand: ParsableCommand {
             return
         }
 
-        // 1. The model: trained here, or loaded.
-        var timings = ExperimentReport.Timings()
-        let network: Network
-        let widths: SimpleCNN
-        let origin: ExperimentReport.ModelOrigin
-        if let model {
-            let loaded = try loadModel(model)
-            try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
-            network = loaded.network
-            widths = loaded.model
-            origin = .loaded(path: model)
-        } else {
-            widths = try data.simpleCNN(for: train)
-            var generator = SeededGenerator(seed: recipe.seed)
-            print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed))")
-            let trainingStart = DispatchTime.now().uptimeNanoseconds
-            let trained = try recipe.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
-                                           threads: threading.threads, echo: true)
-            timings.training = seconds(since: trainingStart)
-            network = trained.network
-            let path = directory.appendingPathComponent("model.safetensors")
-            try Checkpoint.save(network, model: widths, to: path, metadata: data.metadata(for: train))
-            origin = .trained(path: path.path, epochs: trained.epochs, recipe: "\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(recipe.seed)")
-        }
-
-        // 2. Evaluate.
-        var phase = DispatchTime.now().uptimeNanoseconds
-        status.show("evaluating on \(grouped(test.count)) test images")
-        let testEvaluation = Evaluator(threads: threading.threads).evaluate(network, on: test)
-        timings.evaluation = seconds(since: phase)
-
-        // 3. Sweep conv2: the exercise's loop, its pieces one by one, the corrected method, the other criteria.
-        phase = DispatchTime.now().uptimeNanoseconds
-        let layer = try pruningStep { try PrunableLayer(named: Self.layerName, in: network.architecture) }
-        let layers = PrunableLayer.all(in: network.architecture)
-        let counts = PruningCounts.defaultCounts(units: layer.unitCount)
-        let images = CalibrationImages(data: data, test: test, seed: recipe.seed, threads: threading.threads, status: status, train: train)
-        // One calibration pass (forward and backward) gives every criterion's statistics for every layer.
-        let calibrated = try images.statistics(of: layers, in: network, on: calibrationSet, gradients: true)
-        let statistics = Dictionary(uniqueKeysWithValues: zip(layers.map(\.name), calibrated))
-        let plan = ExperimentReport.SweepPlan(calibration: calibrationSet, seed: recipe.seed)
-        status.show("pruning \(layer.name): \(plan.requests.count) sweeps × \(counts.count) values of K on \(grouped(test.count)) test images")
-        let evaluation = MaskedEvaluation(network: network, layer: layer, data: test, threads: threading.threads, collectStatistics: true)
-        let conv2 = try pruningStep {
-            try LayerSweep.run(on: evaluation, requests: plan.requests, counts: counts) { model, set, gradients in
-                if set == calibrationSet, model.parameters == network.parameters, let s = statistics[layer.name] { return s }
-                return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
+        // The models, trained here or loaded; the study itself is CNNStudy's.
+        var studyModels = [try firstModel(model, train: train, test: test, directory: directory)]
+        let widths = studyModels[0].widths
+        for index in 1..<max(modelCount, 1) {
+            let seed = recipe.seed + UInt64(index)
+            if let givenModels {
+                let loaded = try loadModel(givenModels[index])
+                try data.check(loaded.network, fits: test, model: givenModels[index], metadata: loaded.metadata)
+                guard loaded.model == widths else { throw CLIError("\(givenModels[index]) has other layer widths than \(givenModels[0]); --models must be models of one architecture") }
+                studyModels.append(StudyModel(network: loaded.network, widths: loaded.model, origin: .loaded(path: givenModels[index])))
+            } else {
+                var seeded = recipe
+                seeded.seed = seed
+                var generator = SeededGenerator(seed: seed)
+                print("Model \(index + 1) of \(modelCount): training the SimpleCNN for \(recipe.epochs) epochs (seed \(seed))")
+                let trainingStart = DispatchTime.now().uptimeNanoseconds
+                let trained = try seeded.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
+                                               threads: threading.threads, echo: true)
+                let url = directory.appendingPathComponent("model-seed\(seed).safetensors")
+                try Checkpoint.save(trained.network, model: widths, to: url, metadata: data.metadata(for: train))
+                studyModels.append(StudyModel(network: trained.network, widths: widths,
+                                              origin: .trained(path: url.path, epochs: trained.epochs, recipe: recipeDescription(seed: seed)),
+                                              trainingSeconds: seconds(since: trainingStart)))
             }
         }
-        timings.sweeps = seconds(since: phase)
 
-        // 4. Sensitivity of every layer, reusing conv2's pass over the test images.
-        phase = DispatchTime.now().uptimeNanoseconds
-        let sensitivityRequest = SweepRequest(criterion: try ImportanceCriteria.named(Self.sensitivityCriterion), calibration: calibrationSet)
-        let sensitivity = try SensitivityAnalysis.run(network: network, request: sensitivityRequest, test: test, images: images,
-                                                      threads: threading.threads, status: status, reusing: evaluation, precomputed: statistics)
-        timings.sensitivity = seconds(since: phase)
-        status.clear()
-
-        // 5. Remove a quarter and half of conv2's channels for real (the corrected method's
-        // ranking), fine-tune the smaller model, and measure them all side by side.
-        phase = DispatchTime.now().uptimeNanoseconds
-        let corrected = conv2.sweeps[ExperimentReport.SweepPlan.corrected]
-        let removalCounts = RemovalStudy.counts(units: layer.unitCount)
-        let removal = removalCounts.isEmpty ? nil : try RemovalStudy.run(
-            network: network, model: widths, layer: layer, sweep: corrected, counts: removalCounts,
-            recipe: finetuneEpochs > 0 ? recipe.options.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed)) : nil,
-            train: train, test: test, threads: threading.threads, timingRuns: timingRuns, status: status)
-        timings.removal = seconds(since: phase)
-
-        // 5b. The other models: the criteria sweeps and the sensitivity on each.
-        var seedStudy: SeedStudy?
-        if modelCount > 1 {
-            phase = DispatchTime.now().uptimeNanoseconds
-            var runs = [SeedStudy.ModelRun(path: origin.path, seed: recipe.seed, accuracy: testEvaluation.accuracy,
-                                           criteria: Array(conv2.sweeps[ExperimentReport.SweepPlan.criteria...]), sensitivity: sensitivity)]
-            for index in 1..<modelCount {
-                let seed = recipe.seed + UInt64(index)
-                let other: Network
-                let path: String
-                if let givenModels {
-                    let loaded = try loadModel(givenModels[index])
-                    try data.check(loaded.network, fits: test, model: givenModels[index], metadata: loaded.metadata)
-                    guard loaded.model == widths else { throw CLIError("\(givenModels[index]) has other layer widths than \(givenModels[0]); --models must be models of one architecture") }
-                    other = loaded.network
-                    path = givenModels[index]
-                } else {
-                    var seeded = recipe
-                    seeded.seed = seed
-                    var generator = SeededGenerator(seed: seed)
-                    print("Model \(index + 1) of \(modelCount): training the SimpleCNN for \(recipe.epochs) epochs (seed \(seed))")
-                    other = try seeded.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
-                                             threads: threading.threads, echo: true).network
-                    let url = directory.appendingPathComponent("model-seed\(seed).safetensors")
-                    try Checkpoint.save(other, model: widths, to: url, metadata: data.metadata(for: train))
-                    path = url.path
-                }
-                runs.append(try studyCriteria(of: other, path: path, seed: seed, layer: layer, counts: counts, calibration: calibrationSet,
-                                              train: train, test: test, status: status))
-            }
-            status.clear()
-            seedStudy = SeedStudy(runs: runs, layer: layer, counts: counts, classes: test.classNames.count, calibration: calibrationSet)
-            timings.otherModels = seconds(since: phase)
+        let fineTuning = finetuneEpochs > 0
+            ? recipe.options.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed))
+            : nil
+        let study = ExperimentStudy(configuration: ExperimentConfiguration(
+            calibration: calibrationSet, seed: recipe.seed, fineTuning: fineTuning, timingRuns: timingRuns, threads: threading.threads,
+            datasetName: data.dataset.displayName, arguments: Array(CommandLine.arguments.dropFirst())))
+        let report: ExperimentReport
+        let files: [String]
+        do {
+            report = try study.run(models: studyModels, train: train, test: test, progress: status)
+            files = try report.write(to: directory, totalSeconds: seconds(since: start))
+        } catch let error as StudyError {
+            throw CLIError(error)
         }
-
-        // 6. Files and report.
-        var report = ExperimentReport(
-            origin: origin, network: network, evaluation: testEvaluation, classNames: test.classNames, layer: layer, counts: counts, plan: plan,
-            conv2: conv2, sensitivity: sensitivity, removal: removal, unitStatistics: layers.map { ($0, statistics[$0.name]!) }, timings: timings,
-            threads: threading.threads, seed: recipe.seed, arguments: Array(CommandLine.arguments.dropFirst()))
-        report.datasetName = data.dataset.displayName
-        report.seedStudy = seedStudy
-        timings.total = seconds(since: start)
-        let files = try report.write(to: directory, totalSeconds: seconds(since: start))
         print(report.summary(directory: directory))
-        if let seedStudy { print("\n" + seedStudy.summary()) }
+        if let seedStudy = report.seedStudy { print("\n" + seedStudy.summary()) }
         print("Wrote \(files.count) files into \(directory.path) in \(format(seconds(since: start), 1)) s; read \(directory.appendingPathComponent("report.md").path)")
     }
 
-    /// The conv2 sweeps of every criterion (corrected method) and the sensitivity analysis on one
-    /// more model of a `--seeds`/`--models` study, seeded by `seed` as model 0 is by `--seed`.
-    private func studyCriteria(of network: Network, path: String, seed: UInt64, layer: PrunableLayer, counts: [Int], calibration: CalibrationSet,
-                               train: ByteImages, test: ByteImages, status: StatusLine) throws -> SeedStudy.ModelRun {
-        status.show("evaluating on \(grouped(test.count)) test images")
-        let accuracy = Evaluator(threads: threading.threads).evaluate(network, on: test).accuracy
-        let layers = PrunableLayer.all(in: network.architecture)
-        let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status, train: train)
-        let calibrated = try images.statistics(of: layers, in: network, on: calibration, gradients: true)
-        let statistics = Dictionary(uniqueKeysWithValues: zip(layers.map(\.name), calibrated))
-        let requests = Array(ExperimentReport.SweepPlan(calibration: calibration, seed: seed).requests[ExperimentReport.SweepPlan.criteria...])
-        status.show("pruning \(layer.name) of the model with seed \(seed): \(requests.count) sweeps × \(counts.count) values of K")
-        let evaluation = MaskedEvaluation(network: network, layer: layer, data: test, threads: threading.threads, collectStatistics: true)
-        let sweeps = try pruningStep {
-            try LayerSweep.run(on: evaluation, requests: requests, counts: counts) { model, set, gradients in
-                if set == calibration, model.parameters == network.parameters, let s = statistics[layer.name] { return s }
-                return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
-            }
+    /// Model 0: `model` loaded and checked against the data, or a SimpleCNN trained here with the
+    /// recipe and saved as `model.safetensors`.
+    private func firstModel(_ model: String?, train: ByteImages, test: ByteImages, directory: URL) throws -> StudyModel {
+        if let model {
+            let loaded = try loadModel(model)
+            try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
+            return StudyModel(network: loaded.network, widths: loaded.model, origin: .loaded(path: model))
         }
-        let sensitivityRequest = SweepRequest(criterion: try ImportanceCriteria.named(Self.sensitivityCriterion), calibration: calibration)
-        let sensitivity = try SensitivityAnalysis.run(network: network, request: sensitivityRequest, test: test, images: images,
-                                                      threads: threading.threads, status: status, reusing: evaluation, precomputed: statistics)
-        return SeedStudy.ModelRun(path: path, seed: seed, accuracy: accuracy, criteria: sweeps.sweeps, sensitivity: sensitivity)
+        let widths = try data.simpleCNN(for: train)
+        var generator = SeededGenerator(seed: recipe.seed)
+        print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipeDescription(seed: recipe.seed)))")
+        let trainingStart = DispatchTime.now().uptimeNanoseconds
+        let trained = try recipe.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
+                                       threads: threading.threads, echo: true)
+        let trainingSeconds = seconds(since: trainingStart)
+        let path = directory.appendingPathComponent("model.safetensors")
+        try Checkpoint.save(trained.network, model: widths, to: path, metadata: data.metadata(for: train))
+        return StudyModel(network: trained.network, widths: widths,
+                          origin: .trained(path: path.path, epochs: trained.epochs, recipe: recipeDescription(seed: recipe.seed)),
+                          trainingSeconds: trainingSeconds)
+    }
+
+    /// `Adam, lr 0.001, batch 64, seed 0`: the recipe in the report's words.
+    private func recipeDescription(seed: UInt64) -> String {
+        "\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(seed)"
     }
 }

@@ -1,5 +1,6 @@
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// The live stderr line while pruned networks are fine-tuned — which network, its epoch and

@@ -2,6 +2,7 @@ import CNNCharts
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// `cnnprune experiment` on any network other than the SimpleCNN (`--arch`, `--arch-file` or a

@@ -2,6 +2,7 @@ import ArgumentParser
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// A value handed to the calibration provider, which runs on the caller's thread only.

@@ -2,6 +2,7 @@ import CNNCharts
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// The sweep and sensitivity studies on channel groups: any architecture, any prunable group
@@ -36,7 +37,7 @@ enum GroupStudy {
         let need = criteria.map(\.need).max() ?? .none
         guard need != .none, !groups.isEmpty else { return [:] }
         let data = try images.images(calibration)
-        images.status.show("ranking on \(calibration.label): \(need == .gradients ? "forward and backward" : "forward") pass over \(grouped(data.count)) images")
+        images.progress.show("ranking on \(calibration.label): \(need == .gradients ? "forward and backward" : "forward") pass over \(grouped(data.count)) images")
         return try pruningStep {
             try GroupCalibration.statistics(of: groups, in: network, on: data, gradients: need == .gradients, threads: images.threads)
         }

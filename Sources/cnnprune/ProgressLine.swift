@@ -1,3 +1,4 @@
+import CNNStudy
 import Foundation
 
 /// A live one-line progress display on stderr, shown only when stderr is a terminal, so

@@ -2,6 +2,7 @@ import ArgumentParser
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// `cnnprune prune`: physically remove the K least important channels (or neurons) of a layer

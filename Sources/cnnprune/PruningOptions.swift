@@ -2,6 +2,7 @@ import ArgumentParser
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// `--calibration` and `--seed`, shared by `sweep` and `sensitivity`.
@@ -59,80 +60,37 @@ func pruningStep<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as PruningError { throw CLIError(error.description) }
 }
 
-/// The images behind calibration sets, loaded on first use, and the statistics passes over them.
-final class CalibrationImages {
-    let data: DataOptions
-    let test: ByteImages
-    let seed: UInt64
-    let threads: Int
-    let status: StatusLine
-    private var train: ByteImages?
-
-    init(data: DataOptions, test: ByteImages, seed: UInt64, threads: Int, status: StatusLine, train: ByteImages? = nil) {
-        self.data = data
-        self.test = test
-        self.seed = seed
-        self.threads = threads
-        self.status = status
-        self.train = train
-    }
-
-    /// The training split, read once.
-    func trainingSet() throws -> ByteImages {
-        if let train { return train }
-        status.show("reading the \(data.dataset.displayName) training set")
-        let loaded = try data.load(.train)
-        train = loaded
-        return loaded
-    }
-
-    /// The images of `set`.
-    func images(_ set: CalibrationSet) throws -> any LabeledImages {
-        switch set {
-        case .test:
-            return test
-        case .training:
-            return try trainingSet()
-        case .trainingSubset(let n):
-            let train = try trainingSet()
-            if n > train.count {
-                printError("note: calibration set train:\(n) is larger than the \(grouped(train.count)) training images; using all of them")
-            }
-            return Subset(train, randomCount: n, seed: seed)
+extension CalibrationImages {
+    /// The calibration images of `data`'s data set: the training split is read (with a status
+    /// line) when a calibration set first needs it, unless `train` is given.
+    convenience init(data: DataOptions, test: ByteImages, seed: UInt64, threads: Int, status: StatusLine, train: ByteImages? = nil) {
+        self.init(test: test, seed: seed, threads: threads, progress: status, train: train) {
+            status.show("reading the \(data.dataset.displayName) training set")
+            return try data.load(.train)
         }
     }
-
-    /// `layers`' statistics of `network` on `set`, with gradient products when asked.
-    func statistics(of layers: [PrunableLayer], in network: Network, on set: CalibrationSet, gradients: Bool) throws -> [UnitStatistics] {
-        let images = try images(set)
-        status.show("ranking on \(set.label): \(gradients ? "forward and backward" : "forward") pass over \(grouped(images.count)) images")
-        return Calibration.statistics(of: layers, in: network, on: images, gradients: gradients, threads: threads)
-    }
-
-    /// A provider for `LayerSweep` over one layer.
-    func provider(for layer: PrunableLayer) -> LayerSweep.StatisticsProvider {
-        { network, set, gradients in try self.statistics(of: [layer], in: network, on: set, gradients: gradients)[0] }
-    }
 }
 
-/// A phase message on stderr, shown only when stderr is a terminal and erased when done.
-final class StatusLine {
+/// A phase message on stderr, shown only when stderr is a terminal and erased when done; the
+/// terminal face of a study's ``StudyProgress`` (fine-tuning gets its own live line, notes go to
+/// stderr always).
+final class StatusLine: StudyProgress {
     private var line = ProgressLine()
+    private var fineTune: FineTuneProgress?
 
     func show(_ text: String) { line.update(text + "…", force: true) }
-    func clear() { line.clear() }
-}
 
-/// `5000` → `5,000`.
-func grouped(_ n: Int) -> String {
-    let formatter = NumberFormatter()
-    formatter.numberStyle = .decimal
-    formatter.groupingSeparator = ","
-    formatter.usesGroupingSeparator = true
-    return formatter.string(from: NSNumber(value: n)) ?? String(n)
-}
+    func clear() {
+        line.clear()
+        fineTune?.clear()
+        fineTune = nil
+    }
 
-/// Seconds since `start` (from `DispatchTime.now().uptimeNanoseconds`).
-func seconds(since start: UInt64) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    func note(_ text: String) { printError(text) }
+
+    func fineTuning(_ what: String, batch: BatchProgress, epochs: Int, fraction: Double) {
+        let progress = fineTune ?? FineTuneProgress()
+        fineTune = progress
+        progress.update(what, batch: batch, epochs: epochs, fraction: fraction)
+    }
 }

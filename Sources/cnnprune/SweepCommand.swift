@@ -3,6 +3,7 @@ import CNNCharts
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 /// `cnnprune sweep`: rank a layer's units, mask the K least important, measure test accuracy

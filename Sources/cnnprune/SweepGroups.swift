@@ -1,6 +1,7 @@
 import CNNDatasets
 import CNNEngine
 import CNNPruning
+import CNNStudy
 import Foundation
 
 extension SweepCommand {

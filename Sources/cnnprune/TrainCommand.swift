@@ -1,6 +1,7 @@
 import ArgumentParser
 import CNNDatasets
 import CNNEngine
+import CNNStudy
 import Foundation
 
 /// `cnnprune train`: the exercise's training recipe (Adam, cross-entropy, batch 64) by default,
@@ -217,25 +218,6 @@ struct TrainingRecipe: ParsableArguments {
             try afterEpoch(run)
         }
         return records
-    }
-}
-
-/// One epoch in `train --json`.
-struct EpochRecord: Codable {
-    var epoch: Int
-    var trainLoss: Double
-    /// Training loop seconds (no evaluation).
-    var seconds: Double
-    var imagesPerSecond: Double
-    var testAccuracy: Double
-    var evalSeconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case epoch, seconds
-        case trainLoss = "train_loss"
-        case imagesPerSecond = "images_per_second"
-        case testAccuracy = "test_accuracy"
-        case evalSeconds = "eval_seconds"
     }
 }
 

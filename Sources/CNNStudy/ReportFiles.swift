@@ -5,10 +5,10 @@ import Foundation
 
 /// The files every study writes — JSON, CSV, SVG and PNG under one base name — and the text
 /// tables and charts they share. Every file is written atomically.
-enum ReportFiles {
+package enum ReportFiles {
     /// Writes `base.json`, `base.csv`, `base.svg` and `base.png` into `directory`; returns
     /// their paths.
-    static func write<Document: Encodable>(_ document: Document, csv: String, chart: LineChart, to directory: URL, base: String) throws -> [String] {
+    package static func write<Document: Encodable>(_ document: Document, csv: String, chart: LineChart, to directory: URL, base: String) throws -> [String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let files: [(String, Data)] = [
@@ -19,19 +19,24 @@ enum ReportFiles {
         ]
         return try files.map { name, data in
             let url = directory.appendingPathComponent(name)
-            do {
-                try AtomicFile.write(data, to: url)
-            } catch {
-                throw CLIError((error as? AtomicFileError)?.description ?? "cannot write \(url.path): \(error.localizedDescription)")
-            }
+            try writeFile(data, to: url)
             return url.path
+        }
+    }
+
+    /// Writes `data` to `url` atomically, a failure as ``StudyError/fileNotWritten(_:)``.
+    package static func writeFile(_ data: Data, to url: URL) throws {
+        do {
+            try AtomicFile.write(data, to: url)
+        } catch {
+            throw StudyError.fileNotWritten((error as? AtomicFileError)?.description ?? "cannot write \(url.path): \(error.localizedDescription)")
         }
     }
 
     /// Test accuracy (%) against K, one line per sweep, plus the chance level. With `fineTuned`
     /// (one array of points per sweep), each sweep also gets a dashed line of its colour and
     /// marker: the accuracy after removal and `fineTuned.epochs` epochs of fine-tuning.
-    static func accuracyChart(title: String, layer: PrunableLayer, sweeps: [CriterionSweep], classes: Int,
+    package static func accuracyChart(title: String, layer: PrunableLayer, sweeps: [CriterionSweep], classes: Int,
                               styles: [LineStyle?]? = nil, fineTuned: FineTunedResults? = nil) -> LineChart {
         var series = sweeps.enumerated().map { index, sweep in
             ChartSeries(name: sweep.request.label, x: sweep.points.map { Double($0.k) }, y: sweep.points.map(\.accuracy),
@@ -55,7 +60,7 @@ enum ReportFiles {
     }
 
     /// A grey dashed line at 100 / classes percent.
-    static func chanceSeries(from low: Double, to high: Double, classes: Int) -> ChartSeries {
+    package static func chanceSeries(from low: Double, to high: Double, classes: Int) -> ChartSeries {
         let chance = 100 / Double(classes)
         return ChartSeries(name: "chance (\(format(chance, 0)) %)", x: [low, high], y: [chance, chance],
                            lineStyle: .dashed, marker: .plus, color: ChartColor(hex: 0x8A8A8A))
@@ -64,7 +69,7 @@ enum ReportFiles {
     /// A text table: K, then one accuracy column per sweep (with the number of units actually
     /// masked in brackets where it differs from K), each followed by its fine-tuned accuracy
     /// when `fineTuned` is given.
-    static func table(_ sweeps: [CriterionSweep], headers: [String]? = nil, fineTuned: FineTunedResults? = nil) -> String {
+    package static func table(_ sweeps: [CriterionSweep], headers: [String]? = nil, fineTuned: FineTunedResults? = nil) -> String {
         let names = headers ?? sweeps.map(\.request.label)
         var columns: [(header: String, cells: [String])] = []
         for (index, (name, sweep)) in zip(names, sweeps).enumerated() {
@@ -86,7 +91,7 @@ enum ReportFiles {
     }
 
     /// The sweep JSON document (`sweep.json`).
-    static func sweepDocument(model: String, layer: PrunableLayer, calibration: CalibrationSet, sweeps: [CriterionSweep],
+    package static func sweepDocument(model: String, layer: PrunableLayer, calibration: CalibrationSet, sweeps: [CriterionSweep],
                               evaluationImages: Int, baseline: Double, seconds: Double, seedCompatible: Bool, keepBias: Bool,
                               fineTuned: FineTunedResults? = nil, datasetName: String = "CIFAR-10") -> SweepDocument {
         var document = SweepDocument(
@@ -108,7 +113,7 @@ enum ReportFiles {
         return document
     }
 
-    static func criterionDocument(_ sweep: CriterionSweep) -> CriterionDocument {
+    package static func criterionDocument(_ sweep: CriterionSweep) -> CriterionDocument {
         CriterionDocument(
             name: sweep.request.criterion.name, label: sweep.request.label,
             calibration: sweep.request.effectiveCalibration?.description ?? "none (weights only)",
@@ -120,7 +125,7 @@ enum ReportFiles {
 
     /// The long-form CSV of sweeps: one row per criterion and K. With `fineTuned`, two more
     /// columns at the end: `fine_tuned_accuracy` and `fine_tuned_correct`.
-    static func sweepCSV(_ sweeps: [CriterionSweep], fineTuned: FineTunedResults? = nil) -> String {
+    package static func sweepCSV(_ sweeps: [CriterionSweep], fineTuned: FineTunedResults? = nil) -> String {
         var header = "criterion,label,method,k,masked_count,accuracy,correct,total"
         if fineTuned != nil { header += ",fine_tuned_accuracy,fine_tuned_correct" }
         var rows = [header]
@@ -137,14 +142,14 @@ enum ReportFiles {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    static func methodName(_ method: SweepMethod) -> String {
+    package static func methodName(_ method: SweepMethod) -> String {
         switch method {
         case .rankOnce(let keepBias): return keepBias ? "rank-once-keep-bias" : "rank-once"
         case .exerciseLoop: return "exercise-loop"
         }
     }
 
-    static func methodDescription(_ method: SweepMethod) -> String {
+    package static func methodDescription(_ method: SweepMethod) -> String {
         switch method {
         case .rankOnce(false):
             return "ranked once on the trained model; for each K a fresh copy with the K lowest-ranked units' weights and bias zeroed"
@@ -156,23 +161,37 @@ enum ReportFiles {
     }
 }
 
-/// `sweep.json`.
-struct SweepDocument: Encodable {
-    var model: String
-    var layer: String
-    var units: Int
-    var unitName: String
-    var calibration: String
-    var calibrationNote: String
-    var method: String
-    var keepBias: Bool
-    var seedCompatible: Bool
-    var evaluation: String
-    var baselineAccuracy: Double
-    var seconds: Double
-    var criteria: [CriterionDocument]
+/// `sweep.json`: every sweep of one layer — per criterion the scores, the ranking and each K's
+/// accuracy and masked units — with how they were obtained.
+public struct SweepDocument: Encodable, Sendable {
+    /// The model file.
+    public var model: String
+    /// The layer (or channel group) name.
+    public var layer: String
+    /// Its number of units (channels or neurons).
+    public var units: Int
+    /// `channel` or `neuron`.
+    public var unitName: String
+    /// The calibration set, as given on the command line (`train:5000`).
+    public var calibration: String
+    /// The calibration set in words.
+    public var calibrationNote: String
+    /// The method's name (`rank-once`, `rank-once-keep-bias`, `exercise-loop`).
+    public var method: String
+    /// Whether masking kept the bias.
+    public var keepBias: Bool
+    /// Whether the sweep is the exercise's loop (`--seed-compatible`).
+    public var seedCompatible: Bool
+    /// The evaluation images in words.
+    public var evaluation: String
+    /// Test accuracy (%) of the unpruned model.
+    public var baselineAccuracy: Double
+    /// Seconds the step took.
+    public var seconds: Double
+    /// One entry per criterion, in the sweep's order.
+    public var criteria: [CriterionDocument]
     /// How the fine-tuned accuracies were obtained; absent without `--finetune-epochs`.
-    var fineTuning: FineTuningDocument?
+    public var fineTuning: FineTuningDocument?
 
     enum CodingKeys: String, CodingKey {
         case model, layer, units, calibration, method, evaluation, seconds, criteria
@@ -185,17 +204,40 @@ struct SweepDocument: Encodable {
     }
 }
 
-/// One criterion in `sweep.json`.
-struct CriterionDocument: Encodable {
-    var name: String
-    var label: String
-    var calibration: String
-    var method: String
-    var methodDescription: String
-    var keepBias: Bool
-    var scores: [Double]
-    var ranking: [Int]
-    var points: [PointDocument]
+/// One criterion's sweep in `sweep.json` and `experiment.json`.
+public struct CriterionDocument: Encodable, Sendable {
+    /// The name.
+    public var name: String
+    /// The label in tables and charts.
+    public var label: String
+    /// The calibration set, as given on the command line (`train:5000`).
+    public var calibration: String
+    /// The method's name (`rank-once`, `rank-once-keep-bias`, `exercise-loop`).
+    public var method: String
+    /// The method in words.
+    public var methodDescription: String
+    /// Whether masking kept the bias.
+    public var keepBias: Bool
+    /// Each unit's importance score.
+    public var scores: [Double]
+    /// Unit indices, least important first.
+    public var ranking: [Int]
+    /// One entry per K (or fraction).
+    public var points: [PointDocument]
+
+    /// A criterion's sweep.
+    package init(name: String, label: String, calibration: String, method: String, methodDescription: String, keepBias: Bool,
+                 scores: [Double], ranking: [Int], points: [PointDocument]) {
+        self.name = name
+        self.label = label
+        self.calibration = calibration
+        self.method = method
+        self.methodDescription = methodDescription
+        self.keepBias = keepBias
+        self.scores = scores
+        self.ranking = ranking
+        self.points = points
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, label, calibration, method, scores, ranking, points
@@ -204,17 +246,24 @@ struct CriterionDocument: Encodable {
     }
 }
 
-/// One K in `sweep.json`.
-struct PointDocument: Encodable {
-    var k: Int
-    var accuracy: Double
-    var correct: Int
-    var total: Int
-    var maskedCount: Int
-    var masked: [Int]
+/// One K of a sweep in `sweep.json` and `experiment.json`.
+public struct PointDocument: Encodable, Sendable {
+    /// Units masked (or removed).
+    public var k: Int
+    /// Test accuracy (%).
+    public var accuracy: Double
+    /// Test images classified correctly.
+    public var correct: Int
+    /// Test images.
+    public var total: Int
+    /// Units actually zeroed (more than K in the exercise's loop).
+    public var maskedCount: Int
+    /// The zeroed units.
+    public var masked: [Int]
     /// Accuracy after removing the K units and fine-tuning (`--finetune-epochs`); absent otherwise.
-    var fineTunedAccuracy: Double?
-    var fineTunedCorrect: Int?
+    public var fineTunedAccuracy: Double?
+    /// Images correct after fine-tuning, if any.
+    public var fineTunedCorrect: Int?
 
     enum CodingKeys: String, CodingKey {
         case k, accuracy, correct, total, masked
@@ -226,34 +275,58 @@ struct PointDocument: Encodable {
 
 /// The fine-tuned accuracies of a sweep: one array of points per criterion, in the sweep's
 /// order and with its K values, and how they were obtained.
-struct FineTunedResults {
-    var recipe: FineTuning
-    var points: [[FineTunedPoint]]
+package struct FineTunedResults {
+    /// The fine-tuning recipe.
+    package var recipe: FineTuning
+    /// One entry per K (or fraction).
+    package var points: [[FineTunedPoint]]
     /// Training images per epoch.
-    var trainingImages: Int
+    package var trainingImages: Int
     /// Networks actually fine-tuned (removal sets shared between criteria are trained once).
-    var networksTrained: Int
-    var threads: Int
-    var seconds: Double
+    package var networksTrained: Int
+    /// Threads.
+    package var threads: Int
+    /// Seconds the step took.
+    package var seconds: Double
 
-    var document: FineTuningDocument {
+    /// The fine-tuned points of a sweep and how they were obtained.
+    package init(recipe: FineTuning, points: [[FineTunedPoint]], trainingImages: Int, networksTrained: Int, threads: Int, seconds: Double) {
+        self.recipe = recipe
+        self.points = points
+        self.trainingImages = trainingImages
+        self.networksTrained = networksTrained
+        self.threads = threads
+        self.seconds = seconds
+    }
+
+    /// `fine_tuning` in `sweep.json`.
+    package var document: FineTuningDocument {
         FineTuningDocument(epochs: recipe.epochs, learningRate: Double(String(recipe.learningRate)) ?? Double(recipe.learningRate), batchSize: recipe.batchSize, seed: recipe.seed,
                            trainingImages: trainingImages, networksTrained: networksTrained, threads: threads, seconds: rounded(seconds, 3),
                            description: FineTuningDocument.text(recipe))
     }
 }
 
-/// `fine_tuning` in `sweep.json`.
-struct FineTuningDocument: Encodable {
-    var epochs: Int
-    var learningRate: Double
-    var batchSize: Int
-    var seed: UInt64
-    var trainingImages: Int
-    var networksTrained: Int
-    var threads: Int
-    var seconds: Double
-    var description: String
+/// `fine_tuning` in `sweep.json`: how the fine-tuned accuracies were obtained.
+public struct FineTuningDocument: Encodable, Sendable {
+    /// Fine-tuning epochs.
+    public var epochs: Int
+    /// Learning rate.
+    public var learningRate: Double
+    /// Batch size.
+    public var batchSize: Int
+    /// Seed.
+    public var seed: UInt64
+    /// Training images per epoch.
+    public var trainingImages: Int
+    /// Networks fine-tuned (shared removal sets trained once).
+    public var networksTrained: Int
+    /// Threads.
+    public var threads: Int
+    /// Seconds the step took.
+    public var seconds: Double
+    /// The procedure in words.
+    public var description: String
 
     enum CodingKeys: String, CodingKey {
         case epochs, seed, threads, seconds, description
@@ -263,24 +336,36 @@ struct FineTuningDocument: Encodable {
         case networksTrained = "networks_trained"
     }
 
-    static func text(_ recipe: FineTuning) -> String {
+    package static func text(_ recipe: FineTuning) -> String {
         "for each K, the K lowest-ranked units removed (a smaller dense network, not a masked one), then \(plural(recipe.epochs, "epoch")) "
             + "of the training recipe (\(recipe.optimizer.description), fresh optimizer, lr \(recipe.learningRate)\(recipe.scheduleDescription), batch \(recipe.batchSize), shuffle seed \(recipe.seed)) "
             + "on the training set; K = 0 is the unpruned model fine-tuned as long"
     }
 }
 
+extension PointDocument {
+    /// A point's figures; the fine-tuned ones are set afterwards where they exist.
+    package init(k: Int, accuracy: Double, correct: Int, total: Int, maskedCount: Int, masked: [Int]) {
+        self.k = k
+        self.accuracy = accuracy
+        self.correct = correct
+        self.total = total
+        self.maskedCount = maskedCount
+        self.masked = masked
+    }
+}
+
 /// `value` with `places` decimals.
-func format(_ value: Double, _ places: Int) -> String {
+package func format(_ value: Double, _ places: Int) -> String {
     String(format: "%.\(places)f", value)
 }
 
 /// `text` padded with spaces on the left to `width`.
-func pad(_ text: String, _ width: Int) -> String {
+package func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
 }
 
 /// A CSV field, quoted when it holds a comma or a quote.
-func csvField(_ text: String) -> String {
+package func csvField(_ text: String) -> String {
     text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
 }

@@ -6,12 +6,12 @@ import Foundation
 /// for someone who has never seen the exercise.
 extension ExperimentReport {
     /// Criteria (corrected method) ordered by their mean accuracy over the K > 0 points.
-    func criteriaByMeanAccuracy() -> [(sweep: CriterionSweep, mean: Double)] {
+    public func criteriaByMeanAccuracy() -> [(sweep: CriterionSweep, mean: Double)] {
         criteria.map { ($0, meanAccuracy($0)) }.sorted { $0.mean > $1.mean }
     }
 
     /// Mean accuracy over the points with K > 0 (the area under the curve, per point).
-    func meanAccuracy(_ sweep: CriterionSweep) -> Double {
+    public func meanAccuracy(_ sweep: CriterionSweep) -> Double {
         let points = sweep.points.filter { $0.k > 0 }
         return points.isEmpty ? 0 : points.map(\.accuracy).reduce(0, +) / Double(points.count)
     }
@@ -33,7 +33,9 @@ extension ExperimentReport {
 
     func percent(_ value: Double) -> String { "\(format(value, 2)) %" }
 
-    func markdown(totalSeconds: Double) -> String {
+    /// `report.md`: figures, tables, charts and a plain-language reading of what the data show;
+    /// `totalSeconds` is the whole run's time.
+    public func markdown(totalSeconds: Double) -> String {
         var md: [String] = []
         let units = layer.unitCount
         let modelLine: String
@@ -327,17 +329,17 @@ extension ExperimentReport {
 }
 
 /// `1 thread`, `2 threads`.
-func plural(_ count: Int, _ noun: String) -> String {
+package func plural(_ count: Int, _ noun: String) -> String {
     "\(count) \(noun)\(count == 1 ? "" : "s")"
 }
 
 /// `+1.23` / `−0.40`.
-func signed(_ value: Double) -> String {
+package func signed(_ value: Double) -> String {
     (value >= 0 ? "+" : "−") + format(abs(value), 2)
 }
 
 /// `1st`, `2nd`, `3rd`, `4th`.
-func ordinal(_ n: Int) -> String {
+package func ordinal(_ n: Int) -> String {
     let suffix = (11...13).contains(n % 100) ? "th" : ([1: "st", 2: "nd", 3: "rd"][n % 10] ?? "th")
     return "\(n)\(suffix)"
 }

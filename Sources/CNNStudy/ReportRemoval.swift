@@ -7,53 +7,61 @@ import Foundation
 /// physically removed (a quarter and half of them, K = 8 and 16 of conv2's 32), the larger
 /// removal fine-tuned, and every model measured side by side — parameters, multiply-accumulates,
 /// file size, inference speed (timed in interleaved rounds) and test accuracy.
-struct RemovalStudy {
+public struct RemovalStudy: Sendable {
     /// One model of the table.
-    struct Row {
+    public struct Row: Sendable {
         /// `original`, `pruned K = 8`, …
-        var name: String
+        public var name: String
         /// Units removed.
-        var k: Int
+        public var k: Int
         /// Fine-tuning epochs after the removal (0: none).
-        var epochs: Int
-        var measurement: ModelMeasurement
+        public var epochs: Int
+        /// Parameters, multiply-accumulates, file size, images/s and test accuracy.
+        public var measurement: ModelMeasurement
         /// Median of the per-round ratios of this model's images/s to the original's (1 for the original).
-        var speedUp: Double?
+        public var speedUp: Double?
         /// The sweep's masked accuracy at this K (weights and bias zeroed), for the removed rows.
-        var maskedAccuracy: Double?
-        var maskedCorrect: Int?
+        public var maskedAccuracy: Double?
+        /// The masked twin's correctly classified test images.
+        public var maskedCorrect: Int?
     }
 
-    let layer: PrunableLayer
+    /// The layer whose channels are removed.
+    public let layer: PrunableLayer
     /// The corrected method's request: criterion and calibration set.
-    let criterion: String
-    let calibration: CalibrationSet
+    public let criterion: String
+    /// The calibration set of the ranking.
+    public let calibration: CalibrationSet
     /// The units removed for the largest K, ascending.
-    let removed: [Int]
+    public let removed: [Int]
     /// The fine-tuning recipe, or `nil` when `--finetune-epochs 0`.
-    let recipe: FineTuning?
+    public let recipe: FineTuning?
     /// Mean training loss of each fine-tuning epoch.
-    let trainLosses: [Double]
+    public let trainLosses: [Double]
     /// Training images per fine-tuning epoch.
-    let trainingImages: Int
-    let rows: [Row]
-    let timingRuns: Int
-    let threads: Int
+    public let trainingImages: Int
+    /// The table: the original, each removal, and the fine-tuned model if any.
+    public let rows: [Row]
+    /// Timing rounds.
+    public let timingRuns: Int
+    /// Threads.
+    public let threads: Int
     /// Seconds fine-tuning, and in all (removal, fine-tuning, timing).
-    let fineTuningSeconds: Double
-    let seconds: Double
+    public let fineTuningSeconds: Double
+    /// Seconds of the whole removal study (removal, fine-tuning, timing).
+    public let seconds: Double
 
     /// The K values studied for a layer of `units` units: a quarter and half (8 and 16 of 32),
     /// those that leave at least one unit.
-    static func counts(units: Int) -> [Int] {
+    public static func counts(units: Int) -> [Int] {
         Array(Set([units / 4, units / 2].filter { $0 >= 1 && $0 < units })).sorted()
     }
 
     /// Removes `sweep`'s lowest-ranked units of `layer` for each of `counts`, fine-tunes the
     /// largest removal with `recipe` (if any) on `train`, and measures every model on `test`.
-    static func run(network: Network, model: SimpleCNN, layer: PrunableLayer, sweep: CriterionSweep, counts: [Int],
-                    recipe: FineTuning?, train: ByteImages, test: ByteImages, threads: Int, timingRuns: Int,
-                    status: StatusLine) throws -> RemovalStudy {
+    public static func run(network: Network, model: SimpleCNN, layer: PrunableLayer, sweep: CriterionSweep, counts: [Int],
+                           recipe: FineTuning?, train: ByteImages, test: ByteImages, threads: Int, timingRuns: Int,
+                           status: any StudyProgress) throws -> RemovalStudy {
         let start = DispatchTime.now().uptimeNanoseconds
         var models: [(network: Network, model: SimpleCNN)] = [(network, model)]
         var names = ["original"]
@@ -62,7 +70,7 @@ struct RemovalStudy {
         var removed: [Int] = []
         var largest: ChannelRemoval?
         for k in counts {
-            let removal = try removalStep { try ChannelRemoval(removing: sweep.ranking.prefix(k), of: layer.name, from: network, model: model) }
+            let removal = try studyStep { try ChannelRemoval(removing: sweep.ranking.prefix(k), of: layer.name, from: network, model: model) }
             models.append((removal.network, removal.model))
             names.append("pruned K = \(k)")
             ks.append(k)
@@ -74,17 +82,16 @@ struct RemovalStudy {
         let fineTuningStart = DispatchTime.now().uptimeNanoseconds
         if let recipe, let largest {
             status.clear()
-            let progress = FineTuneProgress()
-            defer { progress.clear() }
+            defer { status.clear() }
             let k = largest.removed.count
             let tuned: (network: Network, losses: [Double])
             do {
                 tuned = try recipe.train(largest.network, model: largest.model, on: train, threads: threads) { batch in
                     let done = Double((batch.epoch - 1) * batch.batchCount + batch.batch) / Double(recipe.epochs * batch.batchCount)
-                    progress.update("fine-tuning \(layer.name) with K = \(k) removed", batch: batch, epochs: recipe.epochs, fraction: done)
+                    status.fineTuning("fine-tuning \(layer.name) with K = \(k) removed", batch: batch, epochs: recipe.epochs, fraction: done)
                 }
             } catch let error as NonFiniteLossError {
-                throw CLIError("fine-tuning diverged: \(error.description); try a smaller --lr")
+                throw StudyError.fineTuningDiverged(error)
             }
             losses = tuned.losses
             models.append((tuned.network, largest.model))
@@ -92,7 +99,7 @@ struct RemovalStudy {
             ks.append(k)
             epochs.append(recipe.epochs)
         }
-        let fineTuningSeconds = recipe == nil ? 0 : cnnprune.seconds(since: fineTuningStart)
+        let fineTuningSeconds = recipe == nil ? 0 : CNNStudy.seconds(since: fineTuningStart)
         status.show("timing \(models.count) models: \(timingRuns) interleaved rounds over \(grouped(test.count)) test images")
         let measured = ModelMeasurement.measure(models, on: test, threads: threads, timingRuns: timingRuns)
         status.clear()
@@ -105,19 +112,20 @@ struct RemovalStudy {
         }
         return RemovalStudy(layer: layer, criterion: sweep.request.criterion.name, calibration: sweep.request.calibration,
                             removed: removed, recipe: recipe, trainLosses: losses, trainingImages: train.count, rows: rows, timingRuns: timingRuns,
-                            threads: threads, fineTuningSeconds: fineTuningSeconds, seconds: cnnprune.seconds(since: start))
+                            threads: threads, fineTuningSeconds: fineTuningSeconds, seconds: CNNStudy.seconds(since: start))
     }
 
-    var original: Row { rows[0] }
+    /// The unpruned model's row.
+    public var original: Row { rows[0] }
     /// The fine-tuned row, if any.
-    var fineTuned: Row? { rows.last { $0.epochs > 0 } }
+    public var fineTuned: Row? { rows.last { $0.epochs > 0 } }
     /// The removed rows without fine-tuning.
-    var pruned: [Row] { rows.filter { $0.k > 0 && $0.epochs == 0 } }
+    public var pruned: [Row] { rows.filter { $0.k > 0 && $0.epochs == 0 } }
 
     // MARK: Text
 
     /// The table for the terminal.
-    func table() -> String {
+    public func table() -> String {
         let headers = ["", "\(layer.name) width", "parameters", "MACs/image", "file bytes", "images/s", "speed-up", "accuracy"]
         var cells = [headers]
         for row in rows {
@@ -134,7 +142,7 @@ struct RemovalStudy {
     }
 
     /// The section of report.md.
-    func markdown(number: Int, modelPath: String, seed: UInt64) -> [String] {
+    public func markdown(number: Int, modelPath: String, seed: UInt64) -> [String] {
         var md: [String] = []
         let units = layer.unitCount
         let o = original.measurement
@@ -242,22 +250,38 @@ struct RemovalStudy {
 
     // MARK: JSON
 
-    struct Document: Encodable {
-        struct Model: Encodable {
-            var name: String
-            var k: Int
-            var width: Int
-            var finetuneEpochs: Int
-            var parameters: Int
-            var macs: Int
-            var fileBytes: Int
-            var imagesPerSecond: Double?
-            var imagesPerSecondRuns: [Double]
-            var speedUp: Double?
-            var accuracy: Double
-            var correct: Int
-            var total: Int
-            var maskedAccuracy: Double?
+    /// `removal` in `experiment.json`: the table's figures and how they were obtained.
+    public struct Document: Encodable, Sendable {
+        /// One model of the table.
+        public struct Model: Encodable, Sendable {
+            /// The name.
+            public var name: String
+            /// Units masked (or removed).
+            public var k: Int
+            /// The layer's width.
+            public var width: Int
+            /// Fine-tuning epochs (0: none).
+            public var finetuneEpochs: Int
+            /// Parameters.
+            public var parameters: Int
+            /// Multiply-accumulates per image.
+            public var macs: Int
+            /// Size of the safetensors file.
+            public var fileBytes: Int
+            /// Inference images/s, best round.
+            public var imagesPerSecond: Double?
+            /// Inference images/s of every round.
+            public var imagesPerSecondRuns: [Double]
+            /// Median per-round speed-up against the original.
+            public var speedUp: Double?
+            /// Test accuracy (%).
+            public var accuracy: Double
+            /// Test images classified correctly.
+            public var correct: Int
+            /// Test images.
+            public var total: Int
+            /// The masked twin's accuracy in the sweep.
+            public var maskedAccuracy: Double?
 
             enum CodingKeys: String, CodingKey {
                 case name, k, width, parameters, macs, accuracy, correct, total
@@ -270,20 +294,34 @@ struct RemovalStudy {
             }
         }
 
-        var layer: String
-        var criterion: String
-        var calibration: String
-        var removed: [Int]
-        var finetuneEpochs: Int
-        var learningRate: Double?
-        var batchSize: Int?
-        var seed: UInt64?
-        var trainLosses: [Double]
-        var timingRuns: Int
-        var threads: Int
-        var fineTuningSeconds: Double
-        var seconds: Double
-        var models: [Model]
+        /// The layer (or channel group) name.
+        public var layer: String
+        /// The criterion's name.
+        public var criterion: String
+        /// The calibration set, as given on the command line (`train:5000`).
+        public var calibration: String
+        /// The removed units.
+        public var removed: [Int]
+        /// Fine-tuning epochs (0: none).
+        public var finetuneEpochs: Int
+        /// Learning rate.
+        public var learningRate: Double?
+        /// Batch size.
+        public var batchSize: Int?
+        /// Seed.
+        public var seed: UInt64?
+        /// Mean training loss of each fine-tuning epoch.
+        public var trainLosses: [Double]
+        /// Timing rounds.
+        public var timingRuns: Int
+        /// Threads.
+        public var threads: Int
+        /// Seconds of fine-tuning.
+        public var fineTuningSeconds: Double
+        /// Seconds the step took.
+        public var seconds: Double
+        /// One entry per model.
+        public var models: [Model]
 
         enum CodingKeys: String, CodingKey {
             case layer, criterion, calibration, removed, threads, seconds, models, seed
@@ -296,7 +334,8 @@ struct RemovalStudy {
         }
     }
 
-    var document: Document {
+    /// `removal` in `experiment.json`.
+    public var document: Document {
         Document(
             layer: layer.name, criterion: criterion, calibration: calibration.description, removed: removed,
             finetuneEpochs: recipe?.epochs ?? 0, learningRate: recipe.map { Double(String($0.learningRate)) ?? Double($0.learningRate) },
@@ -314,14 +353,3 @@ struct RemovalStudy {
     }
 }
 
-
-/// Runs `body`, turning pruning and removal errors into one-line CLI errors.
-private func removalStep<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as PruningError {
-        throw CLIError(error.description)
-    } catch let error as RemovalError {
-        throw CLIError(error.description)
-    }
-}

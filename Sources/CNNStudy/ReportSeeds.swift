@@ -6,37 +6,55 @@ import Foundation
 /// `experiment --seeds N` (or `--models a,b,…`): the conv2 sweeps of every criterion (corrected
 /// method) and the sensitivity analysis on each of N models, summarised over the models with
 /// 95 % Student t intervals and paired comparisons (`MultiModelSweep`, `MultiModelSensitivity`).
-struct SeedStudy {
+public struct SeedStudy {
     /// What one model gave.
-    struct ModelRun {
+    public struct ModelRun {
         /// The model file (trained here or given).
-        var path: String
+        public var path: String
         /// Its training seed (and the seed of its calibration subset and random criterion).
-        var seed: UInt64
+        public var seed: UInt64
         /// Unpruned test accuracy (%).
-        var accuracy: Double
+        public var accuracy: Double
         /// The criteria sweeps, in `ExperimentReport.SweepPlan`'s criteria order.
-        var criteria: [CriterionSweep]
-        var sensitivity: SensitivityAnalysis
+        public var criteria: [CriterionSweep]
+        /// Its sensitivity analysis.
+        public var sensitivity: SensitivityAnalysis
+
+        /// One model's results.
+        public init(path: String, seed: UInt64, accuracy: Double, criteria: [CriterionSweep], sensitivity: SensitivityAnalysis) {
+            self.path = path
+            self.seed = seed
+            self.accuracy = accuracy
+            self.criteria = criteria
+            self.sensitivity = sensitivity
+        }
     }
 
     /// The curves every other criterion is compared against: random channels, and the
     /// exercise's criterion.
-    static let baselines = ["random", "mean-activation"]
+    public static let baselines = ["random", "mean-activation"]
     /// The fraction the sensitivity section reads each layer's drop at.
-    static let sensitivityFraction = 0.5
+    public static let sensitivityFraction = 0.5
 
-    let runs: [ModelRun]
-    let layer: PrunableLayer
-    let counts: [Int]
-    let classes: Int
-    let calibration: CalibrationSet
-    let sweep: MultiModelSweep
-    let sensitivity: MultiModelSensitivity
+    /// What each model gave, model 0 first.
+    public let runs: [ModelRun]
+    /// The swept layer.
+    public let layer: PrunableLayer
+    /// The K values of every sweep.
+    public let counts: [Int]
+    /// Classes of the data set (for the chance line).
+    public let classes: Int
+    /// The calibration set of every model's ranking.
+    public let calibration: CalibrationSet
+    /// Each criterion's curve over the models, with the paired comparisons against the baselines.
+    public let sweep: MultiModelSweep
+    /// Each layer's sensitivity curve over the models.
+    public let sensitivity: MultiModelSensitivity
     /// Unpruned test accuracy over the models.
-    let accuracy: MeanEstimate
+    public let accuracy: MeanEstimate
 
-    init(runs: [ModelRun], layer: PrunableLayer, counts: [Int], classes: Int, calibration: CalibrationSet) {
+    /// Summarises `runs` (model 0 first) over the models.
+    public init(runs: [ModelRun], layer: PrunableLayer, counts: [Int], classes: Int, calibration: CalibrationSet) {
         self.runs = runs
         self.layer = layer
         self.counts = counts
@@ -56,9 +74,12 @@ struct SeedStudy {
         accuracy = MeanEstimate(runs.map(\.accuracy))
     }
 
-    var modelCount: Int { runs.count }
-    var seedList: String { runs.map { String($0.seed) }.joined(separator: ", ") }
-    var nonzeroKs: String {
+    /// How many models.
+    public var modelCount: Int { runs.count }
+    /// `1, 2, 3`.
+    public var seedList: String { runs.map { String($0.seed) }.joined(separator: ", ") }
+    /// `2…30`: the K > 0 measured.
+    public var nonzeroKs: String {
         let ks = counts.filter { $0 > 0 }
         guard let first = ks.first, let last = ks.last else { return "—" }
         return first == last ? "\(first)" : "\(first)…\(last)"
@@ -67,14 +88,14 @@ struct SeedStudy {
     // MARK: Files
 
     /// Writes `seeds.json`, `seeds.csv`, `seeds.svg` and `seeds.png`; returns their paths.
-    func write(to directory: URL) throws -> [String] {
+    public func write(to directory: URL) throws -> [String] {
         try ReportFiles.write(document, csv: csv, chart: chart(), to: directory, base: "seeds")
     }
 
     /// Each criterion's mean accuracy over the models, and its 95 % interval as two thin dashed
     /// lines of the same colour (one legend entry: the lower bound, a break, the upper bound),
     /// clipped to 0…100 %. Tall, so that the fifteen legend entries leave the plot room.
-    func chart() -> LineChart {
+    public func chart() -> LineChart {
         var series: [ChartSeries] = []
         let palette = ChartColor.palette
         for (index, curve) in sweep.curves.enumerated() {
@@ -96,7 +117,7 @@ struct SeedStudy {
     }
 
     /// One row per criterion and K: the mean, the interval's bounds, and each model's accuracy.
-    var csv: String {
+    public var csv: String {
         var rows = ["criterion,k,mean,ci_lower,ci_upper," + runs.indices.map { "model_\($0)_seed_\(runs[$0].seed)" }.joined(separator: ",")]
         for curve in sweep.curves {
             for (i, point) in curve.points.enumerated() {
@@ -108,12 +129,18 @@ struct SeedStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    struct EstimateDocument: Encodable {
-        var mean: Double
-        var ciLower: Double?
-        var ciUpper: Double?
-        var perModel: [Double]
+    /// An estimate over the models in `seeds.json`: the mean, its 95 % interval and every model's value.
+    public struct EstimateDocument: Encodable {
+        /// The mean over the models.
+        public var mean: Double
+        /// Lower bound of the 95 % interval (none with one model).
+        public var ciLower: Double?
+        /// Upper bound of the 95 % interval (none with one model).
+        public var ciUpper: Double?
+        /// Each model's value.
+        public var perModel: [Double]
 
+        /// The estimate and the values behind it, rounded to 4 decimals.
         init(_ estimate: MeanEstimate, perModel: [Double]) {
             mean = rounded(estimate.mean, 4)
             ciLower = estimate.interval.map { rounded($0.lower, 4) }
@@ -129,15 +156,22 @@ struct SeedStudy {
         }
     }
 
-    struct PointDocument: Encodable {
-        var k: Int
-        var accuracy: EstimateDocument
+    /// One K of a criterion in `seeds.json`.
+    public struct PointDocument: Encodable {
+        /// Units masked (or removed).
+        public var k: Int
+        /// Test accuracy (%).
+        public var accuracy: EstimateDocument
     }
 
-    struct CriterionDocument: Encodable {
-        var name: String
-        var points: [PointDocument]
-        var meanOverK: EstimateDocument
+    /// One criterion over the models in `seeds.json`.
+    public struct CriterionDocument: Encodable {
+        /// The name.
+        public var name: String
+        /// One entry per K (or fraction).
+        public var points: [PointDocument]
+        /// The mean accuracy over K > 0.
+        public var meanOverK: EstimateDocument
 
         enum CodingKeys: String, CodingKey {
             case name, points
@@ -145,13 +179,20 @@ struct SeedStudy {
         }
     }
 
-    struct ComparisonDocument: Encodable {
-        var criterion: String
-        var baseline: String
-        var difference: EstimateDocument
-        var pValue: Double?
-        var holmPValue: Double?
-        var sentence: String
+    /// A paired comparison of a criterion with a baseline in `seeds.json`.
+    public struct ComparisonDocument: Encodable {
+        /// The criterion's name.
+        public var criterion: String
+        /// The baseline criterion.
+        public var baseline: String
+        /// The per-model difference of the means over K.
+        public var difference: EstimateDocument
+        /// Paired t test p-value.
+        public var pValue: Double?
+        /// Holm-adjusted p-value.
+        public var holmPValue: Double?
+        /// The comparison in words.
+        public var sentence: String
 
         enum CodingKeys: String, CodingKey {
             case criterion, baseline, difference, sentence
@@ -160,34 +201,56 @@ struct SeedStudy {
         }
     }
 
-    struct SensitivityPointDocument: Encodable {
-        var fraction: Double
-        var accuracy: EstimateDocument
+    /// One fraction of a layer over the models in `seeds.json`.
+    public struct SensitivityPointDocument: Encodable {
+        /// Fraction of the layer's units pruned.
+        public var fraction: Double
+        /// Test accuracy (%).
+        public var accuracy: EstimateDocument
     }
 
-    struct SensitivityLayerDocument: Encodable {
-        var layer: String
-        var points: [SensitivityPointDocument]
+    /// One layer's sensitivity over the models in `seeds.json`.
+    public struct SensitivityLayerDocument: Encodable {
+        /// The layer (or channel group) name.
+        public var layer: String
+        /// One entry per K (or fraction).
+        public var points: [SensitivityPointDocument]
     }
 
-    struct ModelDocument: Encodable {
-        var path: String
-        var seed: UInt64
-        var accuracy: Double
+    /// One model of the study in `seeds.json`.
+    public struct ModelDocument: Encodable {
+        /// The model file.
+        public var path: String
+        /// Seed.
+        public var seed: UInt64
+        /// Test accuracy (%).
+        public var accuracy: Double
     }
 
-    struct Document: Encodable {
-        var layer: String
-        var calibration: String
-        var level: Double
-        var meanOverK: String
-        var test: String
-        var models: [ModelDocument]
-        var accuracy: EstimateDocument
-        var criteria: [CriterionDocument]
-        var comparisons: [ComparisonDocument]
-        var sensitivity: [SensitivityLayerDocument]
-        var sensitivityReading: String
+    /// `seeds.json`.
+    public struct Document: Encodable {
+        /// The layer (or channel group) name.
+        public var layer: String
+        /// The calibration set, as given on the command line (`train:5000`).
+        public var calibration: String
+        /// The intervals' confidence level.
+        public var level: Double
+        /// The mean accuracy over K > 0.
+        public var meanOverK: String
+        /// The test in words.
+        public var test: String
+        /// One entry per model.
+        public var models: [ModelDocument]
+        /// Test accuracy (%).
+        public var accuracy: EstimateDocument
+        /// One entry per criterion, in the sweep's order.
+        public var criteria: [CriterionDocument]
+        /// Paired comparisons against the baselines.
+        public var comparisons: [ComparisonDocument]
+        /// The sensitivity per layer.
+        public var sensitivity: [SensitivityLayerDocument]
+        /// The sensitivity in words.
+        public var sensitivityReading: String
 
         enum CodingKeys: String, CodingKey {
             case layer, calibration, level, test, models, accuracy, criteria, comparisons, sensitivity
@@ -196,7 +259,8 @@ struct SeedStudy {
         }
     }
 
-    var document: Document {
+    /// `seeds.json`.
+    public var document: Document {
         let criteria = zip(sweep.curves, sweep.meanOverPoints).map { curve, mean in
             CriterionDocument(name: curve.name,
                               points: curve.points.indices.map { PointDocument(k: counts[$0], accuracy: EstimateDocument(curve.points[$0], perModel: curve.values(at: $0))) },
@@ -227,13 +291,13 @@ struct SeedStudy {
     // MARK: Report
 
     /// `68.37 ± 0.52 %`: the mean with the interval's half-width.
-    func cell(_ estimate: MeanEstimate) -> String {
+    public func cell(_ estimate: MeanEstimate) -> String {
         guard let interval = estimate.interval else { return "\(format(estimate.mean, 2)) %" }
         return "\(format(estimate.mean, 2)) ± \(format(interval.halfWidth, 2)) %"
     }
 
     /// The report's section on all N models.
-    func markdown() -> [String] {
+    public func markdown() -> [String] {
         var md: [String] = []
         md.append("## Across \(modelCount) models")
         md.append("")
@@ -276,7 +340,7 @@ struct SeedStudy {
     }
 
     /// A few lines for the terminal.
-    func summary() -> String {
+    public func summary() -> String {
         var lines = ["Across \(modelCount) models (seeds \(seedList)): test accuracy \(cell(accuracy))"]
         for result in sweep.comparisons(against: "random") ?? [] { lines.append("  " + capitalized(result.sentence)) }
         lines.append("  " + capitalized(sensitivity.sentence))
@@ -285,6 +349,6 @@ struct SeedStudy {
 }
 
 /// `text` with its first letter in upper case.
-func capitalized(_ text: String) -> String {
+package func capitalized(_ text: String) -> String {
     text.prefix(1).uppercased() + text.dropFirst()
 }

@@ -1,0 +1,46 @@
+import CNNEngine
+import CNNPruning
+
+/// Why a study stopped. Each case keeps the underlying error, so that a program can react to
+/// it and the command line can turn it into its one-line message (``description``).
+public enum StudyError: Error, CustomStringConvertible {
+    /// A pruning step failed: an unknown or unprunable layer, a K out of range, …
+    case pruning(PruningError)
+    /// Removing channels for real failed.
+    case removal(RemovalError)
+    /// Fine-tuning produced a non-finite loss (usually: the learning rate is too high).
+    case fineTuningDiverged(NonFiniteLossError)
+    /// A report file could not be written; the message names the path and the system's reason.
+    case fileNotWritten(String)
+    /// ``ExperimentStudy/run(models:train:test:progress:)`` was given no model.
+    case noModels
+    /// Model `model` has other layer widths than model 0, `first`: a multi-model study compares
+    /// models of one architecture.
+    case differentWidths(model: String, first: String)
+    /// A calibration set needs the training images, and none were given.
+    case noTrainingImages
+
+    /// One line saying what went wrong.
+    public var description: String {
+        switch self {
+        case .pruning(let error): return error.description
+        case .removal(let error): return error.description
+        case .fineTuningDiverged(let error): return "fine-tuning diverged: \(error.description)"
+        case .fileNotWritten(let message): return message
+        case .noModels: return "the study needs at least one model"
+        case .differentWidths(let model, let first): return "\(model) has other layer widths than \(first); the models must be of one architecture"
+        case .noTrainingImages: return "the calibration set needs the training images, and none were given"
+        }
+    }
+}
+
+/// Runs `body`, wrapping pruning and removal errors as ``StudyError``s.
+func studyStep<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PruningError {
+        throw StudyError.pruning(error)
+    } catch let error as RemovalError {
+        throw StudyError.removal(error)
+    }
+}
