@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "CNNExportTests", dependencies: [
             "CNNExport", "CNNEngine", "CNNDatasets", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .testTarget(name: "CNNStudyTests", dependencies: ["CNNStudy", "CNNPruning", "CNNEngine", "CNNDatasets"]),
+        .testTarget(name: "CNNStudyTests", dependencies: ["CNNStudy", "CNNPruning", "CNNEngine", "CNNDatasets", "CNNCharts"]),
         .testTarget(name: "CNNStatisticsTests", dependencies: ["CNNStatistics"], exclude: ["make_reference.py"]),
     ]
 )

@@ -248,52 +248,35 @@ import Testing
         try checkPNG(output.appendingPathComponent("sensitivity.png"))
     }
 
-    @Test func experimentWritesAReportWhoseChartsExist() throws {
+    // What the report says, its JSON fields and its charts are tested on the library
+    // (Tests/CNNStudyTests); here: the command's flags, files and exit codes.
+
+    @Test func experimentWritesItsFilesWithTheFlagsDefaults() throws {
         let scratch = try Scratch()
         let output = scratch.root.appendingPathComponent("experiment")
         let run = try cnnprune(["experiment", "--model", scratch.model.path, "--data", scratch.data.path, "--output", output.path])
         #expect(run.status == 0, "\(run.stderr)")
-        let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
-        let linked = report.components(separatedBy: "](").dropFirst().compactMap { $0.split(separator: ")").first.map(String.init) }
-            .filter { $0.hasSuffix(".png") }
-        #expect(linked.count >= 3)
-        for name in linked {
-            try checkPNG(output.appendingPathComponent(name))
-        }
-        #expect(report.contains("exercise"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).contains("sweep.json"))
+        let written = Set(try FileManager.default.contentsOfDirectory(atPath: output.path))
+        var expected: Set<String> = ["report.md", "experiment.json", "exercise.png", "exercise.svg", "ablation.png", "ablation.svg"]
+        for base in ["sweep", "sensitivity"] { expected.formUnion(["json", "csv", "svg", "png"].map { "\(base).\($0)" }) }
+        #expect(written == expected)
+        #expect(run.stdout.contains("Wrote \(expected.count) files into \(output.path)"))
+        #expect(run.stdout.contains("Best criterion on conv2:"))
 
-        // Section 4: conv2's channels removed for real (K = 8, 16), the smaller model fine-tuned 2 epochs.
-        #expect(report.contains("## 4. Removing the channels for real"))
-        #expect(report.contains("| pruned K = 16 + fine-tuned 2 epochs | 16 |"))
-        #expect(report.contains("mean-activation"))
+        // The defaults reach the study: --calibration train:5000, --finetune-epochs 2, --timing-runs 5.
         let summary = try json(output.appendingPathComponent("experiment.json"))
-        #expect(summary["corrected"] != nil && summary["exercise_loop"] != nil)
+        #expect(summary["calibration"] as? String == "train:5000")
+        #expect(summary["trained_here"] as? Bool == false)
         let removal = try #require(summary["removal"] as? [String: Any])
-        #expect(removal["criterion"] as? String == "mean-activation")
-        #expect(removal["calibration"] as? String == "train:5000")
         #expect(removal["finetune_epochs"] as? Int == 2)
-        #expect((removal["train_losses"] as? [Double])?.count == 2)
-        #expect((removal["removed"] as? [Int])?.count == 16)
+        #expect(removal["timing_runs"] as? Int == 5)
+        #expect(removal["threads"] as? Int == 1)
         let models = try #require(removal["models"] as? [[String: Any]])
         #expect(models.map { $0["k"] as? Int } == [0, 8, 16, 16])
         #expect(models.map { $0["width"] as? Int } == [32, 24, 16, 16])
-        #expect(models.map { $0["finetune_epochs"] as? Int } == [0, 0, 0, 2])
-        let parameters = models.compactMap { $0["parameters"] as? Int }
-        #expect(parameters.count == 4 && parameters[0] > parameters[1] && parameters[1] > parameters[2] && parameters[2] == parameters[3])
-        for model in models {
-            for key in ["macs", "file_bytes", "images_per_second", "speed_up", "accuracy", "correct"] {
-                #expect(model[key] != nil, "\(model["name"] ?? "?") has no \(key)")
-            }
-            #expect((model["images_per_second_runs"] as? [Double])?.count == 5)
-        }
-        // Removal is masking made permanent: the pruned rows have the sweep's masked accuracy.
-        let corrected = try #require(summary["corrected"] as? [[String: Any]])
-        for model in models[1...2] {
-            let k = model["k"] as? Int
-            #expect(model["accuracy"] as? Double == model["masked_accuracy"] as? Double)
-            #expect(model["accuracy"] as? Double == corrected.first { $0["k"] as? Int == k }?["accuracy"] as? Double)
-        }
+        for model in models { #expect((model["images_per_second_runs"] as? [Double])?.count == 5) }
+        // The training set (200 images) is smaller than the default calibration set: one note on stderr.
+        #expect(run.stderr.contains("note: calibration set train:5000 is larger than the 200 training images; using all of them"))
     }
 
     @Test func experimentWithoutFineTuningHasThreeModels() throws {
@@ -304,11 +287,27 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let removal = try #require(try json(output.appendingPathComponent("experiment.json"))["removal"] as? [String: Any])
         #expect(removal["finetune_epochs"] as? Int == 0)
+        #expect(removal["timing_runs"] as? Int == 1)
         #expect((removal["models"] as? [[String: Any]])?.map { $0["name"] as? String } == ["original", "pruned K = 8", "pruned K = 16"])
-        let report = try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.contains("## 4. Removing the channels for real"))
-        #expect(!report.contains("+ fine-tuned"))
-        #expect(report.contains("No fine-tuning in this run (`--finetune-epochs 0`)"))
+    }
+
+    @Test(arguments: [
+        (["--seeds", "0"], "--seeds must be at least 1, got 0"),
+        (["--timing-runs", "0"], "--timing-runs must be at least 1, got 0"),
+        (["--finetune-epochs=-1"], "--finetune-epochs must be 0 or more"),
+        (["--models", "a.safetensors,"], "--model and --models exclude each other"),
+        (["--global-ratio", "1"], "--global-ratio must be strictly between 0 and 1"),
+        (["--calibration", "validation"], "train:N"),
+    ])
+    func badExperimentArgumentsFailWithOneLine(arguments: [String], expected: String) throws {
+        let scratch = try Scratch()
+        let output = scratch.root.appendingPathComponent("bad")
+        let run = try cnnprune(["experiment", "--model", scratch.model.path, "--data", scratch.data.path, "--output", output.path] + arguments)
+        #expect(run.status != 0)
+        let first = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("Error: "), "\(run.stderr)")
+        #expect(first.contains(expected), "\(first)")
+        #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 
     @Test(arguments: [
