@@ -5,7 +5,7 @@ import Foundation
 
 /// The images behind calibration sets, loaded on first use, and the statistics passes over them.
 ///
-/// The criteria rank channels on *calibration images* (``CalibrationSet``): the test set, the
+/// The criteria rank channels on *calibration images* (`CalibrationSet`): the test set, the
 /// training set, or a seeded subset of it. This keeps the training split (read once, only when a
 /// set needs it) and runs the statistics passes every data-driven criterion needs, reporting each
 /// pass to the study's ``StudyProgress``.
@@ -21,6 +21,7 @@ public final class CalibrationImages {
     private var train: ByteImages?
     private let loadTraining: (() throws -> ByteImages)?
 
+    /// Calibration images over `test` and the training split (given, or read when first needed).
     /// - Parameters:
     ///   - test: the evaluation images.
     ///   - seed: seeds the `train:N` subset.

@@ -1,5 +1,5 @@
 /// One training epoch: what `train --json` prints and `experiment.json` records for a model
-/// trained by the run (``ModelOrigin/trained(path:epochs:recipe:)``).
+/// trained by the run (``ExperimentReport/ModelOrigin/trained(path:epochs:recipe:)``).
 public struct EpochRecord: Codable, Sendable, Equatable {
     /// 1-based epoch number.
     public var epoch: Int
