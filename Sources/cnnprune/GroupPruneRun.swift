@@ -19,54 +19,12 @@ struct GroupPruneRun {
     let command: PruneCommand
     let loaded: LoadedModel
 
-    /// One model's figures.
-    struct Measurement: Codable {
-        var parameters: Int
-        var multiplyAccumulates: Int
-        var fileBytes: Int
-        var accuracy: Double
-        var imagesPerSecond: Double
-        enum CodingKeys: String, CodingKey {
-            case parameters, accuracy
-            case multiplyAccumulates = "macs"
-            case fileBytes = "file_bytes"
-            case imagesPerSecond = "images_per_second"
-        }
-    }
-
+    /// One model's figures (the types live in CNNStudy, whose channel-group study reports them).
+    typealias Measurement = GroupPruneReport.Measurement
     /// One group's change.
-    struct GroupChange: Codable {
-        var name: String
-        var before: Int
-        var after: Int
-        var removed: [Int]
-    }
-
+    typealias GroupChange = GroupPruneReport.GroupChange
     /// `prune --json` for channel groups.
-    struct Report: Codable {
-        var model: String
-        var output: String
-        var architecture: String
-        var criterion: String
-        var target: String
-        var groups: [GroupChange]
-        var before: Measurement
-        var pruned: Measurement
-        var fineTuned: Measurement?
-        var finetuneEpochs: Int
-        /// Pruning steps (`--iterative`), fine-tuned between them.
-        var steps: Int = 1
-        var calibration: String?
-        /// The pruned architecture trained from a fresh initialisation (`--scratch-control`).
-        var scratch: Measurement?
-        var scratchEpochs: Int?
-        enum CodingKeys: String, CodingKey {
-            case model, output, architecture, criterion, target, groups, before, pruned, steps, calibration, scratch
-            case fineTuned = "fine_tuned"
-            case finetuneEpochs = "finetune_epochs"
-            case scratchEpochs = "scratch_epochs"
-        }
-    }
+    typealias Report = GroupPruneReport
 
     var target: PruningTarget {
         if let ratio = command.ratio { return .uniformRatio(ratio) }

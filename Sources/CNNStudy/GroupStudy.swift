@@ -2,55 +2,32 @@ import CNNCharts
 import CNNDatasets
 import CNNEngine
 import CNNPruning
-import CNNStudy
 import Foundation
 
 /// The sweep and sensitivity studies on channel groups: any architecture, any prunable group
 /// (`cnnprune groups` lists them), the group criteria, the group's own layer names in every
-/// table, chart and file.
-enum GroupStudy {
-    /// Parses `--criterion a,b,…` as group criteria, turning an unknown name into a CLI error.
-    static func criteria(_ text: String, seed: UInt64) throws -> [any GroupImportanceCriterion] {
-        do { return try GroupImportanceCriteria.parseList(text, seed: seed) } catch let error as PruningError { throw CLIError(error.description) }
-    }
-
-    /// The group called `name` (default: the last prunable group, the analogue of "the last
-    /// conv layer"), checked to be prunable.
-    static func group(_ name: String?, in groups: ChannelGroups, allowResidual: Bool, model: String) throws -> ChannelGroup {
-        let prunable = groups.prunable(allowResidual: allowResidual)
-        guard let name else {
-            guard let last = prunable.last else {
-                throw CLIError("\(model): has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
-            }
-            return last
-        }
-        guard let group = groups.group(named: name) else {
-            throw CLIError(PruningError.unknownLayer(name, valid: prunable.map(\.name)).description)
-        }
-        if let why = group.whyNotPrunable(allowResidual: allowResidual) { throw CLIError(PruningError.notPrunable(name, reason: why).description) }
-        return group
-    }
-
+/// table, chart and file. `package`: `experiment`, `sweep` and `sensitivity` share them.
+package enum GroupStudy {
     /// Statistics of `groups` for the data-driven criteria among `criteria` (none when all read weights only).
-    static func statistics(of groups: [ChannelGroup], in network: Network, criteria: [any GroupImportanceCriterion],
+    package static func statistics(of groups: [ChannelGroup], in network: Network, criteria: [any GroupImportanceCriterion],
                            calibration: CalibrationSet, images: CalibrationImages) throws -> [String: GroupStatistics] {
         let need = criteria.map(\.need).max() ?? .none
         guard need != .none, !groups.isEmpty else { return [:] }
         let data = try images.images(calibration)
         images.progress.show("ranking on \(calibration.label): \(need == .gradients ? "forward and backward" : "forward") pass over \(grouped(data.count)) images")
-        return try pruningStep {
+        return try studyStep {
             try GroupCalibration.statistics(of: groups, in: network, on: data, gradients: need == .gradients, threads: images.threads)
         }
     }
 
-    static func calibrationText(_ set: CalibrationSet, _ criteria: [any GroupImportanceCriterion]) -> String {
+    package static func calibrationText(_ set: CalibrationSet, _ criteria: [any GroupImportanceCriterion]) -> String {
         criteria.allSatisfy({ $0.need == .none }) ? "weights only" : set.label
     }
 
     // MARK: - Sweep
 
     /// `sweep.json` for a group.
-    struct SweepFile: Encodable {
+    package struct SweepFile: Encodable {
         var model: String
         var architecture: String
         var layer: String
@@ -67,6 +44,23 @@ enum GroupStudy {
         var baselineAccuracy: Double
         var seconds: Double
         var criteria: [CriterionDocument]
+
+        package init(model: String, architecture: String, layer: String, units: Int, members: [String], producers: [String], residual: Bool,
+                     calibration: String, evaluation: String, baselineAccuracy: Double, seconds: Double, criteria: [CriterionDocument]) {
+            self.model = model
+            self.architecture = architecture
+            self.layer = layer
+            self.units = units
+            self.members = members
+            self.producers = producers
+            self.residual = residual
+            self.calibration = calibration
+            self.evaluation = evaluation
+            self.baselineAccuracy = baselineAccuracy
+            self.seconds = seconds
+            self.criteria = criteria
+        }
+
         enum CodingKeys: String, CodingKey {
             case model, architecture, layer, units, members, producers, residual, calibration, method, evaluation, seconds, criteria
             case unitName = "unit_name"
@@ -76,7 +70,7 @@ enum GroupStudy {
         }
     }
 
-    static func document(_ sweep: GroupCriterionSweep, calibration: CalibrationSet) -> CriterionDocument {
+    package static func document(_ sweep: GroupCriterionSweep, calibration: CalibrationSet) -> CriterionDocument {
         CriterionDocument(
             name: sweep.request.criterion.name, label: sweep.request.label,
             calibration: sweep.request.criterion.need == .none ? "none (weights only)" : calibration.description,
@@ -87,7 +81,7 @@ enum GroupStudy {
                                                       maskedCount: $0.masked.count, masked: $0.masked) })
     }
 
-    static func csv(_ sweeps: [GroupCriterionSweep]) -> String {
+    package static func csv(_ sweeps: [GroupCriterionSweep]) -> String {
         var rows = ["criterion,label,method,k,masked_count,accuracy,correct,total"]
         for sweep in sweeps {
             for point in sweep.points {
@@ -98,7 +92,7 @@ enum GroupStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    static func chart(title: String, group: ChannelGroup, sweeps: [GroupCriterionSweep], classes: Int) -> LineChart {
+    package static func chart(title: String, group: ChannelGroup, sweeps: [GroupCriterionSweep], classes: Int) -> LineChart {
         var series = sweeps.map { sweep in
             ChartSeries(name: sweep.request.label, x: sweep.points.map { Double($0.k) }, y: sweep.points.map(\.accuracy))
         }
@@ -109,7 +103,7 @@ enum GroupStudy {
         return LineChart(title: title, xLabel: "K (channels of \(group.name) pruned)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100)
     }
 
-    static func table(_ sweeps: [GroupCriterionSweep]) -> String {
+    package static func table(_ sweeps: [GroupCriterionSweep]) -> String {
         guard let first = sweeps.first else { return "" }
         var cells = [["K"] + sweeps.map(\.request.label)]
         for i in first.points.indices {
@@ -121,8 +115,8 @@ enum GroupStudy {
     // MARK: - Sensitivity
 
     /// `sensitivity.json` for channel groups.
-    struct SensitivityFile: Encodable {
-        struct Layer: Encodable {
+    package struct SensitivityFile: Encodable {
+        package struct Layer: Encodable {
             var layer: String
             var units: Int
             var residual: Bool
@@ -131,10 +125,27 @@ enum GroupStudy {
             var points: [PointDocument]
             var scores: [Double]
             var ranking: [Int]
+
+            package init(layer: String, units: Int, residual: Bool, producers: [String], fractions: [Double], points: [PointDocument],
+                         scores: [Double], ranking: [Int]) {
+                self.layer = layer
+                self.units = units
+                self.residual = residual
+                self.producers = producers
+                self.fractions = fractions
+                self.points = points
+                self.scores = scores
+                self.ranking = ranking
+            }
         }
-        struct Unprunable: Encodable {
+        package struct Unprunable: Encodable {
             var layer: String
             var reason: String
+
+            package init(layer: String, reason: String) {
+                self.layer = layer
+                self.reason = reason
+            }
         }
         var model: String
         var architecture: String
@@ -145,13 +156,27 @@ enum GroupStudy {
         var seconds: Double
         var layers: [Layer]
         var unprunable: [Unprunable]
+
+        package init(model: String, architecture: String, criterion: String, calibration: String, evaluation: String,
+                     baselineAccuracy: Double, seconds: Double, layers: [Layer], unprunable: [Unprunable]) {
+            self.model = model
+            self.architecture = architecture
+            self.criterion = criterion
+            self.calibration = calibration
+            self.evaluation = evaluation
+            self.baselineAccuracy = baselineAccuracy
+            self.seconds = seconds
+            self.layers = layers
+            self.unprunable = unprunable
+        }
+
         enum CodingKeys: String, CodingKey {
             case model, architecture, criterion, calibration, evaluation, seconds, layers, unprunable
             case baselineAccuracy = "baseline_accuracy"
         }
     }
 
-    static func sensitivityCSV(_ result: GroupSensitivity.Result) -> String {
+    package static func sensitivityCSV(_ result: GroupSensitivity.Result) -> String {
         var rows = ["layer,fraction,k,units,accuracy,correct,total"]
         for curve in result.curves {
             for (fraction, point) in zip(curve.fractions, curve.sweep.points) {
@@ -165,7 +190,7 @@ enum GroupStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    static func sensitivityChart(title: String, result: GroupSensitivity.Result, classes: Int) -> LineChart {
+    package static func sensitivityChart(title: String, result: GroupSensitivity.Result, classes: Int) -> LineChart {
         var series = result.curves.map { curve in
             ChartSeries(name: curve.group.name, x: curve.fractions.map { $0 * 100 }, y: curve.sweep.points.map(\.accuracy))
         }
@@ -173,7 +198,7 @@ enum GroupStudy {
         return LineChart(title: title, xLabel: "Channels of the group pruned (%)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100)
     }
 
-    static func sensitivityTable(_ result: GroupSensitivity.Result) -> String {
+    package static func sensitivityTable(_ result: GroupSensitivity.Result) -> String {
         // Every fraction asked for; a group with few channels repeats the K a smaller fraction already reached.
         let fractions = Sensitivity.defaultFractions
         var cells = [["group", "channels"] + fractions.map { "\(Int(($0 * 100).rounded())) %" }]
