@@ -129,18 +129,12 @@ public struct SeedStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    /// An estimate over the models in `seeds.json`: the mean, its 95 % interval and every model's value.
-    public struct EstimateDocument: Encodable {
-        /// The mean over the models.
-        public var mean: Double
-        /// Lower bound of the 95 % interval (none with one model).
-        public var ciLower: Double?
-        /// Upper bound of the 95 % interval (none with one model).
-        public var ciUpper: Double?
-        /// Each model's value.
-        public var perModel: [Double]
+    struct EstimateDocument: Encodable {
+        var mean: Double
+        var ciLower: Double?
+        var ciUpper: Double?
+        var perModel: [Double]
 
-        /// The estimate and the values behind it, rounded to 4 decimals.
         init(_ estimate: MeanEstimate, perModel: [Double]) {
             mean = rounded(estimate.mean, 4)
             ciLower = estimate.interval.map { rounded($0.lower, 4) }
@@ -156,22 +150,15 @@ public struct SeedStudy {
         }
     }
 
-    /// One K of a criterion in `seeds.json`.
-    public struct PointDocument: Encodable {
-        /// Units masked (or removed).
-        public var k: Int
-        /// Test accuracy (%).
-        public var accuracy: EstimateDocument
+    struct PointDocument: Encodable {
+        var k: Int
+        var accuracy: EstimateDocument
     }
 
-    /// One criterion over the models in `seeds.json`.
-    public struct CriterionDocument: Encodable {
-        /// The name.
-        public var name: String
-        /// One entry per K (or fraction).
-        public var points: [PointDocument]
-        /// The mean accuracy over K > 0.
-        public var meanOverK: EstimateDocument
+    struct CriterionDocument: Encodable {
+        var name: String
+        var points: [PointDocument]
+        var meanOverK: EstimateDocument
 
         enum CodingKeys: String, CodingKey {
             case name, points
@@ -179,20 +166,13 @@ public struct SeedStudy {
         }
     }
 
-    /// A paired comparison of a criterion with a baseline in `seeds.json`.
-    public struct ComparisonDocument: Encodable {
-        /// The criterion's name.
-        public var criterion: String
-        /// The baseline criterion.
-        public var baseline: String
-        /// The per-model difference of the means over K.
-        public var difference: EstimateDocument
-        /// Paired t test p-value.
-        public var pValue: Double?
-        /// Holm-adjusted p-value.
-        public var holmPValue: Double?
-        /// The comparison in words.
-        public var sentence: String
+    struct ComparisonDocument: Encodable {
+        var criterion: String
+        var baseline: String
+        var difference: EstimateDocument
+        var pValue: Double?
+        var holmPValue: Double?
+        var sentence: String
 
         enum CodingKeys: String, CodingKey {
             case criterion, baseline, difference, sentence
@@ -201,56 +181,34 @@ public struct SeedStudy {
         }
     }
 
-    /// One fraction of a layer over the models in `seeds.json`.
-    public struct SensitivityPointDocument: Encodable {
-        /// Fraction of the layer's units pruned.
-        public var fraction: Double
-        /// Test accuracy (%).
-        public var accuracy: EstimateDocument
+    struct SensitivityPointDocument: Encodable {
+        var fraction: Double
+        var accuracy: EstimateDocument
     }
 
-    /// One layer's sensitivity over the models in `seeds.json`.
-    public struct SensitivityLayerDocument: Encodable {
-        /// The layer (or channel group) name.
-        public var layer: String
-        /// One entry per K (or fraction).
-        public var points: [SensitivityPointDocument]
+    struct SensitivityLayerDocument: Encodable {
+        var layer: String
+        var points: [SensitivityPointDocument]
     }
 
-    /// One model of the study in `seeds.json`.
-    public struct ModelDocument: Encodable {
-        /// The model file.
-        public var path: String
-        /// Seed.
-        public var seed: UInt64
-        /// Test accuracy (%).
-        public var accuracy: Double
+    struct ModelDocument: Encodable {
+        var path: String
+        var seed: UInt64
+        var accuracy: Double
     }
 
-    /// `seeds.json`.
-    public struct Document: Encodable {
-        /// The layer (or channel group) name.
-        public var layer: String
-        /// The calibration set, as given on the command line (`train:5000`).
-        public var calibration: String
-        /// The intervals' confidence level.
-        public var level: Double
-        /// The mean accuracy over K > 0.
-        public var meanOverK: String
-        /// The test in words.
-        public var test: String
-        /// One entry per model.
-        public var models: [ModelDocument]
-        /// Test accuracy (%).
-        public var accuracy: EstimateDocument
-        /// One entry per criterion, in the sweep's order.
-        public var criteria: [CriterionDocument]
-        /// Paired comparisons against the baselines.
-        public var comparisons: [ComparisonDocument]
-        /// The sensitivity per layer.
-        public var sensitivity: [SensitivityLayerDocument]
-        /// The sensitivity in words.
-        public var sensitivityReading: String
+    struct Document: Encodable {
+        var layer: String
+        var calibration: String
+        var level: Double
+        var meanOverK: String
+        var test: String
+        var models: [ModelDocument]
+        var accuracy: EstimateDocument
+        var criteria: [CriterionDocument]
+        var comparisons: [ComparisonDocument]
+        var sensitivity: [SensitivityLayerDocument]
+        var sensitivityReading: String
 
         enum CodingKeys: String, CodingKey {
             case layer, calibration, level, test, models, accuracy, criteria, comparisons, sensitivity
@@ -259,8 +217,7 @@ public struct SeedStudy {
         }
     }
 
-    /// `seeds.json`.
-    public var document: Document {
+    var document: Document {
         let criteria = zip(sweep.curves, sweep.meanOverPoints).map { curve, mean in
             CriterionDocument(name: curve.name,
                               points: curve.points.indices.map { PointDocument(k: counts[$0], accuracy: EstimateDocument(curve.points[$0], perModel: curve.values(at: $0))) },
