@@ -208,6 +208,15 @@ struct ExperimentCommand: ParsableCommand {
             phase = DispatchTime.now().uptimeNanoseconds
             var runs = [SeedStudy.ModelRun(path: origin.path, seed: recipe.seed, accuracy: testEvaluation.accuracy,
                                            criteria: Array(conv2.sweeps[ExperimentReport.SweepPlan.criteria...]), sensitivity: sensitivity)]
+            // Fine-tuning recovery on every model: the removal study's largest K, fine-tuned, against
+            // the unpruned model fine-tuned as long.
+            var recoveryPairs: [SeedRecovery.ModelPair] = []
+            let recovery = removal.flatMap { study in study.fineTuned.flatMap { row in study.recipe.map { (k: row.k, accuracy: row.measurement.accuracy, recipe: $0) } } }
+            if let recovery {
+                recoveryPairs.append(try SeedRecovery.pair(network: network, model: widths, layer: layer, ranking: corrected.ranking, k: recovery.k,
+                                                           recipe: recovery.recipe, seed: recipe.seed, prunedAccuracy: recovery.accuracy,
+                                                           train: train, test: test, threads: threading.threads))
+            }
             for index in 1..<modelCount {
                 let seed = recipe.seed + UInt64(index)
                 let other: Network
@@ -231,9 +240,18 @@ struct ExperimentCommand: ParsableCommand {
                 }
                 runs.append(try studyCriteria(of: other, path: path, seed: seed, layer: layer, counts: counts, calibration: calibrationSet,
                                               train: train, test: test, status: status))
+                if let recovery {
+                    status.clear()
+                    recoveryPairs.append(try SeedRecovery.pair(network: other, model: widths, layer: layer, ranking: runs[index].criteria[0].ranking,
+                                                               k: recovery.k, recipe: recovery.recipe, seed: seed,
+                                                               train: train, test: test, threads: threading.threads))
+                }
             }
             status.clear()
             seedStudy = SeedStudy(runs: runs, layer: layer, counts: counts, classes: test.classNames.count, calibration: calibrationSet)
+            if let recovery {
+                seedStudy?.recovery = SeedRecovery(k: recovery.k, units: layer.unitCount, epochs: recovery.recipe.epochs, layer: layer.name, pairs: recoveryPairs)
+            }
             timings.otherModels = seconds(since: phase)
         }
 
