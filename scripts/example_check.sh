@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds Examples/PruneFromSwift the way a user of the library would: against cnnprune by
+# version. Clones this repository's HEAD into a temporary folder, tags the clone
+# ($CNNPRUNE_EXAMPLE_VERSION, default 1.0.0, which satisfies the example's `from: "1.0.0"`),
+# copies the example next to it, points CNNPRUNE_URL at the clone, runs a plain `swift build`
+# (no flags) and the built executable, and checks that it printed the sizes before and after
+# pruning and that the pruned network is smaller. Everything temporary is removed on exit.
+#
+# Only committed work is checked (the clone is of HEAD). Debug build: the example trains a tiny
+# network on 256 generated images, seconds even unoptimised.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+version="${CNNPRUNE_EXAMPLE_VERSION:-1.0.0}"
+work=$(mktemp -d /tmp/cnnprune-example.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+git clone -q --no-hardlinks "$repo" "$work/cnnprune"
+git -C "$work/cnnprune" -c user.name=example-check -c user.email=example-check@localhost \
+  tag -a "$version" -m "example check $version"
+cp -R Examples/PruneFromSwift "$work/PruneFromSwift"
+rm -rf "$work/PruneFromSwift/.build" "$work/PruneFromSwift/Package.resolved"
+cd "$work/PruneFromSwift"
+export CNNPRUNE_URL="file://$work/cnnprune"
+swift build 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x .build/debug/PruneFromSwift || { echo "example_check: the example did not build"; exit 1; }
+grep -q "\"version\" : \"$version\"" Package.resolved \
+  || { echo "example_check: cnnprune was not resolved by version $version"; cat Package.resolved; exit 1; }
+output=$(.build/debug/PruneFromSwift)
+echo "$output"
+python3 - "$output" <<'PY'
+import re, sys
+sizes = dict(re.findall(r"^(before|pruned): (\d+) parameters, (\d+) MACs", sys.argv[1], re.M) and
+             [(m[0], (int(m[1]), int(m[2]))) for m in re.findall(r"^(before|pruned): (\d+) parameters, (\d+) MACs", sys.argv[1], re.M)])
+if set(sizes) != {"before", "pruned"}:
+    sys.exit("example_check: the example did not print the sizes before and after pruning")
+if not all(p < b for p, b in zip(sizes["pruned"], sizes["before"])):
+    sys.exit(f"example_check: the pruned network is not smaller: {sizes}")
+print(f"example_check: ok (parameters {sizes['before'][0]} -> {sizes['pruned'][0]}, MACs {sizes['before'][1]} -> {sizes['pruned'][1]})")
+PY
