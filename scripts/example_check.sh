@@ -29,8 +29,8 @@ output=$(.build/debug/PruneFromSwift)
 echo "$output"
 python3 - "$output" <<'PY'
 import re, sys
-sizes = dict(re.findall(r"^(before|pruned): (\d+) parameters, (\d+) MACs", sys.argv[1], re.M) and
-             [(m[0], (int(m[1]), int(m[2]))) for m in re.findall(r"^(before|pruned): (\d+) parameters, (\d+) MACs", sys.argv[1], re.M)])
+lines = re.findall(r"^(before|pruned): (\d+) parameters, (\d+) MACs", sys.argv[1], re.M)
+sizes = {name: (int(parameters), int(macs)) for name, parameters, macs in lines}
 if set(sizes) != {"before", "pruned"}:
     sys.exit("example_check: the example did not print the sizes before and after pruning")
 if not all(p < b for p, b in zip(sizes["pruned"], sizes["before"])):

@@ -19,7 +19,7 @@ let architecture = try Sequential(inputShape: [3, 16, 16]) {
 // flat grey, each with a random phase and a little noise.
 let classNames = ["horizontal", "vertical", "checkerboard", "flat"]
 var generator = SeededGenerator(seed: 7)
-func images(count: Int) -> TensorImages {
+func images(count: Int, generator: inout SeededGenerator) -> TensorImages {
     var scalars: [Float] = []
     var labels: [Int] = []
     for index in 0..<count {
@@ -44,8 +44,8 @@ func images(count: Int) -> TensorImages {
     }
     return TensorImages(images: Tensor(shape: [count, 3, 16, 16], scalars: scalars), labels: labels, classNames: classNames)
 }
-let train = images(count: 256)
-let test = images(count: 128)
+let train = images(count: 256, generator: &generator)
+let test = images(count: 128, generator: &generator)
 
 // Train a few epochs with Adam.
 let network = Network(architecture: architecture, generator: &generator)
