@@ -11,17 +11,28 @@
 # of scripts/setup.sh is not touched). The archives land in .build/plugins/Swift-DocC/outputs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets=$(swift package dump-package | python3 -c '
+# "name folder" per line, for every regular target of a library product.
+library_targets=$(swift package dump-package | python3 -c '
 import json, sys
 package = json.load(sys.stdin)
-kinds = {target["name"]: target["type"] for target in package["targets"]}
+targets = {target["name"]: target for target in package["targets"]}
 names = []
 for product in package["products"]:
     if "library" in product["type"]:
-        names += [name for name in product["targets"] if kinds.get(name) == "regular" and name not in names]
-print(" ".join(names))')
+        names += [name for name in product["targets"] if targets[name]["type"] == "regular" and name not in names]
+for name in names:
+    print(name, targets[name].get("path") or "Sources/" + name)')
+targets=$(echo "$library_targets" | cut -d" " -f1 | tr "\n" " ")
+targets=${targets% }
 [ -n "$targets" ] || { echo "docs_check: no library targets found"; exit 1; }
 echo "docs_check: $targets"
+# Every library module has a catalog: its landing page and at least one article.
+while read -r target path; do
+  catalog="$path/$target.docc"
+  [ -f "$catalog/$target.md" ] || { echo "docs_check: $catalog/$target.md (the module's landing page) is missing"; exit 1; }
+  articles=$(find "$catalog" -name '*.md' ! -name "$target.md" | wc -l)
+  [ "$articles" -ge 1 ] || { echo "docs_check: $catalog has no article besides the landing page"; exit 1; }
+done <<< "$library_targets"
 args=()
 for target in $targets; do args+=(--target "$target"); done
 log=$(mktemp /tmp/cnnprune-docs.XXXXXX)
@@ -39,10 +50,12 @@ python3 - <<'PY'
 import pathlib, re, sys
 article = pathlib.Path("Sources/CNNPruning/CNNPruning.docc/PruneANetworkFromSwift.md").read_text()
 code = pathlib.Path("Examples/PruneFromSwift/Sources/PruneFromSwift/main.swift").read_text()
-blocks = [block for block in re.findall(r"^```swift\n(.*?)^```$", article, re.S | re.M) if block.startswith("import ")]
-if blocks != [code]:
-    sys.exit("docs_check: PruneANetworkFromSwift.md must show Examples/PruneFromSwift/Sources/PruneFromSwift/main.swift "
-             "verbatim, in the one ```swift block that starts with an import")
-print("docs_check: the tutorial shows the example's main.swift")
+manifest = pathlib.Path("Examples/PruneFromSwift/Package.swift").read_text()
+blocks = re.findall(r"^```swift\n(.*?)^```$", article, re.S | re.M)
+for name, text, opening in [("Sources/PruneFromSwift/main.swift", code, "import "), ("Package.swift", manifest, "// swift-tools-version")]:
+    if [block for block in blocks if block.startswith(opening)] != [text]:
+        sys.exit(f"docs_check: PruneANetworkFromSwift.md must show Examples/PruneFromSwift/{name} verbatim, "
+                 f"in the one ```swift block that starts with '{opening}'")
+print("docs_check: the tutorial shows the example's Package.swift and main.swift verbatim")
 PY
 echo "docs_check: ok"
