@@ -131,7 +131,7 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
     case badSize(String, Int)
     /// A record's label is not a class index 0–9.
     case badLabel(String, offset: Int, value: Int)
-    /// `batches.meta.txt` does not list the ten class names; the reason names what is wrong.
+    /// `batches.meta.txt` is not a list of the ten class names; the second value says what is wrong.
     case badMeta(String, String)
 
     public var description: String {

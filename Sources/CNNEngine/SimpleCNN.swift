@@ -5,7 +5,7 @@
 public struct SimpleCNN: Codable, Equatable, Sendable {
     /// Channels of the input images.
     public var inputChannels: Int = 3
-    /// The side of the square input images (a multiple of 4, for the two poolings).
+    /// The side of the square input images.
     public var imageSize: Int = 32
     /// Output channels of `conv1`.
     public var conv1: Int = 16

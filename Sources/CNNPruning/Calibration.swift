@@ -69,7 +69,7 @@ public enum Calibration {
     /// their products with the per-image loss gradient, for the Taylor criterion).
     /// - Parameters:
     ///   - layers: layers of `network` to gather for.
-    ///   - network: the network to run, in inference mode for the forward pass.
+    ///   - network: the network to run.
     ///   - data: the calibration images.
     ///   - gradients: also run the backward pass (cross-entropy against the labels).
     ///   - threads: workers, each taking a contiguous share of the images.

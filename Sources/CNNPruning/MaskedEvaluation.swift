@@ -55,7 +55,7 @@ public final class MaskedEvaluation: @unchecked Sendable {
     public let statistics: UnitStatistics?
     /// Workers that split each batch.
     public let threads: Int
-    /// Images per forward pass.
+    /// Images per forward pass of one worker.
     public let batchSize: Int
     /// Whether the consumer's input is cached (else recomputed per batch by each call).
     public var isCached: Bool { cache != nil }

@@ -21,7 +21,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case incomplete(url: String, reason: String)
     /// The destination exists but is not a complete data set, and replacing was not asked for.
     case destinationExists(path: String, reason: String)
-    /// Installing into the destination failed (permissions, disk full, a rename across volumes).
+    /// A file or folder could not be created, moved or removed while installing; `reason` is the system's.
     case filesystem(path: String, reason: String)
 
     public var description: String {

@@ -30,7 +30,7 @@ public struct Evaluation: Sendable {
 public final class Evaluator {
     /// Workers that split each batch.
     public let threads: Int
-    /// Images per forward pass.
+    /// Images per batch, across all workers.
     public let batchSize: Int
     /// The most bytes of activations one worker's inference workspace may take (32 MiB): a wide
     /// network evaluates in smaller batches (its results do not depend on the batch) rather than

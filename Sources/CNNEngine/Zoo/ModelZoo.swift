@@ -72,7 +72,7 @@ public enum ModelZoo {
 public enum ModelZooError: Error, CustomStringConvertible, Equatable {
     /// No architecture of that name; `valid` lists the known ones.
     case unknownArchitecture(String, valid: [String])
-    /// The architecture cannot be built as asked (a bad width or class count); the text says why.
+    /// The architecture cannot be built as asked; the text says why.
     case invalid(String)
 
     public var description: String {

@@ -17,7 +17,7 @@ public struct GroupMaskedEvaluation: Sendable {
     public let firstAffectedLayer: Int
     /// Workers that split each batch.
     public let threads: Int
-    /// Images per forward pass.
+    /// Images per forward pass of one worker.
     public let batchSize: Int
 
     /// - Throws: `EngineError.unknownParameter` when a member names no tensor of `network`.
