@@ -15,6 +15,10 @@ import PackageDescription
 ///   results, and the Markdown report, JSON documents and charts made from them.
 /// - `cnnprune`: the command-line tool.
 ///
+/// Each library has a DocC catalog (`Sources/<Module>/<Module>.docc`); `Examples/PruneFromSwift`
+/// is a separate package using them by version. scripts/docs_check.sh and
+/// scripts/example_check.sh build both in CI.
+///
 /// No target uses `unsafeFlags`: the engine's hot loops use wrapping arithmetic (`&+`, `&*`) and
 /// raw pointers where `-Ounchecked` used to drop the checks, and `swift test -c release` builds
 /// with testable imports by default (`--enable-testable-imports`), which the chart tests need.
@@ -33,6 +37,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // `swift package generate-documentation` (scripts/docs_check.sh): the DocC catalogs.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(

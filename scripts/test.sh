@@ -4,10 +4,21 @@
 # (python: $TORCH_PYTHON, else python3), the integration tests when $CIFAR10_DIR is set, the
 # ONNX export check against onnxruntime (scripts/onnx_check.py; python: $ONNX_PYTHON, else
 # $TORCH_PYTHON, else python3) when onnx and onnxruntime import, and the Fashion-MNIST check
-# (scripts/fashion_mnist_check.sh) when $FASHION_MNIST_DIR is set.
+# (scripts/fashion_mnist_check.sh) when $FASHION_MNIST_DIR is set. Before the tests: the example
+# package built against a tagged clone by version (scripts/example_check.sh) and the
+# documentation, DocC without warnings and every public symbol documented (scripts/docs_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Before the tests, so that their summaries stay at the end of the log.
+bash scripts/example_check.sh
+# swift-docc-plugin is a dependency in Package.swift; the check is skipped only when its command
+# is not there (a package resolved without it).
+if swift package plugin --list 2>/dev/null | grep -q "generate-documentation"; then
+  bash scripts/docs_check.sh
+else
+  echo "docs_check: skipped (swift-docc-plugin's generate-documentation command is not available)"
+fi
 swift test -c release --disable-xctest
 if [ -n "${CIFAR10_DIR:-}" ] && [ -d "${CIFAR10_DIR}" ]; then
   "${TORCH_PYTHON:-python3}" scripts/torch_interop.py check "$CIFAR10_DIR" --cnnprune .build/release/cnnprune

@@ -89,6 +89,15 @@ struct ChartLayout: Sendable {
         var label: TextPlacement
     }
 
+    /// The shaded rectangle behind the swatch of a series that has a band.
+    static func bandSwatch(for entry: LegendEntry) -> [PixelPoint] {
+        let top = entry.swatchStart.y - bandSwatchHalfHeight, bottom = entry.swatchStart.y + bandSwatchHalfHeight
+        return [
+            PixelPoint(x: entry.swatchStart.x, y: top), PixelPoint(x: entry.swatchEnd.x, y: top),
+            PixelPoint(x: entry.swatchEnd.x, y: bottom), PixelPoint(x: entry.swatchStart.x, y: bottom),
+        ]
+    }
+
     struct Legend: Sendable, Hashable {
         var box: PixelRect
         var entries: [LegendEntry]
@@ -107,6 +116,11 @@ struct ChartLayout: Sendable {
     static let lineWidth = 2.25
     static let markerRadius = 4.5
     static let dashPattern = [9.0, 6.0]
+    /// How strongly a band's colour covers what lies beneath it: light enough that lines,
+    /// grid and overlapping bands stay readable.
+    static let bandOpacity = 0.18
+    /// Half the height of the shaded rectangle behind a banded series' legend swatch.
+    static let bandSwatchHalfHeight = 5.0
     static let legendSwatchLength = 32.0
     static let legendPadding = 10.0
     static let legendTextGap = 8.0
@@ -129,6 +143,9 @@ struct ChartLayout: Sendable {
     let runs: [[[PixelPoint]]]
     /// Per series, the markers that fall inside the plot area.
     let markers: [[PixelPoint]]
+    /// Per series, the closed outlines of its shaded band (upper edge left to right, then the
+    /// lower edge back), with the edges clamped to the y axis so they stay inside the plot.
+    let bands: [[[PixelPoint]]]
 
     init(chart: LineChart, metrics: TextMetrics) {
         self.metrics = metrics
@@ -181,6 +198,7 @@ struct ChartLayout: Sendable {
         legendPosition = position
         runs = frame.runs(of: chart)
         markers = frame.markers(of: chart)
+        bands = frame.bands(of: chart)
         texts = Self.texts(chart: chart, frame: frame, metrics: metrics, width: width, height: height)
     }
 
@@ -219,7 +237,10 @@ struct ChartLayout: Sendable {
                 - metrics.boxHeight(for: .tickLabel) - ChartLayout.tickLabelGap - ChartLayout.tickLength
             let plotHeight = max(bottom.rounded(.down) - top, 10)
 
-            let points = chart.series.flatMap(\.points).filter(\.isFinite)
+            let bandEdges = chart.series.flatMap(\.band).filter(\.isFinite).flatMap {
+                [ChartPoint(x: $0.x, y: $0.lower), ChartPoint(x: $0.x, y: $0.upper)]
+            }
+            let points = chart.series.flatMap(\.points).filter(\.isFinite) + bandEdges
             let yTarget = min(max(Int(plotHeight / 70) + 1, 3), 10)
             let vertical = chart.yRange.map { AxisScale(fixed: $0, targetTickCount: yTarget) }
                 ?? AxisScale(covering: points.map(\.y), targetTickCount: yTarget)
@@ -266,6 +287,17 @@ struct ChartLayout: Sendable {
 
         func runs(of chart: LineChart) -> [[[PixelPoint]]] {
             chart.series.map { series in series.finiteRuns.map { $0.map(pixel) } }
+        }
+
+        func bands(of chart: LineChart) -> [[[PixelPoint]]] {
+            let low = yAxis.lowerBound, high = yAxis.upperBound
+            func clamped(_ y: Double) -> Double { min(max(y, low), high) }
+            return chart.series.map { series in
+                series.finiteBandRuns.map { run in
+                    run.map { pixel(ChartPoint(x: $0.x, y: clamped($0.upper))) }
+                        + run.reversed().map { pixel(ChartPoint(x: $0.x, y: clamped($0.lower))) }
+                }
+            }
         }
 
         func markers(of chart: LineChart) -> [[PixelPoint]] {

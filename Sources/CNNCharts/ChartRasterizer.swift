@@ -1,6 +1,6 @@
 /// Draws a `ChartLayout` onto a `RasterCanvas`, the pixel twin of `SVGRenderer`.
 ///
-/// Drawing order: background, grid, series lines (clipped to the plot), axes and ticks,
+/// Drawing order: background, grid, bands, series lines (clipped to the plot), axes and ticks,
 /// markers, text, legend — so markers sit on top of every line and the legend on top of all.
 struct ChartRasterizer {
     let layout: ChartLayout
@@ -20,6 +20,12 @@ struct ChartRasterizer {
         for value in layout.xAxis.ticks {
             let x = Int(layout.pixelX(value).rounded(.down))
             canvas.fillRectangle(x: x, y: top, width: 1, height: bottom - top + 1, color: ChartTheme.grid)
+        }
+
+        for (index, outlines) in layout.bands.enumerated() {
+            for outline in outlines {
+                canvas.fillPolygon(outline, color: layout.styles[index].color, opacity: ChartLayout.bandOpacity)
+            }
         }
 
         let clip = plot.insetBy(-ChartLayout.lineWidth)
@@ -62,6 +68,10 @@ struct ChartRasterizer {
             canvas.fillRectangle(x: x + 1, y: y + 1, width: w - 2, height: h - 2, color: ChartTheme.background)
             for entry in legend.entries {
                 let style = layout.styles[entry.seriesIndex]
+                if !layout.bands[entry.seriesIndex].isEmpty {
+                    let swatch = ChartLayout.bandSwatch(for: entry)
+                    canvas.fillPolygon(swatch, color: style.color, opacity: ChartLayout.bandOpacity)
+                }
                 canvas.strokePolyline(
                     [entry.swatchStart, entry.swatchEnd], color: style.color, lineWidth: ChartLayout.lineWidth,
                     dashPattern: style.lineStyle == .dashed ? ChartLayout.dashPattern : nil

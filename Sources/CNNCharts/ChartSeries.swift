@@ -42,6 +42,10 @@ public struct ChartSeries: Sendable, Hashable {
     public var marker: MarkerShape?
     /// The colour; `nil` means the palette colour belonging to the series' position.
     public var color: ChartColor?
+    /// A shaded band drawn beneath the line in the series' colour, lightly, e.g. the 95 %
+    /// confidence interval around a mean; empty for none. SVG and PNG draw it; the terminal
+    /// chart, which has no shades, does not.
+    public var band: [ChartBandPoint]
 
     /// Creates a series from points.
     /// - Parameters:
@@ -50,18 +54,21 @@ public struct ChartSeries: Sendable, Hashable {
     ///   - lineStyle: The stroke, or `nil` for the automatic choice.
     ///   - marker: The marker shape, or `nil` for the automatic choice.
     ///   - color: The colour, or `nil` for the automatic choice from `ChartColor.palette`.
+    ///   - band: A shaded band beneath the line, or empty for none.
     public init(
         name: String,
         points: [ChartPoint],
         lineStyle: LineStyle? = nil,
         marker: MarkerShape? = nil,
-        color: ChartColor? = nil
+        color: ChartColor? = nil,
+        band: [ChartBandPoint] = []
     ) {
         self.name = name
         self.points = points
         self.lineStyle = lineStyle
         self.marker = marker
         self.color = color
+        self.band = band
     }
 
     /// Creates a series from `(x, y)` pairs, e.g. `[(0, 69.1), (2, 68.4)]`.
@@ -70,14 +77,16 @@ public struct ChartSeries: Sendable, Hashable {
         points: [(x: Double, y: Double)],
         lineStyle: LineStyle? = nil,
         marker: MarkerShape? = nil,
-        color: ChartColor? = nil
+        color: ChartColor? = nil,
+        band: [ChartBandPoint] = []
     ) {
         self.init(
             name: name,
             points: points.map { ChartPoint(x: $0.x, y: $0.y) },
             lineStyle: lineStyle,
             marker: marker,
-            color: color
+            color: color,
+            band: band
         )
     }
 
@@ -89,14 +98,16 @@ public struct ChartSeries: Sendable, Hashable {
         y: [Double],
         lineStyle: LineStyle? = nil,
         marker: MarkerShape? = nil,
-        color: ChartColor? = nil
+        color: ChartColor? = nil,
+        band: [ChartBandPoint] = []
     ) {
         self.init(
             name: name,
             points: zip(x, y).map { ChartPoint(x: $0, y: $1) },
             lineStyle: lineStyle,
             marker: marker,
-            color: color
+            color: color,
+            band: band
         )
     }
 

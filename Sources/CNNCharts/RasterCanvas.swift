@@ -149,7 +149,7 @@ struct RasterCanvas: Sendable {
     }
 
     /// Fills the polygon with `vertices` (even–odd rule), anti-aliased by 4×4 supersampling.
-    mutating func fillPolygon(_ vertices: [PixelPoint], color: ChartColor) {
+    mutating func fillPolygon(_ vertices: [PixelPoint], color: ChartColor, opacity: Double = 1) {
         guard vertices.count >= 3 else { return }
         let x0 = Int(vertices.map(\.x).min()!.rounded(.down))
         let x1 = Int(vertices.map(\.x).max()!.rounded(.up))
@@ -168,7 +168,7 @@ struct RasterCanvas: Sendable {
                         if Self.polygon(vertices, contains: point) { inside += 1 }
                     }
                 }
-                blend(x: column, y: row, color: color, coverage: Double(inside) / Double(samples * samples))
+                blend(x: column, y: row, color: color, coverage: opacity * Double(inside) / Double(samples * samples))
             }
         }
     }

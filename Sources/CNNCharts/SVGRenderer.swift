@@ -35,6 +35,20 @@ struct SVGRenderer {
         }
         svg.append("</g>")
 
+        // Bands, beneath everything drawn from the data.
+        if layout.bands.contains(where: { !$0.isEmpty }) {
+            svg.append(#"<g class="bands" clip-path="url(#cnncharts-plot-area)" stroke="none">"#)
+            for (index, series) in chart.series.enumerated() {
+                for outline in layout.bands[index] {
+                    svg.append(
+                        #"<path class="series-band" data-series="\#(Self.escaped(series.name))" d="\#(polygonPath(outline))" "#
+                            + #"fill="\#(layout.styles[index].color.hexString)" fill-opacity="\#(ChartLayout.bandOpacity)"/>"#
+                    )
+                }
+            }
+            svg.append("</g>")
+        }
+
         // Axes and tick marks.
         svg.append(#"<g class="axes" stroke="\#(ChartTheme.axis.hexString)" stroke-width="1" fill="none">"#)
         let left = crisp(plot.minX), bottom = crisp(plot.maxY)
@@ -95,6 +109,12 @@ struct SVGRenderer {
             )
             for entry in legend.entries {
                 let style = layout.styles[entry.seriesIndex]
+                if !layout.bands[entry.seriesIndex].isEmpty {
+                    svg.append(
+                        #"<path class="legend-band" d="\#(polygonPath(ChartLayout.bandSwatch(for: entry)))" "#
+                            + #"fill="\#(style.color.hexString)" fill-opacity="\#(ChartLayout.bandOpacity)" stroke="none"/>"#
+                    )
+                }
                 let dash = style.lineStyle == .dashed
                     ? #" stroke-dasharray="\#(ChartLayout.dashPattern.map(n).joined(separator: " "))""# : ""
                 svg.append(
@@ -114,6 +134,11 @@ struct SVGRenderer {
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
+    }
+
+    /// A closed SVG path through `outline`.
+    private func polygonPath(_ outline: [PixelPoint]) -> String {
+        outline.enumerated().map { ($0.offset == 0 ? "M" : "L") + "\(n($0.element.x)) \(n($0.element.y))" }.joined() + "Z"
     }
 
     private func marker(_ shape: MarkerShape, at point: PixelPoint) -> String {

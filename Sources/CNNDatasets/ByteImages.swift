@@ -21,6 +21,7 @@ public struct ByteImages: LabeledImages {
     ///   - pixels: `labels.count × shape.product` bytes, channel planes row-major.
     ///   - labels: one per image, each below `classNames.count`.
     ///   - shape: `[channels, height, width]`.
+    ///   - classNames: names of the classes, label 0 first.
     ///   - normalization: one mean and std, or one per channel.
     public init(pixels: [UInt8], labels: [UInt16], shape: [Int], classNames: [String], normalization: Normalization) {
         precondition(shape.count == 3 && shape.allSatisfy { $0 > 0 })

@@ -10,7 +10,10 @@ import Foundation
 public struct CIFAR10: LabeledImages {
     /// The two splits of the data set.
     public enum Split: String, Sendable, CaseIterable {
-        case train, test
+        /// The five training batches, 50,000 images.
+        case train
+        /// The test batch, 10,000 images.
+        case test
         /// The files holding the split, in order.
         public var fileNames: [String] {
             switch self {
@@ -20,8 +23,11 @@ public struct CIFAR10: LabeledImages {
         }
     }
 
+    /// Bytes of one record: a label byte, then the image.
     public static let recordSize = 3073
+    /// Bytes of one image: 1,024 red, then green, then blue pixels of a 32×32 image.
     public static let imageBytes = 3072
+    /// One image's `[channels, height, width]`.
     public static let shape = [3, 32, 32]
 
     /// Pixel bytes, `count × 3072`, record after record.
@@ -117,10 +123,15 @@ let normalisedValue: [Float] = (0..<256).map { (Float($0) / 255 - 0.5) / 0.5 }
 
 /// What is wrong with a CIFAR-10 directory, naming the file.
 public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
+    /// The file does not exist.
     case missingFile(String)
+    /// The file exists but cannot be read.
     case unreadable(String, reason: String)
+    /// The file's size is not a whole number of records.
     case badSize(String, Int)
+    /// A record's label is not a class index 0–9.
     case badLabel(String, offset: Int, value: Int)
+    /// `batches.meta.txt` is not a list of the ten class names; the second value says what is wrong.
     case badMeta(String, String)
 
     public var description: String {

@@ -19,8 +19,11 @@ public enum CIFAR100 {
         var offset: Int { self == .fine ? 1 : 0 }
     }
 
+    /// Bytes of one record: the coarse label, the fine label, then the image.
     public static let recordSize = 3074
+    /// Bytes of one image: 1,024 red, then green, then blue pixels of a 32×32 image.
     public static let imageBytes = 3072
+    /// One image's `[channels, height, width]`.
     public static let shape = [3, 32, 32]
 
     /// The file holding `split`.

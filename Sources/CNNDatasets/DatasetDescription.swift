@@ -11,11 +11,14 @@ public struct DatasetDescription: Codable, Equatable, Sendable {
     public var dataset: String
     /// One image's `[channels, height, width]`.
     public var shape: [Int]
+    /// The number of classes.
     public var classes: Int
     /// CIFAR-100's label kind (`fine` or `coarse`); nil for the others.
     public var labels: String?
+    /// The normalisation the network's inputs went through, which evaluation must repeat.
     public var normalization: Normalization
 
+    /// Describes `images`, the set a model is trained on, as the data set `dataset` (`labels`: CIFAR-100's label kind).
     public init(dataset: DatasetKind, images: ByteImages, labels: String? = nil) {
         self.dataset = dataset.rawValue
         self.shape = images.sampleShape

@@ -5,6 +5,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable {
     /// What is wrong with it (the record, image or byte offset where it applies).
     public var problem: String
 
+    /// A problem with the file at `path`, described by `problem`.
     public init(_ path: String, _ problem: String) {
         self.path = path
         self.problem = problem

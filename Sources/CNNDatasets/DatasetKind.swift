@@ -2,9 +2,13 @@ import Foundation
 
 /// The data sets cnnprune reads, by their `--dataset` name.
 public enum DatasetKind: String, Sendable, CaseIterable, Codable {
+    /// CIFAR-10: 32×32 colour images, 10 classes.
     case cifar10
+    /// CIFAR-100: 32×32 colour images, 100 fine or 20 coarse classes.
     case cifar100
+    /// MNIST: 28×28 grey handwritten digits, 10 classes.
     case mnist
+    /// Fashion-MNIST: 28×28 grey images of clothing, 10 classes; MNIST's file layout.
     case fashionMNIST = "fashion-mnist"
     /// The user's own images, one subfolder per class (torchvision's `ImageFolder` layout).
     case folder

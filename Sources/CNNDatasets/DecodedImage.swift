@@ -2,7 +2,9 @@ import Foundation
 
 /// One decoded 8-bit RGB image, row-major, 3 bytes a pixel (red, green, blue).
 public struct DecodedImage: Equatable, Sendable {
+    /// Pixels per row.
     public var width: Int
+    /// Rows.
     public var height: Int
     /// `height × width × 3` bytes.
     public var rgb: [UInt8]
@@ -10,6 +12,7 @@ public struct DecodedImage: Equatable, Sendable {
     /// The largest pixel count a decoder accepts (a hostile header cannot make it allocate more).
     public static let maximumPixels = 1 << 25
 
+    /// An image of `width` × `height` pixels from its `rgb` bytes (`height × width × 3`, row-major).
     public init(width: Int, height: Int, rgb: [UInt8]) {
         precondition(rgb.count == width * height * 3)
         self.width = width
@@ -18,7 +21,9 @@ public struct DecodedImage: Equatable, Sendable {
     }
 
     /// Decodes a PNG or JPEG file held in memory, telling them apart by their signature.
-    /// - Parameter file: named in errors.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - file: named in errors.
     public static func decode(_ data: Data, file: String) throws -> DecodedImage {
         if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try PNGDecoder.decode(data, file: file) }
         if data.starts(with: [0xFF, 0xD8]) { return try JPEGDecoder.decode(data, file: file) }

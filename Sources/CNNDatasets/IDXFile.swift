@@ -18,7 +18,10 @@ public struct IDXFile: Sendable {
 
     /// Parses `data` (already decompressed), which must have magic `expectedMagic` and hold
     /// exactly the bytes its header announces.
-    /// - Parameter file: named in errors.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - file: named in errors.
+    ///   - expectedMagic: `labelsMagic` or `imagesMagic`.
     public init(_ data: Data, file: String, expectedMagic: Int) throws {
         try self.init(bytes: [UInt8](data), file: file, expectedMagic: expectedMagic)
     }

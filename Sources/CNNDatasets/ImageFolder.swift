@@ -15,11 +15,13 @@ public struct ImageFolder: Sendable {
     public var testFraction: Double?
     /// Seeds the `testFraction` split.
     public var seed: UInt64
+    /// The normalisation applied to the decoded pixels (scaled to 0…1 first); torchvision's `Normalize(0.5, 0.5)` by default.
     public var normalization: Normalization
 
     /// The file name extensions read, lower-cased.
     public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
+    /// A reader with these settings (see the properties).
     public init(imageSize: Int? = nil, testFraction: Double? = nil, seed: UInt64 = 0, normalization: Normalization = Normalization(mean: 0.5, std: 0.5)) {
         self.imageSize = imageSize
         self.testFraction = testFraction

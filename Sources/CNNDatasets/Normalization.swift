@@ -8,6 +8,7 @@ public struct Normalization: Codable, Equatable, Sendable, CustomStringConvertib
     /// One standard deviation per channel, or one for all.
     public var std: [Float]
 
+    /// Normalises with `mean` and `std`: one value per channel each, or one for all channels.
     public init(mean: [Float], std: [Float]) {
         precondition(!mean.isEmpty && mean.count == std.count)
         self.mean = mean

@@ -3,9 +3,12 @@ import CNNEngine
 /// A view of some samples of another data set, in a given order (a calibration subset, the
 /// first N images for a quick test). Holds indices only; the images stay in the base set.
 public struct Subset<Base: LabeledImages>: LabeledImages {
+    /// The data set the samples come from.
     public let base: Base
+    /// The base set's indices of the samples, in this subset's order.
     public let indices: [Int32]
 
+    /// The samples of `base` at `indices`, in that order; each index must lie in `0..<base.count`.
     public init(_ base: Base, indices: [Int]) {
         precondition(indices.allSatisfy { $0 >= 0 && $0 < base.count })
         self.base = base

@@ -16,7 +16,9 @@ public protocol LabeledImages: Sendable {
 
 /// Dense labelled images held as Float tensors, already normalised; for tests and small jobs.
 public struct TensorImages: LabeledImages {
+    /// The `[N, C, H, W]` network inputs.
     public let images: Tensor
+    /// The label of every sample, in `0..<classNames.count`.
     public let labels: [Int]
     public let classNames: [String]
 

@@ -22,6 +22,7 @@ public struct ParameterSpec: Sendable, Equatable {
     /// `num_batches_tracked`); it is held as a Float in memory like every other tensor.
     public var isInteger: Bool
 
+    /// A tensor called `name` of `shape`, initialised by `initializer` with bound set by `fanIn`.
     public init(name: String, shape: [Int], fanIn: Int, initializer: ParameterInitializer = .uniformFanIn, isInteger: Bool = false) {
         self.name = name
         self.shape = shape
@@ -54,6 +55,7 @@ public struct PassContext: @unchecked Sendable {
     /// A number that differs per optimisation step, from which seeded layers (dropout) draw.
     public var step: UInt64
 
+    /// A pass context; the defaults describe an inference pass on one worker.
     public init(training: Bool = false, worker: Int = 0, reducer: BatchReducer? = nil, batchTotal: Int = 0, sampleOffset: Int = 0, step: UInt64 = 0) {
         self.training = training
         self.worker = worker
@@ -106,6 +108,7 @@ public struct LayerBuffers {
     /// Training or inference, and this worker's place in the batch.
     public var context: PassContext
 
+    /// The buffers of one pass; `kept`, `transient` and `state` default to other buffers for layers that do not use them.
     public init(batch: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                 scratch: UnsafeMutablePointer<Float>, parameters: UnsafeMutablePointer<Float>,
                 kept: UnsafeMutablePointer<Float>? = nil, transient: UnsafeMutablePointer<Float>? = nil,
@@ -133,6 +136,7 @@ public struct LayerGradientBuffers {
     /// with the gradient summed over this worker's samples (so nobody has to zero them first).
     public var parameters: UnsafeMutablePointer<Float>
 
+    /// The buffers of one backward pass (`input` nil when no input gradient is needed).
     public init(output: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>?, parameters: UnsafeMutablePointer<Float>) {
         self.output = output
         self.input = input
@@ -206,7 +210,9 @@ extension Layer {
 
 /// Errors the engine reports: wrong shapes, unknown names.
 public enum EngineError: Error, CustomStringConvertible, Equatable {
+    /// Two layers do not fit together, or an input has the wrong shape.
     case shapeMismatch(String)
+    /// A tensor name that the network does not have.
     case unknownParameter(String)
 
     public var description: String {

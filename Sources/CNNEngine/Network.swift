@@ -107,8 +107,12 @@ public struct Network: Sendable {
     /// A `ReLU` directly followed by a `MaxPool2D` (both in `range`) runs as one pass that pools
     /// the ReLU's input and rectifies the result: the rectified map before pooling
     /// (`activation(reluIndex + 1)`) is then not written. Every other activation is.
-    /// - Parameter context: inference (the default: running statistics, no dropout) or
-    ///   training, with this worker's place in the batch.
+    /// - Parameters:
+    ///   - workspace: holds the activations; activation `range.lowerBound` must be filled.
+    ///   - batch: samples to run, at most the workspace's capacity.
+    ///   - range: the layers to run; all of them by default.
+    ///   - context: inference (the default: running statistics, no dropout) or
+    ///     training, with this worker's place in the batch.
     public func forward(_ workspace: Workspace, batch: Int, layers range: Range<Int>? = nil, context: PassContext = .inference) {
         let range = range ?? 0..<architecture.layers.count
         precondition(batch <= workspace.batchCapacity)

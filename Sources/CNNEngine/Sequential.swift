@@ -2,12 +2,19 @@
 /// definition: `Sequential(inputShape: [3, 32, 32]) { Conv2D(...); ReLU(); ... }`.
 @resultBuilder
 public enum LayerBuilder {
+    /// One layer in the block.
     public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+    /// Several layers in the block (a helper's output).
     public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+    /// The block's layers in order.
     public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+    /// The layers of an `if` whose condition holds, else none.
     public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+    /// The layers of an `if`'s first branch.
     public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+    /// The layers of an `else` branch.
     public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
+    /// The layers of a `for` loop, in iteration order.
     public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
 }
 
@@ -15,6 +22,7 @@ public enum LayerBuilder {
 public struct ParameterEntry: Sendable, Equatable {
     /// The checkpoint name, `layer.tensor` (e.g. `conv2.weight`), as in PyTorch's state_dict.
     public var name: String
+    /// The tensor's shape, as PyTorch's state_dict has it.
     public var shape: [Int]
     /// The fan-in that sets PyTorch's default initialisation bound.
     public var fanIn: Int
@@ -26,6 +34,7 @@ public struct ParameterEntry: Sendable, Equatable {
     public var initializer: ParameterInitializer = .uniformFanIn
     /// Stored as a 64-bit integer in checkpoints (`num_batches_tracked`).
     public var isInteger = false
+    /// The number of elements.
     public var count: Int { shape.reduce(1, *) }
 }
 

@@ -3,7 +3,9 @@
 /// flatten · linear(`conv2`·8·8→`fc1`) · ReLU · linear(`fc1`→`classes`). Convolutions are 3×3,
 /// stride 1, padding 1. Parameter names match PyTorch's `SimpleCNN` state_dict.
 public struct SimpleCNN: Codable, Equatable, Sendable {
+    /// Channels of the input images.
     public var inputChannels: Int = 3
+    /// The side of the square input images.
     public var imageSize: Int = 32
     /// Output channels of `conv1`.
     public var conv1: Int = 16
@@ -11,11 +13,13 @@ public struct SimpleCNN: Codable, Equatable, Sendable {
     public var conv2: Int = 32
     /// Output features of `fc1`.
     public var fc1: Int = 256
+    /// The number of classes.
     public var classes: Int = 10
 
     /// The exercise's widths: 16, 32, 256, 10 on 3×32×32 images.
     public init() {}
 
+    /// A SimpleCNN of these widths.
     public init(inputChannels: Int = 3, imageSize: Int = 32, conv1: Int, conv2: Int, fc1: Int, classes: Int = 10) {
         self.inputChannels = inputChannels
         self.imageSize = imageSize
@@ -30,7 +34,16 @@ public struct SimpleCNN: Codable, Equatable, Sendable {
 
     /// Indices of the named layers in `architecture()`'s `Sequential`.
     public enum LayerIndex {
-        public static let conv1 = 0, conv2 = 3, flatten = 6, fc1 = 7, fc2 = 9
+        /// The first convolution.
+        public static let conv1 = 0
+        /// The second convolution.
+        public static let conv2 = 3
+        /// The flatten between the convolutions and the linear layers.
+        public static let flatten = 6
+        /// The hidden linear layer.
+        public static let fc1 = 7
+        /// The output layer.
+        public static let fc2 = 9
     }
 
     /// The largest channel or neuron count accepted.

@@ -5,8 +5,11 @@ import CNNEngine
 /// default with N = 5,000), `train` (all training images) or `test` (the evaluation data itself,
 /// the exercise's choice — the ranking then has seen the images it is scored on).
 public enum CalibrationSet: Sendable, Equatable, CustomStringConvertible {
+    /// The first N training images.
     case trainingSubset(Int)
+    /// All the training images.
     case training
+    /// The evaluation images themselves (the exercise's choice).
     case test
 
     /// `train:5000`.
@@ -66,6 +69,8 @@ public enum Calibration {
     /// their products with the per-image loss gradient, for the Taylor criterion).
     /// - Parameters:
     ///   - layers: layers of `network` to gather for.
+    ///   - network: the network to run.
+    ///   - data: the calibration images.
     ///   - gradients: also run the backward pass (cross-entropy against the labels).
     ///   - threads: workers, each taking a contiguous share of the images.
     ///   - batchSize: images per forward pass of one worker.

@@ -30,6 +30,10 @@ public enum ExerciseLoop {
     /// zeroed sets; evaluate them with `MaskedEvaluation` and `keepBias: true`.
     ///
     /// - Parameters:
+    ///   - network: the unpruned network.
+    ///   - layer: the layer whose units are zeroed.
+    ///   - criterion: ranks the units before each K.
+    ///   - counts: the K values, in order; each zeroes the K lowest-ranked units on top of those already zeroed.
     ///   - statistics: `layer`'s statistics on the test set for the unpruned `network`, for
     ///     criteria that need activations. A unit with zeroed weights outputs its bias at every
     ///     position, so its statistics after zeroing are known exactly without another pass.

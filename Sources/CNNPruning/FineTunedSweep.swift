@@ -51,6 +51,9 @@ public struct FineTuning: Sendable, Equatable {
 
     /// Trains `network` (widths `model`) for `epochs` on `data`.
     /// - Parameters:
+    ///   - network: the starting point.
+    ///   - model: its widths.
+    ///   - data: the training images.
     ///   - threads: training workers; the result is reproducible bit for bit for a given count.
     ///   - progress: called after every batch (`BatchProgress.epoch` is 1-based).
     /// - Returns: the trained network (same widths) and each epoch's mean training loss.
@@ -84,10 +87,12 @@ public struct FineTunedPoint: Sendable, Equatable {
     public var trainLosses: [Double]
     /// Correctly classified evaluation images after fine-tuning.
     public var correct: Int
+    /// Evaluation images.
     public var total: Int
     /// Accuracy after fine-tuning, in percent.
     public var accuracy: Double { total == 0 ? 0 : 100 * Double(correct) / Double(total) }
 
+    /// The result at one K (see the properties).
     public init(k: Int, removed: [Int], width: Int, parameters: Int, trainLosses: [Double], correct: Int, total: Int) {
         self.k = k
         self.removed = removed
@@ -126,9 +131,11 @@ public enum FineTunedSweep {
     public struct Progress: Sendable {
         /// The network being fine-tuned, 1-based, of `jobs` (distinct removal sets).
         public var job: Int
+        /// Networks to fine-tune in all.
         public var jobs: Int
         /// Its K, and the index of the first ranking that asked for it.
         public var k: Int
+        /// The index of the first ranking that asked for this K.
         public var ranking: Int
         /// Epochs per network.
         public var epochs: Int
@@ -147,6 +154,7 @@ public enum FineTunedSweep {
     ///
     /// - Parameters:
     ///   - network: the trained network, of widths `model`.
+    ///   - model: its widths.
     ///   - layer: `conv1`, `conv2` or `fc1`.
     ///   - rankings: unit indices, least important first (`CriterionSweep.ranking`); K = n removes
     ///     the first n.
@@ -154,6 +162,7 @@ public enum FineTunedSweep {
     ///   - fineTuning: the recipe, the same for every K.
     ///   - training: the fine-tuning images.
     ///   - evaluationData: the images the accuracy is measured on.
+    ///   - threads: workers for training and evaluation.
     ///   - progress: called after every training batch.
     ///   - onPoint: called as each point is finished (ranking index, point), in order.
     /// - Returns: one array of points per ranking, in `counts` order.

@@ -26,10 +26,12 @@ public struct SweepPoint: Sendable, Equatable {
     public var masked: [Int]
     /// Correctly classified evaluation images.
     public var correct: Int
+    /// Evaluation images.
     public var total: Int
     /// Accuracy in percent.
     public var accuracy: Double { total == 0 ? 0 : 100 * Double(correct) / Double(total) }
 
+    /// The result at one K (see the properties).
     public init(k: Int, masked: [Int], correct: Int, total: Int) {
         self.k = k
         self.masked = masked
@@ -40,14 +42,17 @@ public struct SweepPoint: Sendable, Equatable {
 
 /// One line of a sweep: what to rank with, on which data, and how to mask.
 public struct SweepRequest: Sendable {
+    /// Ranks the layer's units.
     public var criterion: any ImportanceCriterion
     /// Where the ranking's statistics come from (ignored by criteria that need no data; the
     /// exercise's loop always uses the test set).
     public var calibration: CalibrationSet
+    /// How the units are chosen and masked for each K: ranked once on the trained model, or by the exercise's loop.
     public var method: SweepMethod
     /// The legend name, e.g. `mean-activation` or `exercise's loop`.
     public var label: String
 
+    /// A request to sweep with `criterion`, statistics from `calibration`, masking by `method`, shown as `label`.
     public init(criterion: any ImportanceCriterion, calibration: CalibrationSet = .default, method: SweepMethod = .rankOnce(keepBias: false), label: String? = nil) {
         self.criterion = criterion
         self.calibration = method == .exerciseLoop ? .test : calibration
@@ -61,11 +66,13 @@ public struct SweepRequest: Sendable {
 
 /// The outcome of one `SweepRequest`.
 public struct CriterionSweep: Sendable {
+    /// What was swept.
     public var request: SweepRequest
     /// Scores on the trained (unpruned) model.
     public var scores: [Double]
     /// The ranking on the trained model, least important first.
     public var ranking: [Int]
+    /// Accuracy after masking the K least important units, for every K swept.
     public var points: [SweepPoint]
 }
 
@@ -156,8 +163,11 @@ public enum Sensitivity {
 
     /// One layer's curve.
     public struct LayerCurve: Sendable {
+        /// The layer.
         public var layer: PrunableLayer
+        /// The fractions of its units removed, one per point.
         public var fractions: [Double]
+        /// The accuracy at each fraction.
         public var sweep: CriterionSweep
         /// The unpruned network on the same images.
         public var baseline: SweepPoint
@@ -166,9 +176,15 @@ public enum Sensitivity {
     /// Runs the analysis for `layers` with one criterion. Each fraction `f` prunes
     /// `PruningCounts.count(fraction: f, of: units)` units (repeated counts are measured once).
     /// - Parameters:
+    ///   - network: the unpruned network.
+    ///   - layers: the layers to sweep.
+    ///   - request: the criterion, calibration and masking method.
+    ///   - fractions: the fractions of each layer's units to mask.
+    ///   - evaluationData: the images the accuracy is measured on.
+    ///   - threads: evaluation workers.
     ///   - evaluation: the prepared evaluation for a layer (to share passes between layers and
     ///     with other sweeps); by default a fresh one on `evaluationData`.
-    ///   - statistics: the statistics provider for each layer.
+    ///   - provider: the statistics provider for each layer.
     public static func run<Data: LabeledImages>(
         network: Network, layers: [PrunableLayer], request: SweepRequest, fractions: [Double] = defaultFractions,
         evaluationData: Data, threads: Int, evaluation: ((PrunableLayer) -> MaskedEvaluation)? = nil,

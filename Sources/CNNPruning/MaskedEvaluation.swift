@@ -7,6 +7,7 @@ public struct MaskSequence: Sendable, Equatable {
     /// Zero the weights only (the exercise's way) instead of weights and bias.
     public var keepBias: Bool
 
+    /// Masks `masks[i]` at point `i`; `keepBias` keeps the biases of masked units.
     public init(masks: [[Int]], keepBias: Bool = false) {
         self.masks = masks
         self.keepBias = keepBias
@@ -46,12 +47,15 @@ public struct MaskSequence: Sendable, Equatable {
 public final class MaskedEvaluation: @unchecked Sendable {
     /// The unmasked network.
     public let network: Network
+    /// The layer whose units are masked.
     public let layer: PrunableLayer
     /// Images evaluated.
     public let sampleCount: Int
     /// The layer's statistics on the evaluation images, when gathered in `init`.
     public let statistics: UnitStatistics?
+    /// Workers that split each batch.
     public let threads: Int
+    /// Images per forward pass of one worker.
     public let batchSize: Int
     /// Whether the consumer's input is cached (else recomputed per batch by each call).
     public var isCached: Bool { cache != nil }

@@ -21,6 +21,7 @@ public struct PrunableLayer: Sendable, Equatable {
 
     /// The layer's name, e.g. `conv2`.
     public let name: String
+    /// What kind of units the layer has.
     public let kind: Kind
     /// The layer's index in the `Sequential`.
     public let layerIndex: Int

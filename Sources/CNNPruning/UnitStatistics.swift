@@ -33,6 +33,7 @@ public struct UnitStatistics: Sendable, Equatable {
         gradientProductSum = withGradients ? sum : nil
     }
 
+    /// The number of units.
     public var unitCount: Int { sum.count }
     /// Observations per unit: `samples × positionsPerUnit`.
     public var observations: Int { samples * positionsPerUnit }

@@ -1,10 +1,13 @@
 /// A two-sided confidence interval `[lower, upper]` at a stated level (e.g. 0.95).
 public struct ConfidenceInterval: Sendable, Equatable {
+    /// The lower end.
     public let lower: Double
+    /// The upper end.
     public let upper: Double
     /// The coverage the interval was built for, in (0, 1).
     public let level: Double
 
+    /// The interval `[lower, upper]` at coverage `level`.
     public init(lower: Double, upper: Double, level: Double) {
         self.lower = lower
         self.upper = upper

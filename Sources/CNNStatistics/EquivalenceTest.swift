@@ -14,9 +14,11 @@ public struct EquivalenceTest: Sendable, Equatable {
     public let degreesOfFreedom: Double
     /// `(difference + δ) / se` and its p-value for H₀: difference ≤ −δ.
     public let lowerT: Double
+    /// The p-value of `lowerT`.
     public let lowerPValue: Double
     /// `(difference − δ) / se` and its p-value for H₀: difference ≥ +δ.
     public let upperT: Double
+    /// The p-value of `upperT`.
     public let upperPValue: Double
     /// The `1 − 2α` Welch interval for the difference.
     public let interval: ConfidenceInterval
@@ -25,7 +27,8 @@ public struct EquivalenceTest: Sendable, Equatable {
 
     /// Nil unless both samples have at least two values.
     /// - Parameters:
-    ///   - first, second: independent samples.
+    ///   - first: one sample.
+    ///   - second: another sample, independent of the first.
     ///   - margin: δ > 0.
     ///   - alpha: the level of each one-sided test, default 0.05.
     public init?(_ first: [Double], _ second: [Double], margin: Double, alpha: Double = 0.05) {

@@ -24,7 +24,10 @@ public struct MeanEstimate: Sendable, Equatable {
         }
     }
 
+    /// The mean of the values.
     public var mean: Double { summary.mean }
+    /// The sample standard deviation; nil for a single value.
     public var standardDeviation: Double? { summary.standardDeviation }
+    /// The number of values.
     public var count: Int { summary.count }
 }

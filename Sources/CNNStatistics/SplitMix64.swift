@@ -6,6 +6,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     /// The whole state: the seed advanced by one golden-ratio increment per draw.
     public var state: UInt64
 
+    /// A generator starting from `seed`.
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

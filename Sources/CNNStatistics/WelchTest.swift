@@ -5,6 +5,7 @@
 public struct WelchTest: Sendable, Equatable {
     /// The two samples summarised.
     public let first: SampleSummary
+    /// The second sample's summary.
     public let second: SampleSummary
     /// `mean(first) − mean(second)`.
     public let meanDifference: Double
@@ -17,7 +18,8 @@ public struct WelchTest: Sendable, Equatable {
 
     /// Nil unless both samples have at least two values (the test needs each sample's variance).
     /// - Parameters:
-    ///   - first, second: independent samples.
+    ///   - first: one sample.
+    ///   - second: another sample, independent of the first.
     ///   - level: the interval's coverage, default 0.95.
     public init?(_ first: [Double], _ second: [Double], level: Double = 0.95) {
         precondition(level > 0 && level < 1, "the level must lie in (0, 1)")

@@ -7,7 +7,8 @@ import Foundation
 /// `conv2` the exercise's way and the corrected way with every criterion (and the ablation in
 /// between), measure every layer's sensitivity, remove a quarter and half of `conv2`'s channels
 /// for real, fine-tune and time them — and, given several models, repeat the criteria sweeps and
-/// the sensitivity on each for intervals over the models.
+/// the sensitivity on each for intervals over the models (with fine-tuning, also the recovery of
+/// each model's largest removal against its K = 0 control).
 ///
 /// ```swift
 /// let study = ExperimentStudy(configuration: ExperimentConfiguration(calibration: .trainingSubset(1000), seed: 7))
@@ -97,12 +98,31 @@ public struct ExperimentStudy: Sendable {
             phase = DispatchTime.now().uptimeNanoseconds
             var runs = [SeedStudy.ModelRun(path: first.origin.path, seed: seed, accuracy: testEvaluation.accuracy,
                                            criteria: Array(conv2.sweeps[ExperimentReport.SweepPlan.criteria...]), sensitivity: sensitivity)]
+            // Fine-tuning recovery on every model: the removal study's largest K, fine-tuned, against
+            // the unpruned model fine-tuned as long.
+            var recoveryPairs: [SeedRecovery.ModelPair] = []
+            let recovery = removal.flatMap { study in study.fineTuned.flatMap { row in study.recipe.map { (k: row.k, accuracy: row.measurement.accuracy, recipe: $0) } } }
+            if let recovery {
+                recoveryPairs.append(try SeedRecovery.pair(network: network, model: first.widths, layer: layer, ranking: corrected.ranking, k: recovery.k,
+                                                           recipe: recovery.recipe, seed: seed, prunedAccuracy: recovery.accuracy,
+                                                           train: train, test: test, threads: threads, progress: progress))
+            }
             for (index, model) in models.enumerated().dropFirst() {
-                runs.append(try studyCriteria(of: model.network, path: model.origin.path, seed: seed + UInt64(index), layer: layer, counts: counts,
+                let modelSeed = seed + UInt64(index)
+                runs.append(try studyCriteria(of: model.network, path: model.origin.path, seed: modelSeed, layer: layer, counts: counts,
                                               train: train, test: test, progress: progress))
+                if let recovery {
+                    progress.clear()
+                    recoveryPairs.append(try SeedRecovery.pair(network: model.network, model: first.widths, layer: layer, ranking: runs[index].criteria[0].ranking,
+                                                               k: recovery.k, recipe: recovery.recipe, seed: modelSeed,
+                                                               train: train, test: test, threads: threads, progress: progress))
+                }
             }
             progress.clear()
             seedStudy = SeedStudy(runs: runs, layer: layer, counts: counts, classes: test.classNames.count, calibration: calibrationSet)
+            if let recovery {
+                seedStudy?.recovery = SeedRecovery(k: recovery.k, units: layer.unitCount, epochs: recovery.recipe.epochs, layer: layer.name, pairs: recoveryPairs)
+            }
             timings.otherModels = seconds(since: phase) + models.dropFirst().compactMap(\.trainingSeconds).reduce(0, +)
         }
         timings.total = seconds(since: start)

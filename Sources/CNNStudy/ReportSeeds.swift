@@ -52,6 +52,8 @@ public struct SeedStudy {
     public let sensitivity: MultiModelSensitivity
     /// Unpruned test accuracy over the models.
     public let accuracy: MeanEstimate
+    /// Fine-tuning recovery against the K = 0 control on every model (nil without fine-tuning).
+    public var recovery: SeedRecovery?
 
     /// Summarises `runs` (model 0 first) over the models.
     public init(runs: [ModelRun], layer: PrunableLayer, counts: [Int], classes: Int, calibration: CalibrationSet) {
@@ -92,26 +94,26 @@ public struct SeedStudy {
         try ReportFiles.write(document, csv: csv, chart: chart(), to: directory, base: "seeds")
     }
 
-    /// Each criterion's mean accuracy over the models, and its 95 % interval as two thin dashed
-    /// lines of the same colour (one legend entry: the lower bound, a break, the upper bound),
-    /// clipped to 0…100 %. Tall, so that the fifteen legend entries leave the plot room.
+    /// Each criterion's mean accuracy over the models as a line, with its 95 % interval as a
+    /// shaded band of the same colour, clipped to 0…100 %. Tall, so that the legend leaves the
+    /// plot room.
     public func chart() -> LineChart {
         var series: [ChartSeries] = []
         let palette = ChartColor.palette
         for (index, curve) in sweep.curves.enumerated() {
             let color = palette[index % palette.count]
             let marker = MarkerShape.allCases[index % MarkerShape.allCases.count]
+            let band = zip(curve.xs, curve.points).map { x, point in
+                ChartBandPoint(x: x, lower: point.interval.map { min(100, max(0, $0.lower)) } ?? .nan,
+                               upper: point.interval.map { min(100, max(0, $0.upper)) } ?? .nan)
+            }
             series.append(ChartSeries(name: "\(curve.name) (mean of \(modelCount))", x: curve.xs, y: curve.points.map(\.mean),
-                                      lineStyle: .solid, marker: marker, color: color))
-            let lower = curve.points.map { $0.interval.map { min(100, max(0, $0.lower)) } ?? .nan }
-            let upper = curve.points.map { $0.interval.map { min(100, max(0, $0.upper)) } ?? .nan }
-            series.append(ChartSeries(name: "\(curve.name) 95 % CI", x: curve.xs + [.nan] + curve.xs, y: lower + [.nan] + upper,
-                                      lineStyle: .dashed, marker: marker, color: color))
+                                      lineStyle: .solid, marker: marker, color: color, band: band))
         }
         if let low = counts.first, let high = counts.last, high > low {
             series.append(ReportFiles.chanceSeries(from: Double(low), to: Double(high), classes: classes))
         }
-        return LineChart(title: "\(layer.name): criteria over \(modelCount) models (mean, 95 % CI dashed)",
+        return LineChart(title: "\(layer.name): criteria over \(modelCount) models (mean, 95 % CI shaded)",
                          xLabel: "K (channels of \(layer.name) pruned)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100,
                          width: 1100, height: 1100)
     }
@@ -129,13 +131,13 @@ public struct SeedStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    struct EstimateDocument: Encodable {
+    package struct EstimateDocument: Encodable {
         var mean: Double
         var ciLower: Double?
         var ciUpper: Double?
         var perModel: [Double]
 
-        init(_ estimate: MeanEstimate, perModel: [Double]) {
+        package init(_ estimate: MeanEstimate, perModel: [Double]) {
             mean = rounded(estimate.mean, 4)
             ciLower = estimate.interval.map { rounded($0.lower, 4) }
             ciUpper = estimate.interval.map { rounded($0.upper, 4) }
@@ -166,13 +168,22 @@ public struct SeedStudy {
         }
     }
 
-    struct ComparisonDocument: Encodable {
+    package struct ComparisonDocument: Encodable {
         var criterion: String
         var baseline: String
         var difference: EstimateDocument
         var pValue: Double?
         var holmPValue: Double?
         var sentence: String
+
+        package init(criterion: String, baseline: String, difference: EstimateDocument, pValue: Double?, holmPValue: Double?, sentence: String) {
+            self.criterion = criterion
+            self.baseline = baseline
+            self.difference = difference
+            self.pValue = pValue
+            self.holmPValue = holmPValue
+            self.sentence = sentence
+        }
 
         enum CodingKeys: String, CodingKey {
             case criterion, baseline, difference, sentence
@@ -209,9 +220,10 @@ public struct SeedStudy {
         var comparisons: [ComparisonDocument]
         var sensitivity: [SensitivityLayerDocument]
         var sensitivityReading: String
+        var recovery: SeedRecovery.Document?
 
         enum CodingKeys: String, CodingKey {
-            case layer, calibration, level, test, models, accuracy, criteria, comparisons, sensitivity
+            case layer, calibration, level, test, models, accuracy, criteria, comparisons, sensitivity, recovery
             case meanOverK = "mean_over_k"
             case sensitivityReading = "sensitivity_reading"
         }
@@ -242,7 +254,8 @@ public struct SeedStudy {
             test: "paired t test (scipy.stats.ttest_rel), two-sided, Student t 95 % intervals, Holm step-down correction",
             models: runs.map { ModelDocument(path: $0.path, seed: $0.seed, accuracy: rounded($0.accuracy)) },
             accuracy: EstimateDocument(accuracy, perModel: runs.map(\.accuracy)),
-            criteria: criteria, comparisons: comparisons, sensitivity: layers, sensitivityReading: sensitivity.sentence)
+            criteria: criteria, comparisons: comparisons, sensitivity: layers, sensitivityReading: sensitivity.sentence,
+            recovery: recovery?.document)
     }
 
     // MARK: Report
@@ -291,6 +304,7 @@ public struct SeedStudy {
         md.append("")
         md.append(capitalized(sensitivity.sentence) + ".")
         md.append("")
+        if let recovery { md += recovery.markdown() }
         md.append("Every model's values are in `seeds.json` and `seeds.csv`.")
         md.append("")
         return md
@@ -301,6 +315,7 @@ public struct SeedStudy {
         var lines = ["Across \(modelCount) models (seeds \(seedList)): test accuracy \(cell(accuracy))"]
         for result in sweep.comparisons(against: "random") ?? [] { lines.append("  " + capitalized(result.sentence)) }
         lines.append("  " + capitalized(sensitivity.sentence))
+        if let recovery { lines.append("  " + capitalized(recovery.comparison.sentence)) }
         return lines.joined(separator: "\n")
     }
 }

@@ -31,7 +31,7 @@ struct PruneCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The model to prune (safetensors, from cnnprune or PyTorch; may already be pruned).")
+    @Option(help: "The model to prune (safetensors, from cnnprune or PyTorch; may already be pruned); several, comma-separated, prune each alike into --output with -<i> before its extension, and report the accuracies' means with 95 % intervals over the models.")
     var model: String
 
     @OptionGroup var data: DataOptions
@@ -144,10 +144,30 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
+        let files = modelFiles(model)
+        if files.count > 1 {
+            try validateModelFiles(files)
+            try MultiModelPruneRun(command: self, models: files).run()
+            return
+        }
+        let result = try pruneOne()
+        if json {
+            try printJSON(result.report)
+        } else {
+            print(result.text)
+        }
+    }
+
+    /// Prunes `--model` to `--output` (and fine-tunes, and measures); returns what `run` prints.
+    func pruneOne() throws -> PruneRunResult {
         let general = try loadAnyModel(model)
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.names.contains(criterion) {
-            try GroupPruneRun(command: self, loaded: general).run()
-            return
+            let run = GroupPruneRun(command: self, loaded: general)
+            let report = try run.report()
+            return PruneRunResult(report: report, text: "\n" + run.table(report) + "\n\nSaved \(output)",
+                                  before: report.before.accuracy, pruned: report.pruned.accuracy, fineTuned: report.fineTuned?.accuracy,
+                                  parameterRatio: Double(report.pruned.parameters) / Double(report.before.parameters),
+                                  macsRatio: Double(report.pruned.multiplyAccumulates) / Double(report.before.multiplyAccumulates))
         }
         let k = self.k!
         let status = StatusLine()
@@ -206,14 +226,11 @@ struct PruneCommand: ParsableCommand {
             throw CLIError((error as? AtomicFileError)?.description ?? "cannot write \(output): \(error.localizedDescription)")
         }
 
-        if json {
-            try printJSON(PruneReport(model: model, output: output, steps: iterative, finetuneEpochs: finetuneEpochs, outcome: result.outcome))
-        } else {
-            print("")
-            print(table(result.outcome))
-            print("")
-            print("Saved \(output) (\(result.model.widthsDescription))")
-        }
+        let outcome = result.outcome
+        return PruneRunResult(report: PruneReport(model: model, output: output, steps: iterative, finetuneEpochs: finetuneEpochs, outcome: outcome),
+                              text: "\n" + table(outcome) + "\n\nSaved \(output) (\(result.model.widthsDescription))",
+                              before: outcome.before.accuracy, pruned: outcome.pruned.accuracy, fineTuned: outcome.fineTuned?.accuracy,
+                              parameterRatio: outcome.parameterRatio, macsRatio: outcome.multiplyAccumulateRatio)
     }
 
     /// The metadata key holding the pruning history (JSON array, oldest first).

@@ -19,7 +19,7 @@ struct SensitivityCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The model (safetensors, from cnnprune or PyTorch).")
+    @Option(help: "The model (safetensors, from cnnprune or PyTorch); several, comma-separated, analyse each alike (its files in --output/model-<i>/) and add sensitivity-models.json/.csv/.svg/.png: each layer's mean with 95 % intervals over the models.")
     var model: String
 
     @OptionGroup var data: DataOptions
@@ -46,6 +46,12 @@ struct SensitivityCommand: ParsableCommand {
     }
 
     func run() throws {
+        let modelList = modelFiles(model)
+        if modelList.count > 1 {
+            try validateModelFiles(modelList)
+            try MultiModelSensitivityRun(command: self, models: modelList).run()
+            return
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }

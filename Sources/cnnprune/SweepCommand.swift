@@ -38,7 +38,7 @@ struct SweepCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "The model (safetensors, from cnnprune or PyTorch).")
+    @Option(help: "The model (safetensors, from cnnprune or PyTorch); several, comma-separated, sweep each alike (its files in --output/model-<i>/) and add sweep-models.json/.csv/.svg/.png: means with 95 % intervals over the models and paired comparisons with random and the first criterion.")
     var model: String
 
     @OptionGroup var data: DataOptions
@@ -107,6 +107,12 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
+        let modelList = modelFiles(model)
+        if modelList.count > 1 {
+            try validateModelFiles(modelList)
+            try MultiModelSweepRun(command: self, models: modelList).run()
+            return
+        }
         let status = StatusLine()
         defer { status.clear() }
         let general = try loadAnyModel(model)

@@ -13,6 +13,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case truncated(url: String, received: Int64, expected: Int64)
     /// The transfer failed for another reason.
     case transfer(url: String, reason: String)
+    /// The archive's MD5 is not the expected one (corrupt, or not the official archive); `note` says more when it can.
     case checksumMismatch(url: String, expected: String, actual: String, bytes: Int64, note: String)
     /// The archive could not be decompressed or unpacked.
     case badArchive(url: String, reason: String)
@@ -20,6 +21,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case incomplete(url: String, reason: String)
     /// The destination exists but is not a complete data set, and replacing was not asked for.
     case destinationExists(path: String, reason: String)
+    /// A file or folder could not be created, moved or removed while installing; `reason` is the system's.
     case filesystem(path: String, reason: String)
 
     public var description: String {
@@ -56,6 +58,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
 /// try download.install(into: URL(fileURLWithPath: "data/cifar-10-batches-bin"))
 /// ```
 public struct CIFAR10Download: Sendable {
+    /// The official CIFAR-10 binary archive.
     public static let officialURL = URL(string: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz")!
     /// The MD5 the data set's page publishes for `cifar-10-binary.tar.gz`.
     public static let officialMD5 = "c32a1d4ab5d03f1284b67883e8d87530"
@@ -77,6 +80,8 @@ public struct CIFAR10Download: Sendable {
     /// What keeps a folder from being a complete data set, or nil (CIFAR-10's check by default).
     public var check: @Sendable (URL) -> String?
 
+    /// A download of the archive at `url`, checked against `expectedMD5` and unpacked from its `archiveFolder`;
+    /// the defaults are CIFAR-10's official archive. `check` tells whether a folder is a complete data set.
     public init(url: URL = CIFAR10Download.officialURL, expectedMD5: String = CIFAR10Download.officialMD5,
                 timeout: TimeInterval = 15, extractionLimit: Int = 1 << 30,
                 archiveFolder: String = CIFAR10Download.folderName, check: @escaping @Sendable (URL) -> String? = { CIFAR10Download.problem(with: $0) }) {
@@ -100,7 +105,14 @@ public struct CIFAR10Download: Sendable {
 
     /// A stage of `install` and how far it has come.
     public struct Progress: Sendable {
-        public enum Stage: String, Sendable { case downloading, extracting }
+        /// What `install` is doing.
+        public enum Stage: String, Sendable {
+            /// Fetching the archive.
+            case downloading
+            /// Decompressing and unpacking it.
+            case extracting
+        }
+        /// What `install` is doing now.
         public var stage: Stage
         /// Bytes of the archive handled so far.
         public var bytes: Int64

@@ -37,6 +37,7 @@ public final class GzipInflater {
     /// Compressed bytes consumed so far.
     public private(set) var consumed = 0
 
+    /// Prepares zlib to inflate one gzip stream; throws when zlib cannot be initialised.
     public init() throws {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())

@@ -10,8 +10,11 @@ import Foundation
 public struct IDXDownload: Sendable {
     /// One file of the set: its name and its expected MD5 (lower-case hex).
     public struct File: Sendable, Equatable {
+        /// The file name, relative to `baseURL`.
         public var name: String
+        /// The expected MD5, lower-case hex.
         public var md5: String
+        /// A file called `name` whose MD5 must be `md5`.
         public init(name: String, md5: String) {
             self.name = name
             self.md5 = md5.lowercased()
@@ -20,10 +23,12 @@ public struct IDXDownload: Sendable {
 
     /// The folder the files are fetched from (`https://`, `http://` or `file://`), ending in `/`.
     public var baseURL: URL
+    /// The files to fetch, each checked against its MD5.
     public var files: [File]
     /// Seconds without data before a download fails.
     public var timeout: TimeInterval
 
+    /// A download of `files` from the folder `baseURL` (a missing trailing `/` is added), failing after `timeout` seconds without data.
     public init(baseURL: URL, files: [File], timeout: TimeInterval = 15) {
         let text = baseURL.absoluteString
         self.baseURL = text.hasSuffix("/") ? baseURL : URL(string: text + "/")!
@@ -51,10 +56,12 @@ public struct IDXDownload: Sendable {
         File(name: "t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310"),
     ]
 
+    /// The four MNIST files, from `baseURL` (torchvision's mirror by default).
     public static func mnist(baseURL: URL = mnistURL, timeout: TimeInterval = 15) -> IDXDownload {
         IDXDownload(baseURL: baseURL, files: mnistFiles, timeout: timeout)
     }
 
+    /// The four Fashion-MNIST files, from `baseURL` (the official location by default).
     public static func fashionMNIST(baseURL: URL = fashionMNISTURL, timeout: TimeInterval = 15) -> IDXDownload {
         IDXDownload(baseURL: baseURL, files: fashionMNISTFiles, timeout: timeout)
     }

@@ -12,6 +12,7 @@ import Foundation
 public struct MD5: Sendable {
     /// A finished 16-byte digest.
     public struct Digest: Sendable, Equatable, CustomStringConvertible {
+        /// The 16 bytes of the digest.
         public let bytes: [UInt8]
         /// Lower-case hexadecimal, as `md5sum` prints it.
         public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
@@ -24,6 +25,7 @@ public struct MD5: Sendable {
     /// The bytes of an incomplete 64-byte block.
     private var pending: [UInt8] = []
 
+    /// An empty hash, ready for `update`.
     public init() {
         pending.reserveCapacity(64)
     }

@@ -2,11 +2,17 @@ import Foundation
 
 /// Why a tar stream was rejected; offsets count bytes of the (decompressed) archive.
 public enum TarError: Error, CustomStringConvertible, Equatable {
+    /// A header's checksum does not match its bytes: not a tar archive, or a corrupt one.
     case badChecksum(offset: Int)
+    /// A header field (size, mode, …) cannot be parsed.
     case badField(field: String, offset: Int)
+    /// An entry's path is absolute or leaves the extraction folder (`..`).
     case unsafePath(String, offset: Int)
+    /// An entry is neither a regular file nor a folder (a link, a device); `type` names it.
     case unsupportedEntry(name: String, type: String, offset: Int)
+    /// An entry is larger than the extraction limit allows.
     case tooLarge(name: String, size: Int, limit: Int)
+    /// The stream ended before the end-of-archive marker.
     case truncated(offset: Int)
 
     public var description: String {
@@ -23,9 +29,16 @@ public enum TarError: Error, CustomStringConvertible, Equatable {
 
 /// An entry of a tar archive, as `TarReader` reports it.
 public struct TarEntry: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case file, directory }
+    /// What an entry is.
+    public enum Kind: Sendable, Equatable {
+        /// A regular file.
+        case file
+        /// A folder.
+        case directory
+    }
     /// The path inside the archive, relative, normalised (no `.`, no empty components), `/`-separated.
     public var path: String
+    /// A regular file or a folder (the only kinds extracted).
     public var kind: Kind
     /// Bytes of content (zero for folders).
     public var size: Int
@@ -36,8 +49,11 @@ public struct TarEntry: Sendable, Equatable {
 /// What `TarReader.push` reports, in archive order: an entry starts, its content arrives in
 /// pieces (buffers valid only during the call), it ends.
 public enum TarEvent {
+    /// An entry starts; its content follows.
     case begin(TarEntry)
+    /// A piece of the current entry's content, valid only during the call.
     case data(UnsafeRawBufferPointer)
+    /// The entry's content is complete.
     case end(TarEntry)
 }
 
@@ -76,6 +92,7 @@ public struct TarReader {
     /// The largest pax or long-name record read.
     static let maximumRecord = 1 << 16
 
+    /// A reader that rejects archives whose entries total more than `limit` bytes.
     public init(limit: Int = 1 << 30) {
         self.limit = limit
         block.reserveCapacity(512)
@@ -310,12 +327,14 @@ public struct TarReader {
 /// Writes the regular files and folders of a tar stream under `root`, which must be a new,
 /// empty folder (nothing in it can be a link, so no entry can be redirected outside it).
 public final class TarExtractor {
+    /// The folder the archive is extracted into.
     public let root: URL
     private var reader: TarReader
     private var file: FileHandle?
     /// Files written, as archive paths.
     public private(set) var files: [String] = []
 
+    /// An extractor into `root`, a new empty folder, for archives of at most `limit` bytes of content.
     public init(root: URL, limit: Int = 1 << 30) {
         self.root = root
         self.reader = TarReader(limit: limit)

@@ -38,7 +38,9 @@ public enum AtomicFile {
 
 /// Why `AtomicFile` could not write a file: the path and the system's reason, as one line.
 public struct AtomicFileError: Error, CustomStringConvertible, LocalizedError {
+    /// The file that could not be written.
     public var path: String
+    /// The system's reason, as one line.
     public var reason: String
     public var description: String { "cannot write \(path): \(reason)" }
     public var errorDescription: String? { description }

@@ -2,13 +2,16 @@ import Foundation
 
 /// Why a checkpoint does not hold a usable network.
 public struct CheckpointError: Error, CustomStringConvertible {
+    /// The checkpoint's path (empty when the bytes did not come from a file).
     public var file: String
+    /// What is wrong, as one line.
     public var reason: String
     public var description: String { file.isEmpty ? reason : "\(file): \(reason)" }
 }
 
 /// A network read from a checkpoint, with what the file says about it.
 public struct LoadedModel: Sendable {
+    /// The network: architecture and parameter values.
     public var network: Network
     /// The architecture the file holds.
     public var graph: ModelGraph
@@ -70,8 +73,10 @@ public enum Checkpoint {
 
     /// Loads a network of any architecture, checking that the tensors are exactly those the
     /// architecture calls for.
-    /// - Parameter fallback: the architecture to assume for a file that records none and whose
-    ///   tensors no known architecture matches (`--arch` on the command line).
+    /// - Parameters:
+    ///   - url: the safetensors file.
+    ///   - fallback: the architecture to assume for a file that records none and whose
+    ///     tensors no known architecture matches (`--arch` on the command line).
     public static func loadModel(from url: URL, fallback: ModelGraph? = nil) throws -> LoadedModel {
         let file = try read(url)
         do {

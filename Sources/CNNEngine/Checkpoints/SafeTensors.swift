@@ -2,10 +2,15 @@ import Foundation
 
 /// Why a safetensors file could not be read: each case names what is wrong, and where.
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    /// The file is shorter than the 8-byte header length.
     case tooShort(byteCount: Int)
+    /// The header length does not fit the file.
     case headerLength(UInt64, fileSize: Int)
+    /// The JSON header cannot be parsed; the reason says why.
     case invalidHeader(String)
+    /// A tensor's entry (dtype, shape, offsets) is invalid.
     case invalidTensor(name: String, reason: String)
+    /// The data section does not match the header (gaps, overlaps, trailing bytes).
     case dataLayout(String)
 
     public var description: String {
@@ -36,6 +41,7 @@ public struct SafeTensors: Sendable, Equatable {
     /// The largest header accepted (the reference implementation's limit).
     public static let maximumHeaderLength: UInt64 = 100_000_000
 
+    /// A file holding `tensors` and `metadata`, ready to be written.
     public init(tensors: [String: Tensor], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata

@@ -21,8 +21,10 @@ public struct ModelGraph: Codable, Sendable, Equatable {
     public var name: String?
     /// One sample's shape, `[channels, height, width]`.
     public var inputShape: [Int]
+    /// The layers, in order.
     public var layers: [LayerSpec]
 
+    /// An architecture called `name` (optional) of `layers` on samples of `inputShape`.
     public init(name: String? = nil, inputShape: [Int], layers: [LayerSpec]) {
         self.name = name
         self.inputShape = inputShape

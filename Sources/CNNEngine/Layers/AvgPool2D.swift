@@ -4,7 +4,9 @@
 /// Input `[C, H, W]`, output `[C, (H − k)/s + 1, (W − k)/s + 1]`; each output is the mean of
 /// its `k × k` window.
 public struct AvgPool2D: Layer {
+    /// The side of the square pooling window.
     public var kernelSize: Int
+    /// The step between windows (the window's side by default).
     public var stride: Int
 
     private var channels = 0, height = 0, width = 0, outputHeight = 0, outputWidth = 0

@@ -14,7 +14,9 @@ public struct BatchNorm2D: Layer {
     public var name: String
     /// Channels; bound by `prepare` when not given.
     public var channels: Int
+    /// Added to the variance before the square root, for stability (PyTorch's `eps`).
     public var epsilon: Float
+    /// How far each training step moves the running statistics towards the batch's (PyTorch's `momentum`).
     public var momentum: Float
 
     private var plane = 0

@@ -15,10 +15,15 @@
 /// batch).
 public struct Conv2D: Layer {
     public var name: String
+    /// Channels of the input.
     public var inputChannels: Int
+    /// Channels of the output, one filter each.
     public var outputChannels: Int
+    /// The side of the square kernel.
     public var kernelSize: Int
+    /// The step between kernel positions.
     public var stride: Int
+    /// Zeros added on every side of the input.
     public var padding: Int
     /// Whether the layer adds a learnable bias per output channel.
     public var bias: Bool

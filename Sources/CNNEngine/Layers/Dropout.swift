@@ -12,6 +12,7 @@ public struct Dropout: Layer {
 
     private var count = 0
 
+    /// Dropout that zeroes elements with `probability`, its masks drawn from `seed`.
     public init(probability: Float = 0.5, seed: UInt64 = 0) {
         self.probability = probability
         self.seed = seed

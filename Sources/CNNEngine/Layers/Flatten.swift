@@ -3,6 +3,7 @@
 public struct Flatten: Layer {
     private var count = 0
 
+    /// A flatten layer; it has no parameters.
     public init() {}
 
     public mutating func prepare(inputShape: [Int]) throws -> [Int] {

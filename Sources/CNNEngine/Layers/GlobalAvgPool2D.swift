@@ -3,6 +3,7 @@
 public struct GlobalAvgPool2D: Layer {
     private var channels = 0, plane = 0
 
+    /// A global average pool; it has no parameters.
     public init() {}
 
     public mutating func prepare(inputShape: [Int]) throws -> [Int] {

@@ -4,7 +4,9 @@
 /// `[outputFeatures, inputFeatures]` and `bias` `[outputFeatures]`. One matrix product per batch.
 public struct Linear: Layer {
     public var name: String
+    /// Features of the input.
     public var inputFeatures: Int
+    /// Features of the output.
     public var outputFeatures: Int
 
     /// - Parameters:

@@ -2,6 +2,7 @@
 public struct ReLU: Layer {
     private var count = 0
 
+    /// A rectifier; it has no parameters.
     public init() {}
 
     public mutating func prepare(inputShape: [Int]) throws -> [Int] {

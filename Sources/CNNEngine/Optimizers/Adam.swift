@@ -11,8 +11,11 @@ import Foundation
 /// worker closure, so a step on several threads allocates nothing.
 public final class Adam: Optimizer, @unchecked Sendable {
     public var learningRate: Float
+    /// The decay rate of the first moment estimate (PyTorch's `betas[0]`).
     public var beta1: Float
+    /// The decay rate of the second moment estimate (PyTorch's `betas[1]`).
     public var beta2: Float
+    /// Added to the square root of the second moment, for stability (PyTorch's `eps`).
     public var epsilon: Float
     /// The weight-decay coefficient (0: none).
     public var weightDecay: Float
@@ -20,8 +23,9 @@ public final class Adam: Optimizer, @unchecked Sendable {
     public let decoupledWeightDecay: Bool
     /// Steps taken so far (PyTorch's `state['step']`).
     public private(set) var stepCount: Int = 0
-    /// First and second moment estimates, in the network's flat parameter layout.
+    /// The first moment estimate (PyTorch's `exp_avg`), in the network's flat parameter layout.
     public var firstMoment: [Float] { Array(UnsafeBufferPointer(start: m, count: count)) }
+    /// The second moment estimate (PyTorch's `exp_avg_sq`).
     public var secondMoment: [Float] { Array(UnsafeBufferPointer(start: v, count: count)) }
     private let m: UnsafeMutablePointer<Float>
     private let v: UnsafeMutablePointer<Float>
@@ -30,6 +34,9 @@ public final class Adam: Optimizer, @unchecked Sendable {
     /// - Parameters:
     ///   - parameterCount: the size of the flat parameter storage it will update.
     ///   - learningRate: step size (PyTorch's `lr`).
+    ///   - beta1: the decay rate of the first moment estimate.
+    ///   - beta2: the decay rate of the second moment estimate.
+    ///   - epsilon: added to the denominator, for stability.
     ///   - weightDecay: the weight-decay coefficient (PyTorch's `weight_decay`).
     ///   - decoupledWeightDecay: `true` for AdamW's decoupled decay, `false` for Adam's L2 term.
     public init(parameterCount: Int, learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,

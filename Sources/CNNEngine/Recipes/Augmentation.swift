@@ -35,9 +35,12 @@ public struct Augmentation: Codable, Equatable, Sendable {
         /// Row and column of the crop's corner in the padded image, in 0...2·padding
         /// (`padding` for both means no shift).
         public var top: Int
+        /// The column of the crop's top-left corner in the padded image.
         public var left: Int
+        /// Whether the crop is mirrored left to right.
         public var flipped: Bool
 
+        /// A crop at (`top`, `left`) of the padded image, mirrored when `flipped`.
         public init(top: Int, left: Int, flipped: Bool) {
             self.top = top
             self.left = left

@@ -6,7 +6,9 @@
 /// trainer's caller sets `epoch` before each epoch (`TrainingRun` does). A fill transforms each
 /// sample in place, a row at a time through a small stack buffer: nothing is allocated.
 public struct AugmentedImages<Base: LabeledImages>: LabeledImages {
+    /// The data set whose images are transformed.
     public let base: Base
+    /// The crops and flips applied.
     public let augmentation: Augmentation
     /// The 0-based epoch whose transforms `fillInputs` applies.
     public var epoch: Int

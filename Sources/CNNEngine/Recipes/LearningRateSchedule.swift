@@ -20,9 +20,15 @@ import Foundation
 public struct LearningRateSchedule: Codable, Equatable, Sendable {
     /// How the rate evolves after warm-up.
     public enum Shape: String, Codable, CaseIterable, Sendable {
-        case constant, step, cosine
+        /// `base` throughout.
+        case constant
+        /// `base·γᵏ` after k milestones (PyTorch's `MultiStepLR`).
+        case step
+        /// Cosine annealing to 0 over the run (PyTorch's `CosineAnnealingLR`).
+        case cosine
     }
 
+    /// How the rate evolves after warm-up.
     public var shape: Shape
     /// The peak rate (PyTorch's `lr`).
     public var baseLearningRate: Float
@@ -30,7 +36,9 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     public var epochs: Int
     /// Epochs at which `step` multiplies the rate by `gamma`, ascending.
     public var milestones: [Int]
+    /// The factor `step` multiplies the rate by at each milestone.
     public var gamma: Float
+    /// Epochs of linear warm-up before the shape takes over (0: none).
     public var warmupEpochs: Int
 
     /// - Parameters:

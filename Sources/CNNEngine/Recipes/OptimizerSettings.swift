@@ -11,6 +11,7 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
         case sgd
     }
 
+    /// Which optimizer the run uses.
     public var kind: Kind
     /// SGD's μ (0 for Adam and AdamW).
     public var momentum: Float

@@ -2,6 +2,7 @@
 /// predicted `p`. Rows are the data's classes, columns the network's outputs (the same ten for
 /// CIFAR-10); the diagonal holds the correct predictions.
 public struct ConfusionMatrix: Equatable, Sendable {
+    /// `counts[label][predicted]`: how many samples of class `label` were predicted as `predicted`.
     public var counts: [[Int]]
 
     /// - Parameters:

@@ -1,9 +1,12 @@
 /// Classification results on a labelled set.
 public struct Evaluation: Sendable {
+    /// Samples predicted right.
     public var correct: Int
+    /// Samples evaluated.
     public var total: Int
     /// Per class: samples labelled with it, and how many of those were predicted right.
     public var perClassTotal: [Int]
+    /// Per class: how many of its samples were predicted right.
     public var perClassCorrect: [Int]
     /// The predicted class of every sample, in data order.
     public var predictions: [Int32]
@@ -25,7 +28,9 @@ public struct Evaluation: Sendable {
 /// Evaluates networks on labelled images in parallel batches, with preallocated workspaces
 /// reused across calls for the same architecture.
 public final class Evaluator {
+    /// Workers that split each batch.
     public let threads: Int
+    /// Images per batch, across all workers.
     public let batchSize: Int
     /// The most bytes of activations one worker's inference workspace may take (32 MiB): a wide
     /// network evaluates in smaller batches (its results do not depend on the batch) rather than
@@ -45,8 +50,11 @@ public final class Evaluator {
     }
 
     /// Predicts every sample of `data` and counts the correct ones.
-    /// - Parameter collectingLogits: also keep every sample's logits (`Evaluation.logits`, one
-    ///   N × classes array allocated once; workers copy their rows into it).
+    /// - Parameters:
+    ///   - network: the network to evaluate, in inference mode.
+    ///   - data: the labelled images.
+    ///   - collectingLogits: also keep every sample's logits (`Evaluation.logits`, one
+    ///     N × classes array allocated once; workers copy their rows into it).
     public func evaluate<Data: LabeledImages>(_ network: Network, on data: Data, collectingLogits: Bool = false) -> Evaluation {
         prepare(for: network.architecture)
         BLAS.setThreadCount(1)

@@ -2,12 +2,15 @@ import Foundation
 
 /// What the trainer reports after every batch, for progress display.
 public struct BatchProgress: Sendable {
+    /// 1-based index of the epoch.
     public var epoch: Int
     /// 1-based index of the batch just finished.
     public var batch: Int
+    /// Batches in the epoch.
     public var batchCount: Int
     /// Mean training loss over the epoch so far.
     public var meanLoss: Double
+    /// Training speed over the epoch so far.
     public var imagesPerSecond: Double
     /// Seconds since the epoch started.
     public var elapsed: Double
@@ -17,18 +20,22 @@ public struct BatchProgress: Sendable {
 
 /// One epoch's figures.
 public struct EpochSummary: Codable, Sendable {
+    /// 1-based index of the epoch.
     public var epoch: Int
     /// Mean cross-entropy over the epoch's training images.
     public var trainLoss: Double
     /// Seconds spent in the training loop (no evaluation).
     public var seconds: Double
+    /// Training speed over the epoch.
     public var imagesPerSecond: Double
 }
 
 /// Raised when the loss stops being a finite number; the network is left as it was before the
 /// failing step.
 public struct NonFiniteLossError: Error, CustomStringConvertible {
+    /// The 1-based epoch in which the loss diverged.
     public var epoch: Int
+    /// The 1-based batch whose loss was not finite.
     public var batch: Int
     public var description: String {
         "training diverged: the loss became NaN or infinite in epoch \(epoch), batch \(batch) (try a smaller --lr)"
@@ -41,9 +48,13 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
 /// single-threaded meanwhile); their gradients are summed and the optimizer takes one step.
 /// The same seed and thread count give the same run bit for bit.
 public final class Trainer {
+    /// The network as trained so far.
     public private(set) var network: Network
+    /// Takes one step per batch; its learning rate may be set between steps (by `schedule`).
     public var optimizer: any Optimizer
+    /// Images per step (the last batch of an epoch may be smaller).
     public let batchSize: Int
+    /// Workers that split each batch.
     public let threads: Int
     /// Epochs completed so far.
     public private(set) var epochsCompleted = 0

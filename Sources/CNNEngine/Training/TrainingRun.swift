@@ -9,8 +9,11 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var optimizerStep: Int
     /// The shuffling generator's state, as four decimal strings (JSON numbers lose 64-bit precision).
     public var shuffleState: [String]
+    /// The seed of the run's shuffles and augmentation draws.
     public var seed: UInt64
+    /// Images per step.
     public var batchSize: Int
+    /// The learning rate of the run (the schedule's peak rate).
     public var learningRate: Float
     /// The optimizer and its hyper-parameters (absent in older checkpoints: Adam).
     public var optimizer: OptimizerSettings? = nil
@@ -41,11 +44,14 @@ public final class TrainingRun {
     public static let progressKey = "cnnprune.training"
     /// Names of the optimizer tensors a training checkpoint adds to the model's.
     public static let firstMomentName = "optimizer.exp_avg"
+    /// The name of the second moment tensor (`exp_avg_sq`).
     public static let secondMomentName = "optimizer.exp_avg_sq"
 
     /// The architecture being trained.
     public let graph: ModelGraph
+    /// Trains the network one epoch at a time.
     public let trainer: Trainer
+    /// The seed of the shuffles and the augmentation draws.
     public let seed: UInt64
     private var shuffle: SeededGenerator
 
@@ -56,6 +62,10 @@ public final class TrainingRun {
 
     /// Starts a run from `network` with a fresh Adam at a constant learning rate.
     /// - Parameters:
+    ///   - network: the starting point.
+    ///   - learningRate: Adam's step size.
+    ///   - batchSize: images per step.
+    ///   - threads: workers that split each batch.
     ///   - seed: seeds the shuffling (the network's initialisation is the caller's).
     public convenience init(network: Network, learningRate: Float, batchSize: Int, threads: Int, seed: UInt64) {
         self.init(network: network, optimizer: OptimizerSettings(), schedule: .constant(learningRate),
@@ -64,9 +74,12 @@ public final class TrainingRun {
 
     /// Starts a run from `network` with a fresh optimizer.
     /// - Parameters:
+    ///   - network: the starting point.
     ///   - optimizer: which optimizer, with its hyper-parameters.
     ///   - schedule: the learning rate at every step.
     ///   - augmentation: crops and flips for the training data (nil: none).
+    ///   - batchSize: images per step.
+    ///   - threads: workers that split each batch.
     ///   - seed: seeds the shuffling (the network's initialisation is the caller's).
     public init(network: Network, optimizer: OptimizerSettings, schedule: LearningRateSchedule,
                 augmentation: Augmentation? = nil, batchSize: Int, threads: Int, seed: UInt64) {
@@ -131,6 +144,7 @@ public final class TrainingRun {
 
     /// The network as trained so far.
     public var network: Network { trainer.network }
+    /// Epochs completed, including those before a resume.
     public var epochsCompleted: Int { trainer.epochsCompleted }
 
     /// Trains one more epoch.

@@ -11,6 +11,7 @@ public enum ModelZoo {
 
     /// The architecture called `name`.
     /// - Parameters:
+    ///   - name: one of `names`.
     ///   - classes: outputs of the last layer.
     ///   - inputShape: one image's `[channels, height, width]`.
     ///   - widthMultiplier: scales every hidden width (rounded, at least 1), so tests and quick
@@ -69,7 +70,9 @@ public enum ModelZoo {
 
 /// Why the zoo cannot build what was asked.
 public enum ModelZooError: Error, CustomStringConvertible, Equatable {
+    /// No architecture of that name; `valid` lists the known ones.
     case unknownArchitecture(String, valid: [String])
+    /// The architecture cannot be built as asked; the text says why.
     case invalid(String)
 
     public var description: String {

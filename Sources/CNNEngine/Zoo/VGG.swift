@@ -7,7 +7,9 @@
 public enum VGG {
     /// One entry of a configuration: a convolution's width, or a max-pool.
     public enum Entry: Sendable, Equatable {
+        /// A 3×3 convolution of that many output channels, with its BatchNorm and ReLU.
         case convolution(Int)
+        /// A 2×2 max-pool.
         case pool
     }
 

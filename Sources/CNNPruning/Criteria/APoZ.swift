@@ -4,6 +4,7 @@ import CNNEngine
 /// outputs after the ReLU that are zero, over calibration images and positions, as a fraction
 /// in 0…1. A unit that is almost always zero carries little: the *highest* APoZ is pruned first.
 public struct APoZ: ImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "apoz" }
     public var summary: String { "fraction of zeros after ReLU (Hu et al. 2016); highest pruned first" }

@@ -5,6 +5,7 @@ import CNNEngine
 /// almost 0 contributes almost nothing. Averaged over the group's BatchNorms (each divided by
 /// its mean); smallest pruned first. Needs no data.
 public struct BNScale: GroupImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "bn-scale" }
     public var leastImportant: ScoreOrder { .lowestFirst }

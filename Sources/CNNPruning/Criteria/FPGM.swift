@@ -6,6 +6,7 @@ import CNNEngine
 /// distance to all the other filters of its layer; averaged over the group's producers (each
 /// divided by its mean); smallest pruned first. Needs no data.
 public struct FPGM: GroupImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "fpgm" }
     public var leastImportant: ScoreOrder { .lowestFirst }

@@ -37,8 +37,11 @@ public protocol ImportanceCriterion: Sendable {
     var leastImportant: ScoreOrder { get }
 
     /// One score per unit of `layer` in `network`.
-    /// - Parameter statistics: sums over calibration images for `layer`, with gradient products
-    ///   when `need == .gradients`; ignored by criteria that need no data.
+    /// - Parameters:
+    ///   - layer: the layer whose units are scored.
+    ///   - network: the network holding its weights.
+    ///   - statistics: sums over calibration images for `layer`, with gradient products
+    ///     when `need == .gradients`; ignored by criteria that need no data.
     func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double]
 }
 

@@ -4,6 +4,7 @@ import CNNEngine
 /// row `weight[u, :]`, bias excluded (Li et al. 2017, "Pruning Filters for Efficient ConvNets");
 /// smallest pruned first. Needs no data.
 public struct L1Norm: ImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "l1" }
     public var summary: String { "sum of |weight| of each filter (Li et al. 2017); smallest pruned first, no data needed" }

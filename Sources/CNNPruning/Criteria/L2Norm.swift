@@ -3,6 +3,7 @@ import CNNEngine
 /// The L2 (Euclidean) norm of each unit's weights, bias excluded; smallest pruned first.
 /// Needs no data.
 public struct L2Norm: ImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "l2" }
     public var summary: String { "Euclidean norm of each filter's weights; smallest pruned first, no data needed" }

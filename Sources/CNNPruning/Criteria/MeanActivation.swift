@@ -8,6 +8,7 @@ import CNNEngine
 /// Double (PyTorch's reference takes the mean of per-batch means in Float; on the peer's model
 /// both give the same ranking).
 public struct MeanActivation: ImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "mean-activation" }
     public var summary: String { "mean of the output before ReLU over images and positions (the exercise's criterion); lowest pruned first" }

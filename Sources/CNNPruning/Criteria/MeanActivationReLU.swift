@@ -3,6 +3,7 @@ import CNNEngine
 /// The mean of the layer's output *after* the ReLU over calibration images and positions, as
 /// NNI's `ActivationMeanRankFilterPruner` and Distiller compute it; lowest pruned first.
 public struct MeanActivationReLU: ImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "mean-activation-relu" }
     public var summary: String { "mean of the output after ReLU over images and positions (NNI, Distiller); lowest pruned first" }

@@ -3,8 +3,10 @@ import CNNEngine
 /// A seeded random score per unit, uniform in [0, 1): the baseline every real criterion must
 /// beat. The same seed gives the same scores for a layer, on any machine.
 public struct RandomImportance: ImportanceCriterion {
+    /// Seeds the scores: the same seed gives the same scores for a layer.
     public var seed: UInt64
 
+    /// Random scores drawn from `seed`.
     public init(seed: UInt64 = 0) { self.seed = seed }
     public var name: String { "random" }
     public var summary: String { "seeded random scores, the baseline every criterion must beat" }

@@ -8,6 +8,7 @@ import CNNEngine
 /// post-ReLU `a · ∂L/∂a` (both vanish where `z ≤ 0`). Needs a forward and backward pass over the
 /// calibration images.
 public struct Taylor: ImportanceCriterion {
+    /// The criterion; it has no settings.
     public init() {}
     public var name: String { "taylor" }
     public var summary: String { "|mean of activation × loss gradient| (Molchanov et al. 2017); smallest pruned first" }

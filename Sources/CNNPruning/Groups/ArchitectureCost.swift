@@ -3,9 +3,12 @@ import CNNEngine
 /// What one forward pass of an architecture costs, for any architecture: learnable parameters
 /// and multiply-accumulates per image (convolutions and linear layers, the rest is negligible).
 public struct ArchitectureCost: Sendable, Equatable {
+    /// Learnable scalars.
     public var parameters: Int
+    /// Multiply-accumulates of one forward pass over one image.
     public var multiplyAccumulates: Int
 
+    /// The cost of `architecture`.
     public init(_ architecture: Sequential) {
         parameters = architecture.parameterCount
         var macs = 0

@@ -16,10 +16,14 @@ public struct GroupMember: Sendable, Equatable, Codable {
 
     /// The checkpoint name, e.g. `layer1.0.conv1.weight`.
     public var tensor: String
+    /// The tensor's dimension that indexes the channel (0 for a producer's output, 1 for a consumer's input).
     public var dimension: Int
+    /// Consecutive indices per unit along `dimension` (1, or `H·W` for a `Linear` after a flatten).
     public var block: Int
+    /// What the slice is to the channel.
     public var role: Role
 
+    /// The slice of `tensor` along `dimension`, `block` indices per unit, in role `role`.
     public init(tensor: String, dimension: Int, block: Int = 1, role: Role) {
         self.tensor = tensor
         self.dimension = dimension

@@ -17,8 +17,11 @@ public protocol GroupImportanceCriterion: Sendable {
     /// What the criterion needs from calibration data (`GroupCalibration`).
     var need: CalibrationNeed { get }
     /// One score per unit of `group` in `network`.
-    /// - Parameter statistics: the group's statistics on calibration images, when `need` is
-    ///   not `.none`.
+    /// - Parameters:
+    ///   - group: the coupled channels to score.
+    ///   - network: the network holding their weights.
+    ///   - statistics: the group's statistics on calibration images, when `need` is
+    ///     not `.none`.
     /// - Throws: `PruningError.notPrunable` when the criterion does not apply to the group
     ///   (`bn-scale` on a group without a BatchNorm) or lacks the statistics it needs.
     func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double]

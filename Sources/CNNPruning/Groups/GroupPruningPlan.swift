@@ -22,6 +22,7 @@ public struct PruningTargetError: Error, CustomStringConvertible, Equatable {
 /// Chooses the channels to remove for a target, ranks them with a group criterion, and removes
 /// them group by group — the result a smaller network of the same architecture family.
 public struct GroupPruner: Sendable {
+    /// Ranks the channels of each group.
     public var criterion: any GroupImportanceCriterion
     /// Allow pruning groups coupled through residual sums.
     public var allowResidual: Bool
@@ -35,6 +36,7 @@ public struct GroupPruner: Sendable {
     /// Where a data-driven criterion's statistics come from (`nil` for weight criteria).
     public var statistics: StatisticsProvider?
 
+    /// A pruner that ranks with `criterion` (see the properties for the rest).
     public init(criterion: any GroupImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9,
                 statistics: StatisticsProvider? = nil) {
         self.criterion = criterion
@@ -57,6 +59,7 @@ public struct GroupPruner: Sendable {
 
     /// The result of one pruning run.
     public struct Outcome: Sendable {
+        /// The pruned network.
         public var network: Network
         /// Removed channels per group name (indices of the input network's group).
         public var removed: [String: [Int]]

@@ -11,10 +11,13 @@ import CNNEngine
 public struct GroupMaskedEvaluation: Sendable {
     /// The unmasked network.
     public let network: Network
+    /// The group whose channels are masked.
     public let group: ChannelGroup
     /// The first top-level layer whose tensors the group touches: where the shared prefix ends.
     public let firstAffectedLayer: Int
+    /// Workers that split each batch.
     public let threads: Int
+    /// Images per forward pass of one worker.
     public let batchSize: Int
 
     /// - Throws: `EngineError.unknownParameter` when a member names no tensor of `network`.
@@ -85,9 +88,12 @@ public struct GroupMaskedEvaluation: Sendable {
 
 /// One line of a group sweep: the criterion and its legend name.
 public struct GroupSweepRequest: Sendable {
+    /// Ranks the group's channels.
     public var criterion: any GroupImportanceCriterion
+    /// The legend name (the criterion's name by default).
     public var label: String
 
+    /// A request to sweep with `criterion`, shown as `label` (the criterion's name by default).
     public init(criterion: any GroupImportanceCriterion, label: String? = nil) {
         self.criterion = criterion
         self.label = label ?? criterion.name
@@ -96,18 +102,23 @@ public struct GroupSweepRequest: Sendable {
 
 /// The outcome of one `GroupSweepRequest`.
 public struct GroupCriterionSweep: Sendable {
+    /// What was swept.
     public var request: GroupSweepRequest
     /// Scores on the trained (unpruned) model.
     public var scores: [Double]
     /// Least important first.
     public var ranking: [Int]
+    /// Accuracy after masking the K least important channels, for every K swept.
     public var points: [SweepPoint]
 }
 
 /// The sweeps of one group, with the unpruned network's result on the same images.
 public struct GroupSweepResult: Sendable {
+    /// The group swept.
     public var group: ChannelGroup
+    /// The unpruned network on the same images.
     public var baseline: SweepPoint
+    /// One sweep per request, in request order.
     public var sweeps: [GroupCriterionSweep]
 }
 
@@ -117,7 +128,14 @@ public struct GroupSweepResult: Sendable {
 public enum GroupSweep {
     /// Runs `requests` on `group` of `network` for `counts` (each in 0…units), evaluating on
     /// `evaluationData`.
-    /// - Parameter statistics: the group's calibration statistics, for data-driven criteria.
+    /// - Parameters:
+    ///   - network: the unpruned network.
+    ///   - group: the channel group to mask.
+    ///   - requests: one sweep per request.
+    ///   - counts: the K values.
+    ///   - evaluationData: the images the accuracy is measured on.
+    ///   - threads: evaluation workers.
+    ///   - statistics: the group's calibration statistics, for data-driven criteria.
     /// - Throws: `PruningError.countOutOfRange` for a K outside 0…units, or the criterion's error.
     public static func run<Data: LabeledImages>(
         network: Network, group: ChannelGroup, requests: [GroupSweepRequest], counts: [Int], evaluationData: Data,
@@ -152,21 +170,35 @@ public enum GroupSweep {
 public enum GroupSensitivity {
     /// One group's curve.
     public struct Curve: Sendable {
+        /// The group.
         public var group: ChannelGroup
+        /// The fractions of its channels removed, one per point.
         public var fractions: [Double]
+        /// The accuracy at each fraction.
         public var sweep: GroupCriterionSweep
+        /// The unpruned network on the same images.
         public var baseline: SweepPoint
     }
 
     /// The analysis: a curve per prunable group, and the groups left out with why.
     public struct Result: Sendable {
+        /// One curve per prunable group.
         public var curves: [Curve]
+        /// The groups left out, each with why.
         public var unprunable: [(group: String, reason: String)]
     }
 
     /// Runs `request` on every group of `groups`; groups for which `whyNotPrunable` answers
     /// are listed in `unprunable`.
-    /// - Parameter statistics: per-group calibration statistics, for data-driven criteria.
+    /// - Parameters:
+    ///   - network: the unpruned network.
+    ///   - groups: the groups to sweep.
+    ///   - allowResidual: also sweep groups coupled through residual sums.
+    ///   - request: the criterion and its legend name.
+    ///   - fractions: the fractions of each group's channels to mask.
+    ///   - evaluationData: the images the accuracy is measured on.
+    ///   - threads: evaluation workers.
+    ///   - statistics: per-group calibration statistics, for data-driven criteria.
     public static func run<Data: LabeledImages>(
         network: Network, groups: [ChannelGroup], allowResidual: Bool, request: GroupSweepRequest,
         fractions: [Double] = Sensitivity.defaultFractions, evaluationData: Data, threads: Int,

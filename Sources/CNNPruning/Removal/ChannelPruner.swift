@@ -17,6 +17,7 @@ public struct ChannelPruner: Sendable {
     /// Workers for calibration, evaluation and timing.
     public var threads: Int
 
+    /// A pruner of `layer`'s units, ranked by `criterion`, using `threads` workers.
     public init(layer: String, criterion: any ImportanceCriterion, threads: Int) {
         self.layer = layer
         self.criterion = criterion
@@ -25,8 +26,10 @@ public struct ChannelPruner: Sendable {
 
     /// The criterion's score of every unit of the layer in `network`, and the units least
     /// important first.
-    /// - Parameter calibration: images to gather activations (and gradients) on; only read when
-    ///   the criterion needs data.
+    /// - Parameters:
+    ///   - network: the network whose layer is ranked.
+    ///   - calibration: images to gather activations (and gradients) on; only read when
+    ///     the criterion needs data.
     /// - Throws: `PruningError` for a layer that cannot be pruned, `RemovalError.calibrationNeeded`
     ///   when the criterion needs data and `calibration` is `nil`.
     public func rank(_ network: Network, calibration: (any LabeledImages)?) throws -> (scores: [Double], ranking: [Int]) {
@@ -83,9 +86,12 @@ public struct ChannelPruner: Sendable {
     /// - Parameters:
     ///   - count: units to remove in total, `1 ≤ count < units`.
     ///   - steps: `1 ≤ steps ≤ count`.
+    ///   - network: the trained network.
+    ///   - model: its widths.
     ///   - calibration: images for data-driven criteria (`nil` for `l1`, `l2`, `random`).
     ///   - calibrationLabel: how the outcome names them, e.g. `train:5000`.
     ///   - test: images for the accuracies and the timing.
+    ///   - timingRuns: timed evaluation passes per model.
     ///   - fineTune: trains the pruned network of step `step` (1-based) and returns it with the
     ///     same widths; `nil` for no fine-tuning.
     ///   - onRemoval: called after each step's removal, before its fine-tuning (the record's

@@ -17,6 +17,7 @@ public struct ModelMeasurement: Codable, Equatable, Sendable {
     public var accuracy: Double
     /// Correct predictions, of `total`.
     public var correct: Int
+    /// Test images evaluated.
     public var total: Int
     /// Inference speed on the test images: the best of `imagesPerSecondRuns`, or `nil` when not
     /// timed. Every run is a full evaluation pass (normalising the images included).
@@ -60,6 +61,7 @@ public struct ModelMeasurement: Codable, Equatable, Sendable {
     /// model's speed is its best round. A first untimed pass per model warms its workspaces.
     /// - Parameters:
     ///   - models: networks with their widths.
+    ///   - data: the test images.
     ///   - threads: evaluation workers (as `Evaluator(threads:)`).
     ///   - timingRuns: timed passes per model; 0 measures accuracy only.
     public static func measure<Data: LabeledImages>(_ models: [(network: Network, model: SimpleCNN)], on data: Data,
@@ -111,6 +113,7 @@ public struct PruningOutcome: Codable, Equatable, Sendable {
         case fineTuned = "fine_tuned"
     }
 
+    /// An outcome from its parts (see the properties).
     public init(layer: String, criterion: String, calibration: String, count: Int, removed: [Int],
                 before: ModelMeasurement, pruned: ModelMeasurement, fineTuned: ModelMeasurement?, steps: [PruningStep]) {
         self.layer = layer
@@ -169,6 +172,7 @@ public struct PruningStep: Codable, Equatable, Sendable {
         case fineTunedAccuracy = "fine_tuned_accuracy"
     }
 
+    /// A step from its parts (see the properties).
     public init(step: Int, removed: [Int], totalRemoved: Int, width: Int, accuracy: Double, fineTunedAccuracy: Double?) {
         self.step = step
         self.removed = removed
