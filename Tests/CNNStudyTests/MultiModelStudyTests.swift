@@ -42,6 +42,28 @@ import Testing
         #expect((document["criteria"] as? [[String: Any]])?.count == ImportanceCriteria.names.count)
     }
 
+    @Test func withFineTuningEveryModelsRecoveryIsPairedWithItsControl() throws {
+        let networks = [try StudyFixtures.trainedNetwork(seed: 3), try StudyFixtures.trainedNetwork(seed: 4)]
+        let models = networks.enumerated().map { index, network in
+            StudyModel(network: network, widths: StudyFixtures.widths, origin: .loaded(path: "model\(index).safetensors"))
+        }
+        let configuration = StudyFixtures.configuration(fineTuningEpochs: 1)
+        let report = try ExperimentStudy(configuration: configuration).run(models: models, train: StudyFixtures.train, test: StudyFixtures.test)
+        let recovery = try #require(report.seedStudy?.recovery)
+        #expect(recovery.k == 4 && recovery.units == 8 && recovery.epochs == 1 && recovery.layer == "conv2")
+        #expect(recovery.pairs.map(\.seed) == [5, 6])
+        // Model 0's pruned accuracy is the removal table's fine-tuned row.
+        #expect(recovery.pairs[0].pruned == report.removal?.fineTuned?.measurement.accuracy)
+        // Each control is that model, unpruned, fine-tuned with the same recipe and its own seed.
+        for (index, network) in networks.enumerated() {
+            var recipe = try #require(configuration.fineTuning)
+            recipe.seed = configuration.seed + UInt64(index)
+            let tuned = try recipe.train(network, model: StudyFixtures.widths, on: StudyFixtures.train, threads: 1) { _ in }.network
+            #expect(recovery.pairs[index].control == Evaluator(threads: 1).evaluate(tuned, on: StudyFixtures.test).accuracy)
+        }
+        #expect(report.markdown(totalSeconds: 1).contains("Fine-tuning recovery: on every model, conv2 with its 4 lowest-ranked of 8 channels (50 %) removed"))
+    }
+
     @Test func fineTuningAddsARowTrainedForItsEpochs() throws {
         let network = try StudyFixtures.trainedNetwork(seed: 3)
         let model = StudyModel(network: network, widths: StudyFixtures.widths, origin: .loaded(path: "small.safetensors"))
