@@ -19,6 +19,8 @@ public enum StudyError: Error, CustomStringConvertible {
     case differentWidths(model: String, first: String)
     /// A calibration set needs the training images, and none were given.
     case noTrainingImages
+    /// A pruning budget the network cannot reach (the message says why).
+    case target(String)
 
     /// One line saying what went wrong.
     public var description: String {
@@ -30,6 +32,7 @@ public enum StudyError: Error, CustomStringConvertible {
         case .noModels: return "the study needs at least one model"
         case .differentWidths(let model, let first): return "\(model) has other layer widths than \(first); the models must be of one architecture"
         case .noTrainingImages: return "the calibration set needs the training images, and none were given"
+        case .target(let message): return message
         }
     }
 }

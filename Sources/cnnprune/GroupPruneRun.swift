@@ -5,12 +5,6 @@ import CNNPruning
 import CNNStudy
 import Foundation
 
-/// A value handed to the calibration provider, which runs on the caller's thread only.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 /// `cnnprune prune` on channel groups: any architecture, `--k` for one group, `--ratio`,
 /// `--global-ratio`, `--target-macs` or `--target-params`, weight criteria (`l1`, `l2`,
 /// `bn-scale`, `fpgm`, `random`), removal, optional fine-tuning, and the measurements before
@@ -56,69 +50,35 @@ struct GroupPruneRun {
         }
     }
 
-    /// Prunes, fine-tunes, saves and measures; returns the figures (`run` prints them).
+    /// Prunes, fine-tunes, saves and measures (CNNStudy's `GroupRemovalStudy`, trained with the
+    /// command's recipe); returns the figures (`run` prints them).
     func report() throws -> Report {
         let network = loaded.network
         let test = try command.data.load(.test)
         try command.data.check(network, fits: test, model: command.model, metadata: loaded.metadata)
-        let criterion: any GroupImportanceCriterion
-        do { criterion = try GroupImportanceCriteria.named(command.criterion, seed: command.seed) } catch let error as PruningError {
-            throw CLIError(error.description)
-        }
         let status = StatusLine()
         let images = CalibrationImages(data: command.data, test: test, seed: command.seed, threads: command.threading.threads, status: status)
         let calibrationSet = try command.calibration.map(parseCalibration) ?? .default
-        var provider: GroupPruner.StatisticsProvider?
-        if criterion.need != .none {
-            let calibrationData = UncheckedBox(try images.images(calibrationSet))
-            let threads = command.threading.threads
-            let gradients = criterion.need == .gradients
-            provider = { network, groups in
-                try GroupCalibration.statistics(of: groups, in: network, on: calibrationData.value, gradients: gradients, threads: threads)
-            }
-        }
-        status.clear()
         let train = command.finetuneEpochs > 0 || command.scratchControl ? try command.data.load(.train) : nil
-        let pruner = GroupPruner(criterion: criterion, allowResidual: command.pruneResidual, maximumGroupRatio: command.maxLayerRatio,
-                                 statistics: provider)
         let name = loaded.graph.name ?? "custom architecture"
-        let ranking = criterion.need == .none ? criterion.name : "\(criterion.name) on \(calibrationSet.label)"
         let steps = command.iterative
-        command.say("Pruning \(command.model) (\(name)): \(targetDescription)\(steps > 1 ? " in \(steps) steps" : ""), ranked by \(ranking)\(command.pruneResidual ? ", residual groups included" : "")")
-        let outcome: GroupPruner.Outcome
-        do {
-            outcome = try pruner.prune(network, to: target, steps: steps) { step, current in
-                let cost = ArchitectureCost(current.architecture)
-                command.say("step \(step)/\(steps): \(cost.parameters) parameters, \(cost.multiplyAccumulates) MACs"
-                            + (command.finetuneEpochs > 0 ? "; fine-tuning \(command.finetuneEpochs) epoch\(command.finetuneEpochs == 1 ? "" : "s")" : ""))
-                guard let train, command.finetuneEpochs > 0 else { return current }
+        let removal = GroupRemovalStudy(target: target, criterion: command.criterion, calibration: calibrationSet, allowResidual: command.pruneResidual,
+                                   maximumGroupRatio: command.maxLayerRatio, steps: steps, seed: command.seed,
+                                   threads: command.threading.threads, timingRuns: command.timingRuns)
+        if let criterion = try? GroupImportanceCriteria.named(command.criterion, seed: command.seed) {
+            let ranking = criterion.need == .none ? criterion.name : "\(criterion.name) on \(calibrationSet.label)"
+            command.say("Pruning \(command.model) (\(name)): \(targetDescription)\(steps > 1 ? " in \(steps) steps" : ""), ranked by \(ranking)\(command.pruneResidual ? ", residual groups included" : "")")
+        }
+        var fineTune: ((Network, Int) throws -> Network)?
+        if let train, command.finetuneEpochs > 0 {
+            fineTune = { current, step in
                 let recipe = try command.recipe(seed: command.seed &+ UInt64(step - 1))
                 let run = recipe.makeRun(network: current, threads: command.threading.threads)
                 try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: command.finetuneEpochs)
                 return run.network
             }
-        } catch let error as PruningError {
-            throw CLIError(error.description)
-        } catch let error as RemovalError {
-            throw CLIError(error.description)
-        } catch let error as PruningTargetError {
-            throw CLIError(error.description)
         }
-        let before = try ChannelGroups(network.architecture), after = try ChannelGroups(outcome.network.architecture)
-        let changes = before.groups.compactMap { group -> GroupChange? in
-            guard let removed = outcome.removed[group.name], !removed.isEmpty else { return nil }
-            return GroupChange(name: group.name, before: group.units, after: after.group(named: group.name)?.units ?? 0, removed: removed)
-        }
-        for change in changes { command.say("  \(change.name): \(change.before) → \(change.after) channels") }
-
-        var fineTuned: Network?
-        if let train, command.finetuneEpochs > 0 {
-            let recipe = try command.recipe(seed: command.seed &+ UInt64(steps - 1))
-            let run = recipe.makeRun(network: outcome.network, threads: command.threading.threads)
-            try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: command.finetuneEpochs)
-            fineTuned = run.network
-        }
-        var scratch: Network?
+        var trainFromScratch: ((Network) throws -> Network)?
         var scratchEpochs: Int?
         if let train, command.scratchControl {
             let recorded = Int(loaded.metadata[Checkpoint.epochsTrainedKey] ?? "")
@@ -126,57 +86,44 @@ struct GroupPruneRun {
                 throw CLIError("\(command.model) does not record how many epochs it was trained; give --scratch-epochs N (the original training epochs plus the fine-tuning ones)")
             }
             scratchEpochs = epochs
-            command.say("scratch control: the pruned architecture from a fresh initialisation, \(epochs) epoch\(epochs == 1 ? "" : "s") (seed \(command.seed))")
-            var generator = SeededGenerator(seed: command.seed)
-            let fresh = Network(architecture: outcome.network.architecture, generator: &generator)
-            let recipe = try TrainingRecipe.parse(["--epochs", String(epochs), "--batch-size", String(command.batchSize),
-                                                   "--lr", String(command.lr), "--seed", String(command.seed)] + command.recipeOptions.arguments)
-            let run = recipe.makeRun(network: fresh, threads: command.threading.threads)
-            try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: epochs)
-            scratch = run.network
+            trainFromScratch = { fresh in
+                command.say("scratch control: the pruned architecture from a fresh initialisation, \(epochs) epoch\(epochs == 1 ? "" : "s") (seed \(command.seed))")
+                let recipe = try TrainingRecipe.parse(["--epochs", String(epochs), "--batch-size", String(command.batchSize),
+                                                       "--lr", String(command.lr), "--seed", String(command.seed)] + command.recipeOptions.arguments)
+                let run = recipe.makeRun(network: fresh, threads: command.threading.threads)
+                try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: epochs)
+                return run.network
+            }
         }
-        let final = fineTuned ?? outcome.network
+        let result: GroupRemovalStudy.Result
+        do {
+            result = try removal.run(network: network, test: test, calibration: images, fineTune: fineTune, trainFromScratch: trainFromScratch) { event in
+                switch event {
+                case .step(let step, let cost):
+                    command.say("step \(step)/\(steps): \(cost.parameters) parameters, \(cost.multiplyAccumulates) MACs"
+                                + (command.finetuneEpochs > 0 ? "; fine-tuning \(command.finetuneEpochs) epoch\(command.finetuneEpochs == 1 ? "" : "s")" : ""))
+                case .changes(let changes):
+                    for change in changes { command.say("  \(change.name): \(change.before) → \(change.after) channels") }
+                }
+            }
+        } catch let error as StudyError {
+            throw CLIError(error)
+        }
         var metadata = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
         metadata.merge(command.data.metadata(for: test)) { _, new in new }
-        metadata["cnnprune.group_pruning"] = String(decoding: (try? JSONEncoder().encode(changes)) ?? Data(), as: UTF8.self)
+        metadata["cnnprune.group_pruning"] = String(decoding: (try? JSONEncoder().encode(result.changes)) ?? Data(), as: UTF8.self)
         if let trained = Int(loaded.metadata[Checkpoint.epochsTrainedKey] ?? "") {
-            metadata[Checkpoint.epochsTrainedKey] = String(trained + (fineTuned == nil ? 0 : command.finetuneEpochs * steps))
+            metadata[Checkpoint.epochsTrainedKey] = String(trained + (result.fineTuned == nil ? 0 : command.finetuneEpochs * steps))
         }
         do {
-            try Checkpoint.save(final, to: URL(fileURLWithPath: command.output), metadata: metadata)
+            try Checkpoint.save(result.final, to: URL(fileURLWithPath: command.output), metadata: metadata)
         } catch {
             throw CLIError((error as? AtomicFileError)?.description ?? "cannot write \(command.output): \(error.localizedDescription)")
         }
-        let models = [network, outcome.network] + (fineTuned.map { [$0] } ?? []) + (scratch.map { [$0] } ?? [])
-        let measured = measure(models, on: test)
-        let report = Report(model: command.model, output: command.output, architecture: name, criterion: criterion.name, target: targetDescription,
-                            groups: changes, before: measured[0], pruned: measured[1], fineTuned: fineTuned == nil ? nil : measured[2],
-                            finetuneEpochs: command.finetuneEpochs, steps: steps,
-                            calibration: criterion.need == .none ? nil : calibrationSet.description,
-                            scratch: scratch == nil ? nil : measured[measured.count - 1], scratchEpochs: scratchEpochs)
-        return report
-    }
-
-    /// Accuracy and best-of-N inference speed of each model, timed in turn.
-    func measure(_ models: [Network], on test: ByteImages) -> [Measurement] {
-        let evaluator = Evaluator(threads: command.threading.threads)
-        var best = [Double](repeating: 0, count: models.count)
-        var accuracy = [Double](repeating: 0, count: models.count)
-        for _ in 0..<command.timingRuns {
-            for (index, model) in models.enumerated() {
-                let start = DispatchTime.now().uptimeNanoseconds
-                let evaluation = evaluator.evaluate(model, on: test)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                best[index] = max(best[index], Double(test.count) / seconds)
-                accuracy[index] = evaluation.accuracy
-            }
-        }
-        return models.indices.map { index in
-            let cost = ArchitectureCost(models[index].architecture)
-            return Measurement(parameters: cost.parameters, multiplyAccumulates: cost.multiplyAccumulates,
-                               fileBytes: Checkpoint.safeTensors(of: models[index]).encoded().count,
-                               accuracy: rounded(accuracy[index]), imagesPerSecond: best[index].rounded())
-        }
+        return Report(model: command.model, output: command.output, architecture: name, criterion: result.criterionName, target: targetDescription,
+                      groups: result.changes, before: result.before, pruned: result.prunedMeasurement, fineTuned: result.fineTunedMeasurement,
+                      finetuneEpochs: command.finetuneEpochs, steps: steps, calibration: result.calibrationDescription,
+                      scratch: result.scratchMeasurement, scratchEpochs: scratchEpochs)
     }
 
     func table(_ report: Report) -> String {
