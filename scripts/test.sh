@@ -9,7 +9,7 @@
 # documentation, DocC without warnings and every public symbol documented (scripts/docs_check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --packages-only
 # Before the tests, so that their summaries stay at the end of the log.
 bash scripts/example_check.sh
 # swift-docc-plugin is a dependency in Package.swift; the check is skipped only when its command
@@ -20,6 +20,7 @@ else
   echo "docs_check: skipped (swift-docc-plugin's generate-documentation command is not available)"
 fi
 swift test -c release --disable-xctest
+test -x .build/release/cnnprune || { echo "test: swift test did not build .build/release/cnnprune"; exit 1; }
 if [ -n "${CIFAR10_DIR:-}" ] && [ -d "${CIFAR10_DIR}" ]; then
   "${TORCH_PYTHON:-python3}" scripts/torch_interop.py check "$CIFAR10_DIR" --cnnprune .build/release/cnnprune
 else
