@@ -152,13 +152,11 @@ struct MultiModelSweepRun {
     }
 
     func run() throws {
-        for (index, path) in models.enumerated() {
+        try runEachModel(models, output: command.output) { path, output in
             var single = command
             single.model = path
-            single.output = perModelDirectory(command.output, index: index).path
-            print("Model \(index + 1) of \(models.count): \(path)")
+            single.output = output
             try single.run()
-            print("")
         }
         let curves = try MultiModelSummary.read(models: models, output: command.output, file: "sweep.json", key: "criteria", name: "name") { _, point, _ in
             (point["k"] as? NSNumber)?.doubleValue
@@ -212,13 +210,11 @@ struct MultiModelSensitivityRun {
     }
 
     func run() throws {
-        for (index, path) in models.enumerated() {
+        try runEachModel(models, output: command.output) { path, output in
             var single = command
             single.model = path
-            single.output = perModelDirectory(command.output, index: index).path
-            print("Model \(index + 1) of \(models.count): \(path)")
+            single.output = output
             try single.run()
-            print("")
         }
         let curves = try MultiModelSummary.read(models: models, output: command.output, file: "sensitivity.json", key: "layers", name: "layer") { layer, point, i in
             if let fraction = (point["fraction"] as? NSNumber)?.doubleValue { return fraction }
@@ -233,6 +229,16 @@ struct MultiModelSensitivityRun {
                                           to: URL(fileURLWithPath: command.output), base: "sensitivity-models")
         print("Over \(models.count) models: " + capitalized(sensitivity.sentence) + ".")
         print("Wrote \(files.joined(separator: ", ")) (each model's own files in \(command.output)/model-<i>/)")
+    }
+}
+
+/// Runs `body` for each of `models` with the folder of its own outputs (`output/model-<i>`),
+/// announcing each model.
+func runEachModel(_ models: [String], output: String, _ body: (_ path: String, _ output: String) throws -> Void) throws {
+    for (index, path) in models.enumerated() {
+        print("Model \(index + 1) of \(models.count): \(path)")
+        try body(path, perModelDirectory(output, index: index).path)
+        print("")
     }
 }
 

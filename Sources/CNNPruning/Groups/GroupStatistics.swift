@@ -94,14 +94,16 @@ public enum GroupCalibration {
                                                  classes: classes, gradientScale: 1, gradient: workspace.activationGradient(layerCount))
                     network.backward(workspace, batch: batch)
                     let gradient = workspace.parameterGradients
-                    for (j, point) in points.enumerated() {
-                        for entry in point.tensors {
-                            let slice = entry.count / point.units
-                            for unit in 0..<point.units {
-                                var product = 0.0
-                                let base = entry.offset + unit * slice
-                                for i in base..<(base + slice) { product += Double(network.parameters[i]) * Double(gradient[i]) }
-                                mine[j].gradientProductSum![unit] += product
+                    network.parameters.withUnsafeBufferPointer { parameters in
+                        for (j, point) in points.enumerated() {
+                            for entry in point.tensors {
+                                let slice = entry.count / point.units
+                                for unit in 0..<point.units {
+                                    var product = 0.0
+                                    let base = entry.offset + unit * slice
+                                    for i in base..<(base + slice) { product += Double(parameters[i]) * Double(gradient[i]) }
+                                    mine[j].gradientProductSum![unit] += product
+                                }
                             }
                         }
                     }
