@@ -38,18 +38,6 @@ struct GroupPruneRun {
         }
     }
 
-    func run() throws {
-        let report = try self.report()
-        if command.json {
-            try printJSON(report)
-        } else {
-            print("")
-            print(table(report))
-            print("")
-            print("Saved \(command.output)")
-        }
-    }
-
     /// Prunes, fine-tunes, saves and measures (CNNStudy's `GroupRemovalStudy`, trained with the
     /// command's recipe); returns the figures (`run` prints them).
     func report() throws -> Report {
