@@ -106,7 +106,8 @@ def arch_benchmark(a, work, res):
                          "--output", model, "--json"] + recipe + subset)
     e = json.loads(out)["epochs"][0]
     c = res["cnnprune"] = {"epoch_seconds": e["seconds"], "images_per_second": e["images_per_second"], "eval_seconds": e["eval_seconds"],
-                           "train_max_rss_mb": rss, "train_loss": e["train_loss"], "test_accuracy": e["test_accuracy"]}
+                           "train_max_rss_mb": rss, "train_loss": e["train_loss"], "test_accuracy": e["test_accuracy"],
+                           "matrix_products": json.loads(out).get("matrix_products", "openblas")}
     py = torch_python()
     peers = {}
     for name, memory_format in (("pytorch eager NCHW", "contiguous"), ("pytorch channels_last", "channels_last")):
@@ -120,7 +121,7 @@ def arch_benchmark(a, work, res):
     res["onnxruntime"] = onnx_figures(py, a.data, a.arch, a.threads)
     print(f"cnnprune benchmark, {res['date']}, {res['cores']} cores ({res['cpu']}), {a.threads} threads: {a.arch}, "
           f"1 epoch of {a.subset if a.subset else 'all'} training images (batch 128, SGD lr 0.1 momentum 0.9, no augmentation), "
-          f"evaluation of the test set (batch 128)")
+          f"evaluation of the test set (batch 128); cnnprune's matrix products on {c['matrix_products']}")
     print_peers(c, peers, res["onnxruntime"], a.threads)
 
 
@@ -131,7 +132,8 @@ def simplecnn_benchmark(a, work, res):
     report = json.loads(out)
     last = report["epochs"][-1]
     res["cnnprune"] = {"epoch_seconds": min(e["seconds"] for e in report["epochs"]), "images_per_second": max(e["images_per_second"] for e in report["epochs"]),
-                       "eval_seconds": min(e["eval_seconds"] for e in report["epochs"]), "train_max_rss_mb": rss, "test_accuracy": last["test_accuracy"]}
+                       "eval_seconds": min(e["eval_seconds"] for e in report["epochs"]), "train_max_rss_mb": rss, "test_accuracy": last["test_accuracy"],
+                       "matrix_products": report.get("matrix_products", "openblas")}
     out, _, _ = timed([a.cnnprune, "train", "--data", a.data, "--epochs", "1", "--threads", "1", "--output", os.path.join(work, "one.safetensors"), "--json"])
     res["cnnprune"]["epoch_seconds_1_thread"] = json.loads(out)["epochs"][0]["seconds"]
     has_sweep = subprocess.run([a.cnnprune, "sweep", "--help"], capture_output=True).returncode == 0
@@ -167,7 +169,7 @@ def simplecnn_benchmark(a, work, res):
 
     c, p = res["cnnprune"], res["peer"]
     print(f"cnnprune benchmark, {res['date']}, {res['cores']} cores ({res['cpu']}), {a.threads} threads, {a.epochs} epoch(s): SimpleCNN, "
-          f"Adam lr 0.001, batch 64 (PyTorch eager/channels_last: 1 epoch, evaluation at batch 64)")
+          f"Adam lr 0.001, batch 64 (PyTorch eager/channels_last: 1 epoch, evaluation at batch 64); cnnprune's matrix products on {c['matrix_products']}")
     print_peers(c, peers, res["onnxruntime"], a.threads)
     if "sweep_seconds" in c:
         print(f"  16-point sweep   cnnprune {c['sweep_seconds']:.2f} s (whole process)" + (f"   peer {p['sweep_seconds']:.2f} s (loop only)   speed ratio {p['sweep_seconds'] / c['sweep_seconds']:.1f}x" if p else ""))

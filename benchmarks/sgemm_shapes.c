@@ -1,14 +1,21 @@
-/* sgemm_shapes: single-thread OpenBLAS sgemm GFLOP/s at the matrix shapes cnnprune's
- * convolutions produce (ResNet-20 and VGG-11 on 32x32 CIFAR images), one image per call
- * against several images per call, plus a large square product as the practical peak.
+/* sgemm_shapes: single-thread sgemm GFLOP/s at the matrix shapes cnnprune's convolutions
+ * produce (ResNet-20 and VGG-11 on 32x32 CIFAR images), one image per call against several
+ * images per call, plus a large square product as the practical peak (on one thread and on
+ * two), for OpenBLAS and, built with -DWITH_ONEDNN, for oneDNN's dnnl_sgemm (the engine's
+ * backend where libdnnl loads; see Sources/CNNEngine/BLAS.swift).
  *
  *   cc -O2 benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -o /tmp/sgemm_shapes
- *   /tmp/sgemm_shapes            # prints one line per shape: name, m n k, GFLOP/s (best of 5)
+ *   cc -O2 -DWITH_ONEDNN benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -ldnnl -lgomp -o /tmp/sgemm_shapes
+ *   /tmp/sgemm_shapes            # one line per shape: name, m n k, GFLOP/s per library (best of 5)
  *
  * Row-major, as the engine calls it (BLAS.swift). The BLAS runs on one thread (the engine
  * splits batches over its own workers). Figures are the best of 5 timed repetitions of a
  * loop that runs for at least 0.2 s, so a shared machine's noise mostly shows as a lower best. */
 #include <cblas.h>
+#ifdef WITH_ONEDNN
+#include <dnnl.h>
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +28,13 @@ static double now(void) {
 }
 
 /* GFLOP/s of C = op(A) op(B) with op(A) m x k, op(B) k x n. */
+static int use_dnnl = 0;
+static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c) {
+#ifdef WITH_ONEDNN
+    if (use_dnnl) { dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1, a, lda, b, ldb, 0, c, n); return; }
+#endif
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+}
 static double measure(int ta, int tb, int m, int n, int k) {
     float *a = malloc(sizeof(float) * (size_t)m * k), *b = malloc(sizeof(float) * (size_t)k * n);
     float *c = malloc(sizeof(float) * (size_t)m * n);
@@ -33,16 +47,14 @@ static double measure(int ta, int tb, int m, int n, int k) {
     for (;;) { /* calibrate: at least 0.2 s per timing */
         double t0 = now();
         for (long r = 0; r < reps; r++)
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                        m, n, k, 1, a, lda, b, ldb, 0, c, n);
+            gemm(ta, tb, m, n, k, a, lda, b, ldb, c);
         if (now() - t0 > 0.2) break;
         reps *= 2;
     }
     for (int trial = 0; trial < 5; trial++) {
         double t0 = now();
         for (long r = 0; r < reps; r++)
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                        m, n, k, 1, a, lda, b, ldb, 0, c, n);
+            gemm(ta, tb, m, n, k, a, lda, b, ldb, c);
         double g = flops * reps / (now() - t0) / 1e9;
         if (g > best) best = g;
     }
@@ -50,8 +62,23 @@ static double measure(int ta, int tb, int m, int n, int k) {
     return best;
 }
 
+static void set_threads(int n) {
+    openblas_set_num_threads(n);
+#ifdef WITH_ONEDNN
+    omp_set_num_threads(n);
+#endif
+}
+
 int main(void) {
-    openblas_set_num_threads(1);
+#ifdef WITH_ONEDNN
+    const int libraries = 2;
+#else
+    const int libraries = 1;
+#endif
+    set_threads(2);
+    double peak2[2] = {0, 0};
+    for (int l = 0; l < libraries; l++) { use_dnnl = l; peak2[l] = measure(0, 0, 1024, 1024, 1024); }
+    set_threads(1);
     struct { const char *name; int ta, tb, m, n, k; } shapes[] = {
         {"square 1024 (peak)", 0, 0, 1024, 1024, 1024},
         /* ResNet-20 stage 1: 16 -> 16 channels, 3x3, 32x32 output: W[16,144] x cols[144, 1024 * images] */
@@ -67,6 +94,8 @@ int main(void) {
         /* data gradient: W^T[144, 16] x dY[16, pixels] */
         {"r20 s1 dX 1 img", 1, 0, 144, 1024, 16},
         {"r20 s1 dX 8 img", 1, 0, 144, 8192, 16},
+        /* the shifted-row path (Conv2D+ShiftedRows): one kernel row's slice W_ky[16, 48] x rows[48, 1024] (the engine reads it with ldb 1088; here ldb = n) */
+        {"r20 s1 fwd shifted row", 0, 0, 16, 1024, 48},
         /* stage 3: 64 -> 64 channels, 8x8 output */
         {"r20 s3 fwd 1 img", 0, 0, 64, 64, 576},
         {"r20 s3 fwd 8 img", 0, 0, 64, 512, 576},
@@ -84,10 +113,14 @@ int main(void) {
         {"vgg 512 2x2 dW 1 img", 0, 1, 512, 4608, 4},
         {"vgg 512 2x2 dW 64 img", 0, 1, 512, 4608, 256},
     };
-    printf("%-24s %6s %6s %6s %8s\n", "shape", "m", "n", "k", "GFLOP/s");
+    printf("%-24s %6s %6s %6s %8s %8s\n", "shape", "m", "n", "k", "OpenBLAS", libraries > 1 ? "oneDNN" : "");
+    if (libraries > 1) printf("%-24s %6d %6d %6d %8.1f %8.1f\n", "square 1024, 2 threads", 1024, 1024, 1024, peak2[0], peak2[1]);
+    else printf("%-24s %6d %6d %6d %8.1f\n", "square 1024, 2 threads", 1024, 1024, 1024, peak2[0]);
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        double g = measure(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k);
-        printf("%-24s %6d %6d %6d %8.1f\n", shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, g);
+        use_dnnl = 0; double g = measure(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k);
+        printf("%-24s %6d %6d %6d %8.1f", shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, g);
+        if (libraries > 1) { use_dnnl = 1; printf(" %8.1f", measure(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k)); }
+        printf("\n");
         fflush(stdout);
     }
     return 0;

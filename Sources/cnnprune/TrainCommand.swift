@@ -132,7 +132,7 @@ struct TrainCommand: ParsableCommand {
             try traceRecorder.write(to: URL(fileURLWithPath: trace), batchSize: run.trainer.batchSize, seed: recipe.seed)
         }
         if json {
-            try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0)))
+            try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0), matrixProducts: BLAS.backend.rawValue))
         } else {
             print(String(format: "test accuracy %.2f%%, model saved to %@", epochs.last?.testAccuracy ?? 0, output))
         }
@@ -225,8 +225,11 @@ struct TrainingRecipe: ParsableArguments {
 struct TrainingReport: Codable {
     var epochs: [EpochRecord]
     var testAccuracy: Double
+    /// The library that ran the matrix products (`BLAS.backend`: onednn, openblas, accelerate).
+    var matrixProducts: String?
     enum CodingKeys: String, CodingKey {
         case epochs
         case testAccuracy = "test_accuracy"
+        case matrixProducts = "matrix_products"
     }
 }

@@ -46,6 +46,19 @@ import Testing
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1), inputShape: [2, 7, 7], batch: 5, seed: 15)
     }
 
+    /// Planes of 256 positions and up with "same" padding take the shifted-row path
+    /// (`Conv2D.usesShiftedRows`): 3×3 and 5×5 kernels, with and without bias.
+    @Test func conv2DShiftedRows() throws {
+        let layers = [Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1),
+                      Conv2D(name: "conv", inputChannels: 2, outputChannels: 2, kernelSize: 5, stride: 1, padding: 2, bias: false)]
+        for (index, layer) in layers.enumerated() {
+            var bound = layer
+            _ = try bound.prepare(inputShape: [2, 16, 17])
+            #expect(bound.usesShiftedRows, "the shape must exercise the shifted-row path")
+            try check(layer, inputShape: [2, 16, 17], batch: 3, seed: 16 + UInt64(index))
+        }
+    }
+
     @Test func linear() throws {
         try check(Linear(name: "fc", inputFeatures: 7, outputFeatures: 5), inputShape: [7], batch: 3, seed: 4)
     }

@@ -57,6 +57,24 @@ import Testing
         }
     }
 
+    /// Large "same" planes take the shifted-row path (`Conv2D.usesShiftedRows`); it must equal
+    /// the naïve loops for odd kernels of 3 and 5, with and without bias, narrow and wide images.
+    @Test(arguments: [(3, 16, 16, true), (3, 16, 21, false), (5, 17, 16, true), (3, 32, 9, true)])
+    func shiftedRowConvolutionMatchesNaiveLoops(kernel: Int, height: Int, width: Int, bias: Bool) throws {
+        let layer = Conv2D(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: kernel, stride: 1, padding: kernel / 2, bias: bias)
+        let architecture = try Sequential(inputShape: [3, height, width]) { layer }
+        #expect((architecture.layers[0] as! Conv2D).usesShiftedRows, "the shape must exercise the shifted-row path")
+        var generator = SeededGenerator(seed: 41)
+        let network = Network(architecture: architecture, generator: &generator)
+        let weight = try network.tensor(named: "conv.weight")
+        let biasValues = bias ? try network.tensor(named: "conv.bias") : Tensor(shape: [4])
+        let input = TestSupport.random([3, 3, height, width], seed: 42)
+        let expected = naiveConvolution(input: input, weight: weight, bias: biasValues, stride: 1, padding: kernel / 2)
+        let output = network(input)
+        #expect(output.shape == expected.shape)
+        #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5)
+    }
+
     @Test func maxPoolMatchesNaiveLoops() throws {
         let architecture = try Sequential(inputShape: [2, 6, 7]) { MaxPool2D(kernelSize: 2) }
         let network = Network(architecture: architecture, parameters: [])

@@ -28,7 +28,7 @@ public struct Conv2D: Layer {
     /// Whether the layer adds a learnable bias per output channel.
     public var bias: Bool
 
-    private var height = 0, width = 0, outputHeight = 0, outputWidth = 0
+    var height = 0, width = 0, outputHeight = 0, outputWidth = 0
 
     /// - Parameters:
     ///   - name: the prefix of the parameters' checkpoint names (`conv1`).
@@ -99,6 +99,7 @@ public struct Conv2D: Layer {
     public var scratchPerBatch: Int {
         let chunk = imagesPerProduct
         if isPointwise { return 0 }
+        if usesShiftedRows { return shiftedRowsScratch }
         return patchSize * outputPlane * chunk + (chunk > 1 ? outputChannels * outputPlane * chunk : 0)
     }
 
@@ -107,6 +108,10 @@ public struct Conv2D: Layer {
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters
         let biasValues = b.parameters + outputChannels * patchSize
+        if usesShiftedRows {
+            forwardShifted(b)
+            return
+        }
         let chunk = min(b.batch, imagesPerProduct)
         if chunk > 1 {
             var first = 0
@@ -199,6 +204,10 @@ public struct Conv2D: Layer {
         let weight = b.parameters
         let weightGradient = g.parameters
         let biasGradient = g.parameters + outputChannels * patchSize
+        if usesShiftedRows {
+            backwardShifted(b, gradients: g)
+            return
+        }
         let chunk = min(b.batch, imagesPerProduct)
         if chunk > 1 {
             var first = 0
