@@ -40,15 +40,16 @@ extension Conv2D {
         }
     }
 
-    /// The inverse of `packWeights`, for the weight gradient.
-    private func unpackWeights(_ packed: UnsafePointer<Float>, into weight: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, width = inputChannels * k, slice = outputChannels * width
+    /// The weight gradient `[O, C, k, k]` from k transposed slices `[C·k, O]`, slice `ky`
+    /// holding the gradient of `w[o, c, ky, kx]` at `(c·k + kx, o)`.
+    private func unpackTransposedGradient(_ packed: UnsafePointer<Float>, into weight: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, slice = outputChannels * inputChannels * k
         for o in 0..<outputChannels {
             for c in 0..<inputChannels {
                 let target = weight + (o * inputChannels + c) * k * k
                 for ky in 0..<k {
-                    let source = packed + ky * slice + o * width + c * k
-                    for kx in 0..<k { target[ky * k + kx] = source[kx] }
+                    let source = packed + ky * slice + c * k * outputChannels + o
+                    for kx in 0..<k { target[ky * k + kx] = source[kx * outputChannels] }
                 }
             }
         }
@@ -129,11 +130,13 @@ extension Conv2D {
         for n in 0..<b.batch {
             unfoldShifted(b.input + n * inputCount, into: rows)
             let outGrad = g.output + n * outputCount
-            // The first sample overwrites the weight gradient, the others add to it.
+            // The first sample overwrites the weight gradient, the others add to it. It is
+            // computed transposed, `[C·k, O]` per kernel row: oneDNN runs that shape 2–5× faster
+            // than `[O, C·k]` when O is small (16 × 48 × 1024: 20 against 100 GFLOP/s).
             for ky in 0..<k {
-                BLAS.gemm(transposeA: false, transposeB: true, m: outputChannels, n: inner, k: plane,
-                          a: outGrad, lda: plane, b: rows + ky * width, ldb: length,
-                          beta: n == 0 ? 0 : 1, c: packedGradient + ky * slice, ldc: inner)
+                BLAS.gemm(transposeA: false, transposeB: true, m: inner, n: outputChannels, k: plane,
+                          a: rows + ky * width, lda: length, b: outGrad, ldb: plane,
+                          beta: n == 0 ? 0 : 1, c: packedGradient + ky * slice, ldc: outputChannels)
             }
             if bias {
                 for c in 0..<outputChannels {
@@ -154,6 +157,6 @@ extension Conv2D {
             }
             foldShifted(rows, into: inputGradient + n * inputCount)
         }
-        if b.batch > 0 { unpackWeights(packedGradient, into: g.parameters) }
+        if b.batch > 0 { unpackTransposedGradient(packedGradient, into: g.parameters) }
     }
 }
