@@ -54,6 +54,10 @@ public struct PassContext: @unchecked Sendable {
     public var sampleOffset: Int
     /// A number that differs per optimisation step, from which seeded layers (dropout) draw.
     public var step: UInt64
+    /// Whether a backward pass may follow this forward pass, so that layers must keep what it
+    /// needs (a max-pool's winning positions). `Network.forward` clears it for workspaces
+    /// without gradient buffers, where layers may then skip that bookkeeping.
+    public var backwardFollows: Bool = true
 
     /// A pass context; the defaults describe an inference pass on one worker.
     public init(training: Bool = false, worker: Int = 0, reducer: BatchReducer? = nil, batchTotal: Int = 0, sampleOffset: Int = 0, step: UInt64 = 0) {

@@ -116,6 +116,8 @@ public struct Network: Sendable {
     public func forward(_ workspace: Workspace, batch: Int, layers range: Range<Int>? = nil, context: PassContext = .inference) {
         let range = range ?? 0..<architecture.layers.count
         precondition(batch <= workspace.batchCapacity)
+        var context = context
+        if !workspace.hasGradients { context.backwardFollows = false }
         let fused = architecture.fusedRectifier
         withStorage { parameterBase, stateBase in
             var index = range.lowerBound

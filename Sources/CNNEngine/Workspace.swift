@@ -17,12 +17,15 @@ public final class Workspace: @unchecked Sendable {
     public let labels: UnsafeMutablePointer<Int32>
     /// Parameter gradients, laid out like the network's flat parameter storage.
     public let parameterGradients: UnsafeMutableBufferPointer<Float>
+    /// Whether the workspace has gradient buffers (`training: true`), i.e. can run backward passes.
+    public let hasGradients: Bool
 
     /// Allocates buffers for `architecture` and up to `batchCapacity` samples.
     /// `training: false` skips gradient buffers, for inference only.
     public init(architecture: Sequential, batchCapacity: Int, training: Bool = true) {
         precondition(batchCapacity > 0)
         self.batchCapacity = batchCapacity
+        hasGradients = training
         activationCounts = architecture.shapes.map { $0.reduce(1, *) }
         activations = activationCounts.map { Workspace.allocate($0 * batchCapacity) }
         activationGradients = activationCounts.enumerated().map { index, count in

@@ -87,6 +87,22 @@ import Testing
         } } } }
     }
 
+    /// Inference (no gradient buffers: `PassContext.backwardFollows` is false) pools without
+    /// recording winners; fused with a ReLU before it, and alone, it must equal the naïve loops,
+    /// on widths with and without an eight-window remainder.
+    @Test(arguments: [true, false])
+    func inferencePoolingMatchesNaiveLoops(rectified: Bool) throws {
+        let architecture = try Sequential(inputShape: [2, 6, 22], layers: rectified ? [ReLU(), MaxPool2D(kernelSize: 2)] : [MaxPool2D(kernelSize: 2)])
+        let network = Network(architecture: architecture, parameters: [])
+        let input = TestSupport.random([3, 2, 6, 22], seed: 24)
+        let output = network(input)
+        #expect(output.shape == [3, 2, 3, 11])
+        for n in 0..<3 { for c in 0..<2 { for y in 0..<3 { for x in 0..<11 {
+            let window = [input[n, c, 2 * y, 2 * x], input[n, c, 2 * y, 2 * x + 1], input[n, c, 2 * y + 1, 2 * x], input[n, c, 2 * y + 1, 2 * x + 1]]
+            #expect(output[n, c, y, x] == (rectified ? max(0, window.max()!) : window.max()!))
+        } } } }
+    }
+
     @Test func linearHandComputed() throws {
         // y = x·Wᵀ + b with W = [[1, 2], [3, 4], [5, 6]], b = [0.5, −1, 2], x = [1, −1].
         let architecture = try Sequential(inputShape: [2]) { Linear(name: "fc", inputFeatures: 2, outputFeatures: 3) }

@@ -20,22 +20,29 @@ extension Conv2D {
     /// Length of one row of the shifted matrix: the image's rows plus `2p` rows of zeros.
     var shiftedRowLength: Int { (height + 2 * padding) * width }
 
-    /// Floats of the shifted matrix, then the repacked weights, then the repacked weight gradient.
+    /// Floats of the shifted matrix (with one more row, of ones, for the bias), then the
+    /// repacked weights (with a bias column), then the repacked weight gradient.
     var shiftedRowsScratch: Int {
-        inputChannels * kernelSize * shiftedRowLength + 2 * outputChannels * inputChannels * kernelSize * kernelSize
+        let inner = inputChannels * kernelSize
+        return (inner + 1) * shiftedRowLength + kernelSize * outputChannels * (inner + 1) + kernelSize * outputChannels * inner
     }
 
-    /// Copies the weights `[O, C, k, k]` into k slices `[O, C·k]`, one per kernel row, so that
-    /// slice `ky` holds `w[o, c, ky, kx]` at `(o, c·k + kx)`.
-    private func packWeights(_ weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, width = inputChannels * k, slice = outputChannels * width
+    /// Copies the weights `[O, C, k, k]` into k slices `[O, rowLength]`, one per kernel row, so
+    /// that slice `ky` holds `w[o, c, ky, kx]` at `(o, c·k + kx)`; with `bias`, column `C·k`
+    /// of slice 0 holds the bias (multiplied by the shifted matrix's row of ones), and of the
+    /// other slices 0 (never read).
+    private func packWeights(_ weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>, rowLength: Int, bias: UnsafePointer<Float>?) {
+        let k = kernelSize, inner = inputChannels * k, slice = outputChannels * rowLength
         for o in 0..<outputChannels {
             for c in 0..<inputChannels {
                 let source = weight + (o * inputChannels + c) * k * k
                 for ky in 0..<k {
-                    let target = packed + ky * slice + o * width + c * k
+                    let target = packed + ky * slice + o * rowLength + c * k
                     for kx in 0..<k { target[kx] = source[ky * k + kx] }
                 }
+            }
+            if let bias, rowLength > inner {
+                for ky in 0..<k { packed[ky * slice + o * rowLength + inner] = ky == 0 ? bias[o] : 0 }
             }
         }
     }
@@ -101,22 +108,23 @@ extension Conv2D {
         for y in 0..<height { for x in columns { body[y &* width &+ x] = 0 } }
     }
 
+    /// The bias is one more column of kernel row 0's weights, against a row of ones below the
+    /// shifted matrix: the first product writes the output with it (no separate pass).
     func forwardShifted(_ b: LayerBuffers) {
-        let k = kernelSize, plane = height * width, inner = inputChannels * k, slice = outputChannels * inner
+        let k = kernelSize, plane = height * width, inner = inputChannels * k
+        let rowLength = inner + (bias ? 1 : 0), slice = outputChannels * rowLength
         let inputCount = inputChannels * plane, outputCount = outputChannels * plane
-        let rows = b.scratch, packed = b.scratch + inner * shiftedRowLength
-        packWeights(b.parameters, into: packed)
-        let biasValues = b.parameters + outputChannels * inputChannels * k * k
+        let rows = b.scratch, packed = b.scratch + (inner + 1) * shiftedRowLength
+        packWeights(b.parameters, into: packed, rowLength: rowLength,
+                    bias: bias ? UnsafePointer(b.parameters + outputChannels * inputChannels * k * k) : nil)
+        if bias { (rows + inner * shiftedRowLength).update(repeating: 1, count: plane) }
         for n in 0..<b.batch {
             unfoldShifted(b.input + n * inputCount, into: rows)
             let out = b.output + n * outputCount
-            if bias {
-                for c in 0..<outputChannels { (out + c * plane).update(repeating: biasValues[c], count: plane) }
-            }
             for ky in 0..<k {
-                BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: plane, k: inner,
-                          a: packed + ky * slice, lda: inner, b: rows + ky * width, ldb: shiftedRowLength,
-                          beta: ky > 0 || bias ? 1 : 0, c: out, ldc: plane)
+                BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: plane, k: ky == 0 ? rowLength : inner,
+                          a: packed + ky * slice, lda: rowLength, b: rows + ky * width, ldb: shiftedRowLength,
+                          beta: ky > 0 ? 1 : 0, c: out, ldc: plane)
             }
         }
     }
@@ -124,8 +132,8 @@ extension Conv2D {
     func backwardShifted(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         let k = kernelSize, plane = height * width, inner = inputChannels * k, slice = outputChannels * inner
         let inputCount = inputChannels * plane, outputCount = outputChannels * plane, length = shiftedRowLength
-        let rows = b.scratch, packed = b.scratch + inner * length, packedGradient = packed + k * slice
-        packWeights(b.parameters, into: packed)
+        let rows = b.scratch, packed = b.scratch + (inner + 1) * length, packedGradient = packed + k * outputChannels * (inner + 1)
+        packWeights(b.parameters, into: packed, rowLength: inner, bias: nil)
         let biasGradient = g.parameters + outputChannels * inputChannels * k * k
         for n in 0..<b.batch {
             unfoldShifted(b.input + n * inputCount, into: rows)

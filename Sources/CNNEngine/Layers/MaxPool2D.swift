@@ -67,6 +67,10 @@ public struct MaxPool2D: Layer {
     /// the time on real activations). Index arithmetic wraps (`&+`, `&*`): the shapes bound it
     /// far below overflow, and the checks would sit in the innermost loop.
     private func forwardTwoByTwo(_ b: LayerBuffers, rectified: Bool) {
+        if !b.context.backwardFollows {
+            forwardTwoByTwoValues(b, rectified: rectified)
+            return
+        }
         let floor: Float = rectified ? 0 : -.infinity
         let inPlane = height * width, outPlane = outputHeight * outputWidth
         for plane in 0..<(b.batch * channels) {
@@ -109,6 +113,43 @@ public struct MaxPool2D: Layer {
                     if e > best { best = e; offset = w + 1 }
                     out[ox] = best < floor ? floor : best
                     outIndex[ox] = rowIndex &+ Int32(truncatingIfNeeded: 2 &* ox) &+ offset
+                    ox &+= 1
+                }
+            }
+        }
+    }
+
+    /// `forwardTwoByTwo` without the winners' positions, when no backward pass follows: the
+    /// same maxima (later values win only when strictly greater), a third of the work.
+    private func forwardTwoByTwoValues(_ b: LayerBuffers, rectified: Bool) {
+        let floor: Float = rectified ? 0 : -.infinity
+        let inPlane = height * width, outPlane = outputHeight * outputWidth
+        for plane in 0..<(b.batch * channels) {
+            let src = b.input + plane * inPlane
+            let dst = b.output + plane * outPlane
+            for oy in 0..<outputHeight {
+                let top = src + 2 * oy * width, bottom = top + width
+                let out = dst + oy * outputWidth
+                var ox = 0
+                while ox + 8 <= outputWidth {
+                    let upper = UnsafeRawPointer(top + 2 &* ox).loadUnaligned(as: SIMD16<Float>.self)
+                    let lower = UnsafeRawPointer(bottom + 2 &* ox).loadUnaligned(as: SIMD16<Float>.self)
+                    var best = upper.evenHalf
+                    let c = upper.oddHalf, d = lower.evenHalf, e = lower.oddHalf
+                    best.replace(with: c, where: c .> best)
+                    best.replace(with: d, where: d .> best)
+                    best.replace(with: e, where: e .> best)
+                    best.replace(with: floor, where: best .< floor)
+                    UnsafeMutableRawPointer(out + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                    ox &+= 8
+                }
+                while ox < outputWidth {
+                    var best = top[2 &* ox]
+                    let c = top[2 &* ox &+ 1], d = bottom[2 &* ox], e = bottom[2 &* ox &+ 1]
+                    if c > best { best = c }
+                    if d > best { best = d }
+                    if e > best { best = e }
+                    out[ox] = best < floor ? floor : best
                     ox &+= 1
                 }
             }
