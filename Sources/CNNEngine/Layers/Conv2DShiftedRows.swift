@@ -1,30 +1,45 @@
-/// Stride-1 "same" convolutions (3×3 with padding 1, 5×5 with padding 2, …) on large planes,
-/// without the full im2col matrix.
+/// Stride-1 "same" convolutions (3×3 with padding 1, 5×5 with padding 2, …) without the full
+/// im2col matrix.
 ///
 /// The patch matrix of im2col repeats every pixel k² times; writing it and reading it back was
 /// a third of ResNet-20's inference time once the products themselves ran on AVX-512. Here each
-/// input channel is copied only k times, once per kernel column `kx`, shifted by `kx − p` and
-/// with `p` zero rows above and below: row `(c·k + kx)` of a `[C·k, (H + 2p)·W]` matrix. The
-/// patches of kernel row `ky` are then that matrix starting `ky·W` columns in — a view, not a
-/// copy — so the convolution is k products of `[O, C·k]` weight slices (repacked per call) with
-/// those views, accumulated into the output. The backward pass uses the same views for the
-/// weight gradient and accumulates the patch gradients into the shifted matrix, then folds its
-/// k columns back onto the image.
+/// input channel is copied only k times, once per kernel column `kx`, shifted by `kx − p`, into
+/// row `c·k + kx` of a "shifted matrix" in which the image's rows are framed by `p` zero rows
+/// above and below. The patches of kernel row `ky` are then that matrix starting `ky·W` columns
+/// in — a view, not a copy — so the convolution is k products of `[O, C·k]` weight slices
+/// (repacked per call) with those views, accumulated into the output.
+///
+/// Small planes (8×8 and below, see `imagesPerProduct`) put several images one below the other
+/// in the same matrix, sharing their `p` zero rows, so that each product has enough columns:
+/// the `p·W` output columns that straddle two images are computed and dropped (1/8 more work
+/// on 8×8 planes). The backward pass uses the same views for the weight gradient and
+/// accumulates the patch gradients into the shifted matrix, then folds its k copies back onto
+/// each image.
 extension Conv2D {
-    /// Whether this layer uses the shifted-row path (stride 1, output as large as the input,
-    /// one image per product) instead of im2col.
+    /// Whether this layer uses the shifted-row path (stride 1, output as large as the input)
+    /// instead of im2col.
     public var usesShiftedRows: Bool {
-        stride == 1 && kernelSize > 1 && 2 * padding == kernelSize - 1 && imagesPerProduct == 1
+        stride == 1 && kernelSize > 1 && 2 * padding == kernelSize - 1
     }
 
-    /// Length of one row of the shifted matrix: the image's rows plus `2p` rows of zeros.
-    var shiftedRowLength: Int { (height + 2 * padding) * width }
+    /// Columns between the starts of two images stacked in the shifted matrix: an image's rows
+    /// and the `p` zero rows below it (which are also the next image's rows above).
+    var shiftedSegment: Int { (height + padding) * width }
 
-    /// Floats of the shifted matrix (with one more row, of ones, for the bias), then the
-    /// repacked weights (with a bias column), then the repacked weight gradient.
+    /// Length of one row of the shifted matrix holding `images` images.
+    func shiftedRowLength(images: Int) -> Int { (images * (height + padding) + padding) * width }
+
+    /// Output columns of one product over `images` stacked images (the last image's straddling
+    /// columns are not computed).
+    func shiftedColumns(images: Int) -> Int { (images * (height + padding) - padding) * width }
+
+    /// Floats of the shifted matrix (with one more row, of ones, for the bias), the repacked
+    /// weights (with a bias column), the repacked weight gradient and, when images are stacked,
+    /// one product's output.
     var shiftedRowsScratch: Int {
-        let inner = inputChannels * kernelSize
-        return (inner + 1) * shiftedRowLength + kernelSize * outputChannels * (inner + 1) + kernelSize * outputChannels * inner
+        let inner = inputChannels * kernelSize, images = imagesPerProduct
+        return (inner + 1) * shiftedRowLength(images: images) + kernelSize * outputChannels * (inner + 1)
+            + kernelSize * outputChannels * inner + (images > 1 ? outputChannels * shiftedColumns(images: images) : 0)
     }
 
     /// Copies the weights `[O, C, k, k]` into k slices `[O, rowLength]`, one per kernel row, so
@@ -62,14 +77,15 @@ extension Conv2D {
         }
     }
 
-    /// Row `(c·k + kx)`, column `y′·W + x` of the shifted matrix holds `x[c, y′ − p, x + kx − p]`
-    /// (0 outside the image).
-    private func unfoldShifted(_ image: UnsafePointer<Float>, into rows: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, plane = height * width, margin = padding * width, length = shiftedRowLength
+    /// Writes one image into the shifted matrix (rows `length` floats apart) at column
+    /// `offset`: row `c·k + kx`, column `offset + y′·W + x` holds `x[c, y′ − p, x + kx − p]`
+    /// for `y′` in `0 ..< H + 2p` (0 outside the image).
+    private func unfoldShifted(_ image: UnsafePointer<Float>, into rows: UnsafeMutablePointer<Float>, length: Int, offset: Int) {
+        let k = kernelSize, plane = height * width, margin = padding * width
         for c in 0..<inputChannels {
             let source = image + c * plane
             for kx in 0..<k {
-                let row = rows + (c * k + kx) * length
+                let row = rows + (c * k + kx) * length + offset
                 for i in 0..<margin { row[i] = 0; row[margin + plane + i] = 0 }
                 let shift = kx - padding, body = row + margin
                 // One shifted block copy; it wraps neighbouring rows' edge pixels into the
@@ -81,15 +97,15 @@ extension Conv2D {
         }
     }
 
-    /// The adjoint of `unfoldShifted`: adds each image row of the shifted matrix back onto the
-    /// image gradient (the zero rows and the cleared columns belong to no pixel).
-    private func foldShifted(_ rows: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, plane = height * width, margin = padding * width, length = shiftedRowLength
+    /// The adjoint of `unfoldShifted`: adds the image's rows of the shifted matrix back onto its
+    /// gradient (the zero rows and the cleared columns belong to no pixel).
+    private func foldShifted(_ rows: UnsafeMutablePointer<Float>, length: Int, offset: Int, into image: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, plane = height * width, margin = padding * width
         image.update(repeating: 0, count: inputChannels * plane)
         for c in 0..<inputChannels {
             let target = image + c * plane
             for kx in 0..<k {
-                let body = rows + (c * k + kx) * length + margin
+                let body = rows + (c * k + kx) * length + offset + margin
                 let shift = kx - padding
                 clearShiftedColumns(body, shift: shift)
                 let begin = max(0, -shift), end = plane - max(0, shift)
@@ -109,61 +125,105 @@ extension Conv2D {
     }
 
     /// The bias is one more column of kernel row 0's weights, against a row of ones below the
-    /// shifted matrix: the first product writes the output with it (no separate pass).
+    /// shifted matrix: the first product writes the output with it (no separate pass). A chunk
+    /// of one image is written straight into the output; stacked images go through the product
+    /// buffer, from which each image's planes are copied out.
     func forwardShifted(_ b: LayerBuffers) {
         let k = kernelSize, plane = height * width, inner = inputChannels * k
         let rowLength = inner + (bias ? 1 : 0), slice = outputChannels * rowLength
         let inputCount = inputChannels * plane, outputCount = outputChannels * plane
-        let rows = b.scratch, packed = b.scratch + (inner + 1) * shiftedRowLength
+        let chunk = imagesPerProduct, length = shiftedRowLength(images: chunk), segment = shiftedSegment
+        let rows = b.scratch, packed = rows + (inner + 1) * length
+        let product = packed + k * outputChannels * (inner + 1) + k * outputChannels * inner
         packWeights(b.parameters, into: packed, rowLength: rowLength,
                     bias: bias ? UnsafePointer(b.parameters + outputChannels * inputChannels * k * k) : nil)
-        if bias { (rows + inner * shiftedRowLength).update(repeating: 1, count: plane) }
-        for n in 0..<b.batch {
-            unfoldShifted(b.input + n * inputCount, into: rows)
-            let out = b.output + n * outputCount
-            for ky in 0..<k {
-                BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: plane, k: ky == 0 ? rowLength : inner,
-                          a: packed + ky * slice, lda: rowLength, b: rows + ky * width, ldb: shiftedRowLength,
-                          beta: ky > 0 ? 1 : 0, c: out, ldc: plane)
+        if bias { (rows + inner * length).update(repeating: 1, count: shiftedColumns(images: chunk)) }
+        var first = 0
+        while first < b.batch {
+            let images = min(chunk, b.batch - first), columns = shiftedColumns(images: images)
+            for j in 0..<images {
+                unfoldShifted(b.input + (first + j) * inputCount, into: rows, length: length, offset: j * segment)
             }
+            let target = images == 1 ? b.output + first * outputCount : product
+            for ky in 0..<k {
+                BLAS.gemm(transposeA: false, transposeB: false, m: outputChannels, n: columns, k: ky == 0 ? rowLength : inner,
+                          a: packed + ky * slice, lda: rowLength, b: rows + ky * width, ldb: length,
+                          beta: ky > 0 ? 1 : 0, c: target, ldc: columns)
+            }
+            if images > 1 {
+                for j in 0..<images {
+                    let out = b.output + (first + j) * outputCount
+                    for o in 0..<outputChannels {
+                        (out + o * plane).update(from: product + o * columns + j * segment, count: plane)
+                    }
+                }
+            }
+            first += images
         }
     }
 
     func backwardShifted(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         let k = kernelSize, plane = height * width, inner = inputChannels * k, slice = outputChannels * inner
-        let inputCount = inputChannels * plane, outputCount = outputChannels * plane, length = shiftedRowLength
-        let rows = b.scratch, packed = b.scratch + (inner + 1) * length, packedGradient = packed + k * outputChannels * (inner + 1)
+        let inputCount = inputChannels * plane, outputCount = outputChannels * plane
+        let chunk = imagesPerProduct, length = shiftedRowLength(images: chunk), segment = shiftedSegment
+        let rows = b.scratch, packed = rows + (inner + 1) * length, packedGradient = packed + k * outputChannels * (inner + 1)
+        let product = packedGradient + k * slice
         packWeights(b.parameters, into: packed, rowLength: inner, bias: nil)
         let biasGradient = g.parameters + outputChannels * inputChannels * k * k
-        for n in 0..<b.batch {
-            unfoldShifted(b.input + n * inputCount, into: rows)
-            let outGrad = g.output + n * outputCount
-            // The first sample overwrites the weight gradient, the others add to it. It is
+        var first = 0
+        while first < b.batch {
+            let images = min(chunk, b.batch - first), columns = shiftedColumns(images: images)
+            for j in 0..<images {
+                unfoldShifted(b.input + (first + j) * inputCount, into: rows, length: length, offset: j * segment)
+            }
+            // The output gradients in the product's layout, the straddling columns zero (they
+            // are no output, so no gradient flows from them).
+            let outGrad: UnsafeMutablePointer<Float>
+            if images == 1 {
+                outGrad = g.output + first * outputCount
+            } else {
+                outGrad = product
+                for o in 0..<outputChannels {
+                    let row = product + o * columns
+                    for j in 0..<images {
+                        (row + j * segment).update(from: g.output + (first + j) * outputCount + o * plane, count: plane)
+                        if j + 1 < images { (row + j * segment + plane).update(repeating: 0, count: segment - plane) }
+                    }
+                }
+            }
+            // The first chunk overwrites the weight gradient, the others add to it. It is
             // computed transposed, `[C·k, O]` per kernel row: oneDNN runs that shape 2–5× faster
             // than `[O, C·k]` when O is small (16 × 48 × 1024: 20 against 100 GFLOP/s).
             for ky in 0..<k {
-                BLAS.gemm(transposeA: false, transposeB: true, m: inner, n: outputChannels, k: plane,
-                          a: rows + ky * width, lda: length, b: outGrad, ldb: plane,
-                          beta: n == 0 ? 0 : 1, c: packedGradient + ky * slice, ldc: outputChannels)
+                BLAS.gemm(transposeA: false, transposeB: true, m: inner, n: outputChannels, k: columns,
+                          a: rows + ky * width, lda: length, b: outGrad, ldb: columns,
+                          beta: first == 0 ? 0 : 1, c: packedGradient + ky * slice, ldc: outputChannels)
             }
             if bias {
-                for c in 0..<outputChannels {
-                    let sum = Kernels.sum(outGrad + c * plane, count: plane)
-                    biasGradient[c] = n == 0 ? sum : biasGradient[c] + sum
+                for j in 0..<images {
+                    let imageGradient = g.output + (first + j) * outputCount
+                    for c in 0..<outputChannels {
+                        let sum = Kernels.sum(imageGradient + c * plane, count: plane)
+                        biasGradient[c] = first + j == 0 ? sum : biasGradient[c] + sum
+                    }
                 }
             }
-            guard let inputGradient = g.input else { continue }
-            // The patches are no longer needed: their storage takes the patch gradients. Kernel
-            // row 0 writes columns 0 ..< H·W of every row, later rows add to overlapping ranges,
-            // so only the last 2p·W columns need clearing first.
-            BLAS.gemm(transposeA: true, transposeB: false, m: inner, n: plane, k: outputChannels,
-                      a: packed, lda: inner, b: outGrad, ldb: plane, beta: 0, c: rows, ldc: length)
-            for r in 0..<inner { (rows + r * length + plane).update(repeating: 0, count: length - plane) }
-            for ky in 1..<k {
-                BLAS.gemm(transposeA: true, transposeB: false, m: inner, n: plane, k: outputChannels,
-                          a: packed + ky * slice, lda: inner, b: outGrad, ldb: plane, beta: 1, c: rows + ky * width, ldc: length)
+            if let inputGradient = g.input {
+                // The patches are no longer needed: their storage takes the patch gradients.
+                // Kernel row 0 writes columns 0 ..< n of every row, later rows add to ranges
+                // shifted by up to 2p·W, so only those 2p·W columns need clearing first.
+                BLAS.gemm(transposeA: true, transposeB: false, m: inner, n: columns, k: outputChannels,
+                          a: packed, lda: inner, b: outGrad, ldb: columns, beta: 0, c: rows, ldc: length)
+                for r in 0..<inner { (rows + r * length + columns).update(repeating: 0, count: 2 * padding * width) }
+                for ky in 1..<k {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: inner, n: columns, k: outputChannels,
+                              a: packed + ky * slice, lda: inner, b: outGrad, ldb: columns, beta: 1, c: rows + ky * width, ldc: length)
+                }
+                for j in 0..<images {
+                    foldShifted(rows, length: length, offset: j * segment, into: inputGradient + (first + j) * inputCount)
+                }
             }
-            foldShifted(rows, into: inputGradient + n * inputCount)
+            first += images
         }
         if b.batch > 0 { unpackTransposedGradient(packedGradient, into: g.parameters) }
     }
