@@ -43,6 +43,7 @@ import Testing
     @Test func conv2DBatchedSmallPlanes() throws {
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1), inputShape: [2, 4, 4], batch: 5, seed: 13)
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, bias: false), inputShape: [2, 8, 8], batch: 5, seed: 14)
+        try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1), inputShape: [2, 8, 9], batch: 5, seed: 17)
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1), inputShape: [2, 7, 7], batch: 5, seed: 15)
     }
 

@@ -36,9 +36,10 @@ import Testing
     }
 
     /// Small planes are batched: several images' patches side by side in one product (see
-    /// `Conv2D.imagesPerProduct`). Batches of 1, of a whole chunk, and with a partial last chunk
+    /// `Conv2D.imagesPerProduct`; 8×8 "same" planes stack the images in one shifted matrix,
+    /// `Conv2D.usesShiftedRows`, the others use im2col). Batches of 1, of a whole chunk, and with a partial last chunk
     /// must all equal the naïve loops, with and without bias, padded and strided.
-    @Test(arguments: [(4, 1, 1, true), (4, 2, 1, false), (8, 1, 1, false), (5, 1, 0, true)])
+    @Test(arguments: [(4, 1, 1, true), (4, 2, 1, false), (8, 1, 1, false), (8, 1, 1, true), (5, 1, 0, true)])
     func chunkedConvolutionMatchesNaiveLoops(size: Int, stride: Int, padding: Int, bias: Bool) throws {
         let layer = Conv2D(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: 3, stride: stride, padding: padding, bias: bias)
         let architecture = try Sequential(inputShape: [3, size, size]) { layer }
