@@ -64,12 +64,17 @@ public struct BatchNorm2D: Layer {
         let weight = b.parameters, bias = b.parameters + channels
         let count = channels, plane = self.plane
         if !b.context.training {
+            // Each channel's affine map once, then one pass in memory order.
             let mean = b.state, variance = b.state + count
+            let scales = b.scratch, shifts = b.scratch + count
             for c in 0..<count {
                 let inverse = 1 / (variance[c] + epsilon).squareRoot()
-                let scale = weight[c] * inverse, shift = bias[c] - mean[c] * scale
-                for n in 0..<b.batch {
-                    let offset = (n * count + c) * plane
+                scales[c] = weight[c] * inverse
+                shifts[c] = bias[c] - mean[c] * scales[c]
+            }
+            for n in 0..<b.batch {
+                for c in 0..<count {
+                    let offset = (n * count + c) * plane, scale = scales[c], shift = shifts[c]
                     let x = b.input + offset, y = b.output + offset
                     for i in 0..<plane { y[i] = x[i] * scale + shift }
                 }
