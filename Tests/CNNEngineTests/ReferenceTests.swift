@@ -76,31 +76,23 @@ import Testing
         #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5)
     }
 
-    @Test func maxPoolMatchesNaiveLoops() throws {
-        let architecture = try Sequential(inputShape: [2, 6, 7]) { MaxPool2D(kernelSize: 2) }
-        let network = Network(architecture: architecture, parameters: [])
-        let input = TestSupport.random([3, 2, 6, 7], seed: 23)
-        let output = network(input)
-        #expect(output.shape == [3, 2, 3, 3])
-        for n in 0..<3 { for c in 0..<2 { for y in 0..<3 { for x in 0..<3 {
-            let window = [input[n, c, 2 * y, 2 * x], input[n, c, 2 * y, 2 * x + 1], input[n, c, 2 * y + 1, 2 * x], input[n, c, 2 * y + 1, 2 * x + 1]]
-            #expect(output[n, c, y, x] == window.max()!)
-        } } } }
-    }
-
-    /// Inference (no gradient buffers: `PassContext.backwardFollows` is false) pools without
-    /// recording winners; fused with a ReLU before it, and alone, it must equal the naïve loops,
-    /// on widths with and without an eight-window remainder.
-    @Test(arguments: [true, false])
-    func inferencePoolingMatchesNaiveLoops(rectified: Bool) throws {
+    /// 2×2 max-pooling, fused with a ReLU before it and alone, against the naïve loops, on a
+    /// width with an eight-window remainder: in a workspace with gradient buffers (the winners'
+    /// positions are recorded for the backward pass) and in one without (inference:
+    /// `PassContext.backwardFollows` is false and no positions are kept).
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func maxPoolMatchesNaiveLoops(rectified: Bool, withGradients: Bool) throws {
         let architecture = try Sequential(inputShape: [2, 6, 22], layers: rectified ? [ReLU(), MaxPool2D(kernelSize: 2)] : [MaxPool2D(kernelSize: 2)])
         let network = Network(architecture: architecture, parameters: [])
         let input = TestSupport.random([3, 2, 6, 22], seed: 24)
-        let output = network(input)
-        #expect(output.shape == [3, 2, 3, 11])
+        let workspace = Workspace(architecture: architecture, batchCapacity: 3, training: withGradients)
+        input.scalars.withUnsafeBufferPointer { workspace.activation(0).update(from: $0.baseAddress!, count: input.count) }
+        network.forward(workspace, batch: 3)
+        #expect(architecture.outputShape == [2, 3, 11])
         for n in 0..<3 { for c in 0..<2 { for y in 0..<3 { for x in 0..<11 {
             let window = [input[n, c, 2 * y, 2 * x], input[n, c, 2 * y, 2 * x + 1], input[n, c, 2 * y + 1, 2 * x], input[n, c, 2 * y + 1, 2 * x + 1]]
-            #expect(output[n, c, y, x] == (rectified ? max(0, window.max()!) : window.max()!))
+            let pooled = workspace.output[((n * 2 + c) * 3 + y) * 11 + x]
+            #expect(pooled == (rectified ? max(0, window.max()!) : window.max()!))
         } } } }
     }
 
