@@ -135,6 +135,22 @@ public struct Network: Sendable {
         }
     }
 
+    /// Runs only the residual block at top-level `index` over the first `batch` samples, with its
+    /// main branch resumed at inner layer `start` (see `Residual.forward(_:resumingMainAt:)`):
+    /// the branch's layers before `start` are skipped, and their last output is read from the
+    /// block's scratch in `workspace` as an earlier pass left it (or as it was altered since,
+    /// through `Workspace.storage(at:batch:)`). Writes activation `index + 1`.
+    /// The architecture's blocks must keep their inner outputs (`Sequential.keepingInnerOutputs()`).
+    public func forward(_ workspace: Workspace, batch: Int, resumingBlock index: Int, atMainLayer start: Int, context: PassContext = .inference) {
+        precondition(batch <= workspace.batchCapacity)
+        guard let block = architecture.layers[index] as? Residual else { preconditionFailure("layer \(index) is not a residual block") }
+        var context = context
+        if !workspace.hasGradients { context.backwardFollows = false }
+        withStorage { parameterBase, stateBase in
+            block.forward(buffers(workspace, layer: index, batch: batch, parameters: parameterBase, state: stateBase, context: context), resumingMainAt: start)
+        }
+    }
+
     /// Backpropagates the gradient in `workspace.activationGradient(layers.count)` through all
     /// layers (after a full `forward` with the same `context`), writing the batch's parameter
     /// gradients into `workspace.parameterGradients`. A fused `ReLU`–`MaxPool2D` pair writes no

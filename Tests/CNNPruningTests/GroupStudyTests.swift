@@ -19,6 +19,24 @@ import Testing
         return network
     }
 
+    /// A network whose predictions on its images spread over the classes with small margins
+    /// (the output bias shifted by each class's mean logit; random networks otherwise tend to
+    /// predict one class for everything), and those images labelled by it: masking then flips
+    /// predictions, so that comparisons of accuracies can fail.
+    func balanced(_ name: String, width: Double, count: Int) throws -> (network: Network, data: TensorImages) {
+        var network = try network(name, width: width)
+        let inputs = Fixtures.randomInputs(for: network, count: count, seed: 7)
+        let logits = network(inputs)
+        let classes = logits.shape[1]
+        let bias = try #require(network.architecture.parameterEntries.last)
+        #expect(bias.name.hasSuffix(".bias") && bias.count == classes)
+        for j in 0..<classes {
+            let mean = (0..<count).map { logits.scalars[$0 * classes + j] }.reduce(0, +) / Float(count)
+            network.parameters[bias.offset + j] -= mean
+        }
+        return (network, Fixtures.teacherImages(for: network, count: count, seed: 7))
+    }
+
     func images(for network: Network, count: Int = 24, seed: UInt64 = 7) -> TensorImages {
         Fixtures.teacherImages(for: network, count: count, seed: seed)
     }
@@ -114,12 +132,16 @@ import Testing
         #expect(throws: PruningError.self) { try Taylor().groupScores(for: group, in: network) }
     }
 
-    @Test(arguments: ["resnet20", "vgg11-bn"])
+    @Test(arguments: ["resnet20", "vgg11-bn", "simplecnn"])
     func groupSweepEqualsEvaluatingEveryMaskedCopy(_ name: String) throws {
-        let network = try network(name, width: 0.125)
-        let data = images(for: network, count: 40)
+        let (network, data) = try balanced(name, width: 0.125, count: 40)
+        #expect(Set(data.labels).count > 1)
         let groups = try ChannelGroups(network.architecture)
-        let chosen = name == "resnet20" ? ["layer2.1.conv1", "layer3.0.conv2", "conv1"] : ["features.0", "features.11"]
+        // Inside a block (past the consumer), coupled through sums (no resume point), at the top
+        // level past a convolution consumer, and (SimpleCNN's conv2 and fc1) with the channels
+        // zeroed before a flatten or a linear layer.
+        let chosen = ["resnet20": ["layer2.1.conv1", "layer3.0.conv2", "conv1"], "vgg11-bn": ["features.0", "features.11"],
+                      "simplecnn": ["conv1", "conv2", "fc1"]][name]!
         let evaluator = Evaluator(threads: 1, batchSize: 100)
         for groupName in chosen {
             let group = try #require(groups.group(named: groupName))
@@ -141,6 +163,7 @@ import Testing
             #expect(result.sweeps[0].points.last!.k == group.units)
         }
         // The shared prefix ends at the block (or layer) holding the group's first producer.
+        guard name != "simplecnn" else { return }
         let (inner, holder) = name == "resnet20" ? ("layer2.1.conv1", "layer2.1") : ("features.11", "features.11")
         let evaluation = try GroupMaskedEvaluation(network: network, group: try #require(groups.group(named: inner)), threads: 2)
         #expect(evaluation.firstAffectedLayer == network.architecture.layerIndex(named: holder))
@@ -148,6 +171,53 @@ import Testing
             try GroupSweep.run(network: network, group: try #require(groups.group(named: chosen[0])), requests: [GroupSweepRequest(criterion: L1Norm())],
                                counts: [999], evaluationData: data, threads: 1)
         }
+    }
+
+    /// The resume point of group `name` of `architecture`.
+    func resumePoint(_ name: String, in architecture: Sequential) throws -> GroupResumePoint? {
+        let group = try ChannelGroups(architecture).group(named: name)
+        return GroupResumePoint(group: try #require(group), in: architecture)
+    }
+
+    @Test func resumePointsFollowTheChainToItsConsumer() throws {
+        let resnet = try network("resnet20", width: 0.125).architecture
+        // Inside a block: conv1 · bn1 · ReLU, then conv2, the consumer, then bn2 (main layer 4).
+        let inner = try #require(try resumePoint("layer2.1.conv1", in: resnet))
+        let block = try #require(resnet.layerIndex(named: "layer2.1"))
+        #expect(inner.place == .block(block, mainLayer: 3))
+        #expect(inner.consumer?.place == .block(block, mainLayer: 4))
+        #expect(inner.consumer?.weight == "layer2.1.conv2.weight")
+        #expect(inner.channelShape == [4, 16, 16] && inner.plane == 256)
+        #expect(inner.sharedLayers == 0..<(block + 1))
+        // Groups coupled through residual sums, and the output, have none.
+        #expect(try resumePoint("conv1", in: resnet) == nil)
+        #expect(try resumePoint("fc", in: resnet) == nil)
+        // Top level: VGG's features.0 · BatchNorm · ReLU · max-pool, then features.4.
+        let first = try #require(try resumePoint("features.0", in: try network("vgg11-bn", width: 0.125).architecture))
+        #expect(first.place == .activation(4) && first.consumer?.place == .activation(5) && first.plane == 256)
+        // SimpleCNN's fc1 (a Linear) · ReLU, then fc2: one value per unit, no convolution to pass.
+        let simple = try network("simplecnn", width: 0.125).architecture
+        let fc1 = try #require(try resumePoint("fc1", in: simple))
+        let fc2 = try #require(simple.layerIndex(named: "fc2"))
+        #expect(fc1.plane == 1 && fc1.consumer == nil && fc1.place == .activation(fc2))
+    }
+
+    @Test(arguments: ["resnet20", "vgg11-bn"])
+    func maskedSetsInAnyOrderEqualEvaluatingEveryCopy(_ name: String) throws {
+        let (network, data) = try balanced(name, width: 0.125, count: 30)
+        let found = try ChannelGroups(network.architecture).group(named: name == "resnet20" ? "layer3.1.conv1" : "features.4")
+        let group = try #require(found)
+        let evaluation = try GroupMaskedEvaluation(network: network, group: group, threads: 2, batchSize: 7)
+        // Growing, shrinking, disjoint, repeated and empty sets: each from the right start.
+        let sets = [[2], [2, 5, 0], [5], [], [1, 3, 4, 6, 7], [7, 6, 4, 3, 1], Array(0..<group.units), [0]]
+        let counts = try evaluation.correctCounts(masking: sets, on: data)
+        let evaluator = Evaluator(threads: 1)
+        for (set, count) in zip(sets, counts) {
+            #expect(count == evaluator.evaluate(try network.masking(set, of: group), on: data).correct, "\(name) \(set)")
+        }
+        // The masks matter: otherwise the comparison could not fail.
+        #expect(Set(counts).count > 2, "\(counts)")
+        #expect(throws: RemovalError.self) { _ = try evaluation.correctCounts(masking: [[group.units]], on: data) }
     }
 
     @Test func sensitivityListsUnprunableGroupsWithTheirReason() throws {

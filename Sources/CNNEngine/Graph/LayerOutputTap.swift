@@ -52,6 +52,17 @@ extension Sequential {
         return nil
     }
 
+    /// The tap of layer `inner` of the main branch of the residual block at top-level `index`,
+    /// or `nil` when there is none: no such block or layer, the branch's last layer, or a block
+    /// that shares its inner storage (see `keepingInnerOutputs()`).
+    public func mainBranchTap(ofBlock index: Int, layer inner: Int) -> LayerOutputTap? {
+        guard layers.indices.contains(index), let block = layers[index] as? Residual,
+              let output = block.mainOutput(at: inner) else { return nil }
+        let local = block.main[inner].name
+        return LayerOutputTap(layerName: local.isEmpty ? "" : "\(block.name).\(local)", shape: output.shape,
+                              topLevelIndex: index, scratchOffset: output.offset)
+    }
+
     /// The layer that follows the layer called `name` in the same chain (the top level, or a
     /// residual block's branch), with its full name; `nil` at the end of a chain.
     public func layer(following name: String) -> (name: String, layer: any Layer)? {
@@ -83,5 +94,11 @@ extension Workspace {
             return UnsafePointer(scratch(tap.topLevelIndex) + batch * offset)
         }
         return UnsafePointer(activation(tap.topLevelIndex + 1))
+    }
+
+    /// The storage at `tap` for the first `batch` samples, to alter before a pass resumes there
+    /// (`Network.forward(_:batch:resumingBlock:atMainLayer:context:)`).
+    public func storage(at tap: LayerOutputTap, batch: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutablePointer(mutating: output(at: tap, batch: batch))
     }
 }

@@ -199,10 +199,21 @@ public struct Residual: Layer {
         return inner
     }
 
-    /// Runs a branch forward from the block's input; returns its output.
-    private func runForward(_ layers: [any Layer], first: Int, _ b: LayerBuffers) -> UnsafeMutablePointer<Float> {
-        var input = b.input
-        for (offset, layer) in layers.enumerated() {
+    /// Where main-branch layer `index` writes its output in the block's scratch (in units of
+    /// `batch` floats), and the output's per-sample shape; `nil` unless the block keeps its
+    /// inner outputs apart (see `keepsInnerOutputs`), and for the branch's last layer, whose
+    /// output is the block's to sum.
+    func mainOutput(at index: Int) -> (offset: Int, shape: [Int])? {
+        guard keepsInnerOutputs, main.indices.contains(index), index < main.count - 1 else { return nil }
+        return (layout.activationOffsets[index], mainShapes[index + 1])
+    }
+
+    /// Runs a branch forward, from layer `start` on; returns its output. Layer `start` reads
+    /// the block's input when `start` is 0, else the output the layer before it left in the scratch.
+    private func runForward(_ layers: [any Layer], first: Int, _ b: LayerBuffers, from start: Int = 0) -> UnsafeMutablePointer<Float> {
+        var input = start == 0 ? b.input : b.scratch + b.batch * layout.activationOffsets[first + start - 1]
+        for offset in start..<layers.count {
+            let layer = layers[offset]
             let inner = withWorkingSpace(innerBuffers(b, index: first + offset, input: input), b, layer: layer)
             layer.forward(inner)
             input = inner.output
@@ -211,7 +222,17 @@ public struct Residual: Layer {
     }
 
     public func forward(_ b: LayerBuffers) {
-        let mainOutput = runForward(main, first: 0, b)
+        forward(b, resumingMainAt: 0)
+    }
+
+    /// `forward`, with the main branch's layers before `start` skipped: layer `start` reads the
+    /// output that `main[start - 1]` left in the block's scratch in an earlier pass over the same
+    /// buffers, as it is now. What pruning's sweeps use to run, per masked copy, only what the
+    /// mask changes (the output altered in place, see `Sequential.mainBranchTap(ofBlock:layer:)`).
+    /// Needs `keepsInnerOutputs` for `start > 0`, so that no later inner layer overwrites that output.
+    public func forward(_ b: LayerBuffers, resumingMainAt start: Int) {
+        precondition(start == 0 || (keepsInnerOutputs && start < main.count), "\(name): resuming the main branch needs keepsInnerOutputs and a layer of it")
+        let mainOutput = runForward(main, first: 0, b, from: start)
         let shortcutOutput = shortcut.isEmpty ? b.input : runForward(shortcut, first: main.count, b)
         let total = b.batch * layout.outputCount
         let out = b.output

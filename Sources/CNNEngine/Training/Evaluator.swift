@@ -112,14 +112,20 @@ public final class Evaluator {
                           perClassCorrect: perClassCorrect, predictions: predictions, logits: logits, classes: classes)
     }
 
-    private func prepare(for architecture: Sequential) {
-        guard architecture.shapes != shapes || workspaces.isEmpty else { return }
-        shapes = architecture.shapes
+    /// The samples one worker's inference workspace for `architecture` holds within
+    /// `workspaceBudget`: `atMost`, or fewer for a wide network (at least 1).
+    public static func batchCapacity(for architecture: Sequential, atMost: Int) -> Int {
         // Floats per sample in an inference workspace: every activation, per-sample scratch, transient.
         var perSample = architecture.layers.map(\.transientPerSample).max() ?? 0
         for shape in architecture.shapes { perSample += shape.reduce(1, *) }
         for layer in architecture.layers { perSample += layer.scratchPerSample }
-        let perWorker = max(1, min((batchSize + threads - 1) / threads, Evaluator.workspaceBudget / max(1, 4 * perSample)))
+        return max(1, min(atMost, workspaceBudget / max(1, 4 * perSample)))
+    }
+
+    private func prepare(for architecture: Sequential) {
+        guard architecture.shapes != shapes || workspaces.isEmpty else { return }
+        shapes = architecture.shapes
+        let perWorker = Evaluator.batchCapacity(for: architecture, atMost: (batchSize + threads - 1) / threads)
         stepSize = min(batchSize, perWorker * threads)
         workspaces = (0..<threads).map { _ in Workspace(architecture: architecture, batchCapacity: perWorker, training: false) }
     }
