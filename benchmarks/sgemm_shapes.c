@@ -81,6 +81,16 @@ int main(void) {
     set_threads(1);
     struct { const char *name; int ta, tb, m, n, k; } shapes[] = {
         {"square 1024 (peak)", 0, 0, 1024, 1024, 1024},
+        /* SimpleCNN conv1: 3 -> 16 channels, 3x3, 32x32: one kernel row's shifted slice (k = 3 * 3), or the whole im2col (k = 27) */
+        {"simple conv1 shifted row", 0, 0, 16, 1024, 9},
+        {"simple conv1 im2col 1 img", 0, 0, 16, 1024, 27},
+        {"simple conv1 im2col 8 img", 0, 0, 16, 8192, 27},
+        /* SimpleCNN conv2: 16 -> 32 channels, 3x3, 16x16 */
+        {"simple conv2 shifted row", 0, 0, 32, 256, 48},
+        {"simple conv2 im2col 1 img", 0, 0, 32, 256, 144},
+        {"simple conv2 im2col 8 img", 0, 0, 32, 2048, 144},
+        /* SimpleCNN fc1 on a batch of 64: x[64, 2048] x W^T[2048, 256] */
+        {"simple fc1 batch 64", 0, 1, 64, 256, 2048},
         /* ResNet-20 stage 1: 16 -> 16 channels, 3x3, 32x32 output: W[16,144] x cols[144, 1024 * images] */
         {"r20 s1 fwd 1 img", 0, 0, 16, 1024, 144},
         {"r20 s1 fwd 8 img", 0, 0, 16, 8192, 144},
