@@ -10,6 +10,8 @@ import CNNEngine
 /// channel. Every other channel is computed from the same values as in the unmasked network.
 /// So the unmasked network can run up to the end of that chain once, and each copy only zeroes
 /// its channels there and runs the rest — the same operations on the same values as a full pass.
+/// The rest holds no tensor that masking changes (the point exists only when every masked
+/// member is in the chain), so the unmasked network's parameters serve every copy past it.
 ///
 /// There is such a point for a group with one producer whose chain ends before its first
 /// consumer: at the top level, or inside a residual block's main branch before the branch's
@@ -63,10 +65,11 @@ public struct GroupResumePoint: Sendable {
         guard group.producers.count == 1, !group.isResidual, let producer = group.producers.first else { return nil }
         let normalizations = Set(group.normalizations)
         let entries = architecture.parameterEntries + architecture.stateEntries
-        var memberLayers: [(top: Int, name: String)] = []
+        var memberLayers: [(top: Int, name: String, masked: Bool)] = []
         for member in group.members {
             guard let entry = entries.first(where: { $0.name == member.tensor }) else { return nil }
-            memberLayers.append((entry.layerIndex, String(member.tensor[..<(member.tensor.lastIndex(of: ".") ?? member.tensor.endIndex)])))
+            memberLayers.append((entry.layerIndex, String(member.tensor[..<(member.tensor.lastIndex(of: ".") ?? member.tensor.endIndex)]),
+                                 member.role != .consumer))
         }
         /// Whether `layer` (full name `name`) keeps zero channels zero, channel by channel, at inference.
         func keepsZeros(_ layer: any Layer, name: String) -> Bool {
@@ -77,9 +80,9 @@ public struct GroupResumePoint: Sendable {
             var last = p
             while last + 1 < architecture.layers.count, keepsZeros(architecture.layers[last + 1], name: architecture.layers[last + 1].name) { last += 1 }
             let resume = last + 1
-            // Members are the chain's own tensors, or those of layers that run after it.
+            // Masking touches the chain's tensors only; consumers' slices run after it.
             guard resume < architecture.layers.count,
-                  memberLayers.allSatisfy({ $0.top >= resume || ($0.top >= p && $0.top <= last) }) else { return nil }
+                  memberLayers.allSatisfy({ $0.top >= p && $0.top <= last || (!$0.masked && $0.top >= resume) }) else { return nil }
             let count = architecture.shapes[resume].reduce(1, *)
             guard count % group.units == 0 else { return nil }
             self.channelShape = architecture.shapes[resume]
@@ -104,7 +107,7 @@ public struct GroupResumePoint: Sendable {
         guard last < block.main.count - 1 else { return nil }
         let chain = Set(block.main[p...last].map { prefix + $0.name })
         let later = Set(block.main[(last + 1)...].map { prefix + $0.name })
-        guard memberLayers.allSatisfy({ $0.top > blockIndex || ($0.top == blockIndex && (chain.contains($0.name) || later.contains($0.name))) }),
+        guard memberLayers.allSatisfy({ $0.top == blockIndex && chain.contains($0.name) || (!$0.masked && ($0.top > blockIndex || later.contains($0.name))) }),
               let keeping = try? architecture.keepingInnerOutputs(),
               let tap = keeping.mainBranchTap(ofBlock: blockIndex, layer: last) else { return nil }
         let count = tap.shape.reduce(1, *)
@@ -151,8 +154,8 @@ public struct GroupResumePoint: Sendable {
         }
     }
 
-    /// Runs `network` (a copy, on `architecture`) from `place` (this point's, or its consumer's)
-    /// to its output.
+    /// Runs `network` (on `architecture`; past the point every copy's tensors are the unmasked
+    /// network's) from `place` (this point's, or its consumer's) to its output.
     public func resume(_ network: Network, from place: Place, in workspace: Workspace, batch: Int) {
         switch place {
         case .activation(let index):

@@ -56,25 +56,26 @@ public struct GroupMaskedEvaluation: Sendable {
     /// units of `group` masked, in order.
     /// - Throws: `RemovalError.unitOutOfRange` for a unit outside the group.
     public func correctCounts<Data: LabeledImages>(masking unitSets: [[Int]], on data: Data) throws -> [Int] {
-        let variants = try unitSets.map { try network.masking($0, of: group) }
-        guard let point = resumePoint else { return correctCounts(variants, on: data) }
-        let architecture = point.architecture
-        let shared = Network(architecture: architecture, parameters: network.parameters, state: network.state)
-        let copies = variants.map { Network(architecture: architecture, parameters: $0.parameters, state: $0.state) }
+        guard let point = resumePoint else { return correctCounts(try unitSets.map { try network.masking($0, of: group) }, on: data) }
+        for unit in unitSets.joined() where !(0..<group.units).contains(unit) {
+            throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: "channel")
+        }
+        // Past the point no tensor differs between the copies: the unmasked network runs them all.
+        let shared = Network(architecture: point.architecture, parameters: network.parameters, state: network.state)
         if let consumer = point.consumer {
-            return try consumerCorrectCounts(point: point, consumer: consumer, unitSets: unitSets, shared: shared, copies: copies, on: data)
+            return try consumerCorrectCounts(point: point, consumer: consumer, unitSets: unitSets, shared: shared, on: data)
         }
         let units = group.units, plane = point.plane
-        return tally(on: data, architecture: architecture, copies: copies.count, savedCount: batchSize * units * plane, workerState: {}) { workspace, batch, saved, _, score in
+        return tally(on: data, architecture: point.architecture, copies: unitSets.count, savedCount: batchSize * units * plane, workerState: {}) { workspace, batch, saved, _, score in
             shared.forward(workspace, batch: batch, layers: point.sharedLayers)
             let values = point.storage(in: workspace, batch: batch)
             saved.update(from: values, count: batch * units * plane)
-            for (v, copy) in copies.enumerated() {
+            for v in unitSets.indices {
                 values.update(from: saved, count: batch * units * plane)
                 for n in 0..<batch {
                     for unit in unitSets[v] { (values + (n * units + unit) * plane).update(repeating: 0, count: plane) }
                 }
-                point.resume(copy, from: point.place, in: workspace, batch: batch)
+                point.resume(shared, from: point.place, in: workspace, batch: batch)
                 score(v)
             }
         }
@@ -84,7 +85,7 @@ public struct GroupMaskedEvaluation: Sendable {
     /// less the contribution of the channels masked since the copy before it (when its set grows
     /// that one's, as a sweep's nested sets do; else of all its channels, from the unmasked output).
     private func consumerCorrectCounts<Data: LabeledImages>(
-        point: GroupResumePoint, consumer: GroupResumePoint.Consumer, unitSets: [[Int]], shared: Network, copies: [Network], on data: Data
+        point: GroupResumePoint, consumer: GroupResumePoint.Consumer, unitSets: [[Int]], shared: Network, on data: Data
     ) throws -> [Int] {
         var steps: [(fromUnmasked: Bool, units: [Int])] = []
         var current = Set<Int>()
@@ -117,14 +118,14 @@ public struct GroupMaskedEvaluation: Sendable {
         }
         let units = group.units, plane = point.plane, batchSize = self.batchSize
         let outputCount = consumer.outputShape.reduce(1, *)
-        return tally(on: data, architecture: point.architecture, copies: copies.count, savedCount: batchSize * outputCount, workerState: {
+        return tally(on: data, architecture: point.architecture, copies: unitSets.count, savedCount: batchSize * outputCount, workerState: {
             architectures.mapValues { Workspace(architecture: $0, batchCapacity: batchSize, training: false) }
         }) { workspace, batch, saved, workspaces, score in
             shared.forward(workspace, batch: batch, layers: point.sharedLayers)
             let channels = UnsafePointer(point.storage(in: workspace, batch: batch))
             let output = point.consumerStorage(in: workspace, batch: batch)!
             saved.update(from: output, count: batch * outputCount)
-            for (v, copy) in copies.enumerated() {
+            for v in unitSets.indices {
                 let step = steps[v]
                 if step.fromUnmasked { output.update(from: saved, count: batch * outputCount) }
                 if let contribution = contributions[v], let scratch = workspaces[step.units.count] {
@@ -138,7 +139,7 @@ public struct GroupMaskedEvaluation: Sendable {
                     let subtracted = UnsafePointer(scratch.output)
                     for i in 0..<(batch * outputCount) { output[i] -= subtracted[i] }
                 }
-                point.resume(copy, from: consumer.place, in: workspace, batch: batch)
+                point.resume(shared, from: consumer.place, in: workspace, batch: batch)
                 score(v)
             }
         }
