@@ -28,6 +28,9 @@ public struct GroupRemovalStudy: Sendable {
     public var allowResidual: Bool
     /// With a global target, the largest fraction of any group's channels that may go.
     public var maximumGroupRatio: Double
+    /// How a MAC or parameter budget is shared among the groups: ranked globally, or the same
+    /// fraction of each.
+    public var allocation: BudgetAllocation
     /// Pruning steps, re-ranked, with `fineTune` between them (Torch-Pruning's `iterative_steps`).
     public var steps: Int
     /// Seeds the random criterion.
@@ -39,12 +42,14 @@ public struct GroupRemovalStudy: Sendable {
 
     /// A removal as described; the defaults are `cnnprune prune`'s.
     public init(target: PruningTarget, criterion: String = "l1", calibration: CalibrationSet = .default, allowResidual: Bool = false,
-                maximumGroupRatio: Double = 0.9, steps: Int = 1, seed: UInt64 = 0, threads: Int = 1, timingRuns: Int = 5) {
+                maximumGroupRatio: Double = 0.9, allocation: BudgetAllocation = .global, steps: Int = 1, seed: UInt64 = 0,
+                threads: Int = 1, timingRuns: Int = 5) {
         self.target = target
         self.criterion = criterion
         self.calibration = calibration
         self.allowResidual = allowResidual
         self.maximumGroupRatio = maximumGroupRatio
+        self.allocation = allocation
         self.steps = steps
         self.seed = seed
         self.threads = threads
@@ -116,7 +121,8 @@ public struct GroupRemovalStudy: Sendable {
             }
         }
         images.progress.clear()
-        let pruner = GroupPruner(criterion: criterion, allowResidual: allowResidual, maximumGroupRatio: maximumGroupRatio, statistics: provider)
+        let pruner = GroupPruner(criterion: criterion, allowResidual: allowResidual, maximumGroupRatio: maximumGroupRatio,
+                                 allocation: allocation, statistics: provider)
         let steps = self.steps
         let outcome: GroupPruner.Outcome = try studyStep {
             do {

@@ -33,8 +33,18 @@ struct GroupPruneRun {
         case .count(let k, let group): return "--k \(k) of \(group)"
         case .uniformRatio(let r): return "--ratio \(r)"
         case .globalRatio(let r): return "--global-ratio \(r) (max \(command.maxLayerRatio) per group)"
-        case .multiplyAccumulates(let f): return "--target-macs \(f) (max \(command.maxLayerRatio) per group)"
-        case .parameters(let f): return "--target-params \(f) (max \(command.maxLayerRatio) per group)"
+        case .multiplyAccumulates(let f): return "--target-macs \(f) (\(allocationDescription))"
+        case .parameters(let f): return "--target-params \(f) (\(allocationDescription))"
+        }
+    }
+
+    /// How the budget is shared among the groups (validated by the command).
+    var allocation: BudgetAllocation { BudgetAllocation(rawValue: command.allocation) ?? .global }
+
+    private var allocationDescription: String {
+        switch allocation {
+        case .global: return "global, max \(command.maxLayerRatio) per group"
+        case .uniform: return "the same fraction of every group, max \(command.maxLayerRatio)"
         }
     }
 
@@ -51,7 +61,7 @@ struct GroupPruneRun {
         let name = loaded.graph.name ?? "custom architecture"
         let steps = command.iterative
         let removal = GroupRemovalStudy(target: target, criterion: command.criterion, calibration: calibrationSet, allowResidual: command.pruneResidual,
-                                   maximumGroupRatio: command.maxLayerRatio, steps: steps, seed: command.seed,
+                                   maximumGroupRatio: command.maxLayerRatio, allocation: allocation, steps: steps, seed: command.seed,
                                    threads: command.threading.threads, timingRuns: command.timingRuns)
         if let criterion = try? GroupImportanceCriteria.named(command.criterion, seed: command.seed) {
             let ranking = criterion.need == .none ? criterion.name : "\(criterion.name) on \(calibrationSet.label)"

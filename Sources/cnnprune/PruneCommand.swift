@@ -48,11 +48,14 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Remove this fraction of all prunable channels, ranked across groups on normalised scores (any architecture).")
     var globalRatio: Double?
 
-    @Option(help: "Prune globally, in steps of 5 % of the channels, until the multiply-accumulates are at most this fraction.")
+    @Option(help: "Prune until the multiply-accumulates are at most this fraction (shared among the groups as --allocation says).")
     var targetMacs: Double?
 
-    @Option(help: "Prune globally, in steps of 5 % of the channels, until the parameters are at most this fraction.")
+    @Option(help: "Prune until the parameters are at most this fraction (shared among the groups as --allocation says).")
     var targetParams: Double?
+
+    @Option(help: "With --target-macs or --target-params: global (channels ranked across groups on normalised scores, in steps of 5 % of those left, at most --max-layer-ratio of any group) or uniform (the smallest fraction, in 1 % steps, removed from every group alike that meets the target).")
+    var allocation: String = "global"
 
     @Option(help: "With a global target: the largest fraction of any group's channels that may go.")
     var maxLayerRatio: Double = 0.9
@@ -114,6 +117,12 @@ struct PruneCommand: ParsableCommand {
             if let value, !(value > 0 && value < 1) { throw ValidationError("\(flag) must be strictly between 0 and 1, got \(value)") }
         }
         guard maxLayerRatio > 0 && maxLayerRatio < 1 else { throw ValidationError("--max-layer-ratio must be strictly between 0 and 1, got \(maxLayerRatio)") }
+        guard BudgetAllocation(rawValue: allocation) != nil else {
+            throw ValidationError("--allocation must be \(BudgetAllocation.allCases.map(\.rawValue).joined(separator: " or ")), got '\(allocation)'")
+        }
+        if allocation != BudgetAllocation.global.rawValue && targetMacs == nil && targetParams == nil {
+            throw ValidationError("--allocation applies to --target-macs and --target-params only")
+        }
         if isGroupTarget {
             guard iterative >= 1 && iterative <= 100 else { throw ValidationError("--iterative must be 1…100, got \(iterative)") }
             if let k, iterative > k { throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)") }

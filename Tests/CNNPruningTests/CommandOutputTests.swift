@@ -212,6 +212,36 @@ import Testing
         #expect((outcome["pruned"] as? [String: Any])?["accuracy"] as? Double == l1Points[1]["accuracy"] as? Double)
     }
 
+    @Test func pruneSharesAMACBudgetUniformlyOnRequest() throws {
+        let scratch = try Scratch()
+        let output = scratch.root.appendingPathComponent("uniform.safetensors")
+        let run = try cnnprune(["prune", "--model", scratch.model.path, "--data", scratch.data.path, "--target-macs", "0.5",
+                                "--allocation", "uniform", "--timing-runs", "1", "--json", "--output", output.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect((report["target"] as? String)?.contains("the same fraction of every group") == true)
+        let before = try #require((report["before"] as? [String: Any])?["macs"] as? Int)
+        let after = try #require((report["pruned"] as? [String: Any])?["macs"] as? Int)
+        #expect(Double(after) <= 0.5 * Double(before))
+        // Each group lost the same share of its channels, to within one channel.
+        let groups = try #require(report["groups"] as? [[String: Any]])
+        let shares = groups.compactMap { group -> Double? in
+            guard let before = group["before"] as? Int, let after = group["after"] as? Int else { return nil }
+            return Double(before - after) / Double(before)
+        }
+        #expect(shares.count == groups.count && groups.count >= 2)
+        let widest = try #require(groups.compactMap { $0["before"] as? Int }.min())
+        #expect(shares.max()! - shares.min()! <= 1 / Double(widest) + 1e-9, "\(shares)")
+        for (arguments, expected) in [(["--target-macs", "0.5", "--allocation", "weird"], "--allocation must be global or uniform"),
+                                      (["--global-ratio", "0.5", "--allocation", "uniform"], "--allocation applies to --target-macs and --target-params only")] {
+            let bad = scratch.root.appendingPathComponent("bad.safetensors")
+            let refused = try cnnprune(["prune", "--model", scratch.model.path, "--data", scratch.data.path, "--output", bad.path] + arguments)
+            #expect(refused.status != 0)
+            #expect(refused.stderr.split(separator: "\n").first?.contains(expected) == true, "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: bad.path))
+        }
+    }
+
     func format2(_ value: Double) -> String { String(format: "%.2f", value) }
 
     @Test func seedCompatibleSweepIsLabelledAndRanksOnTheTestSet() throws {

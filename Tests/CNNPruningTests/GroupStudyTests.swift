@@ -273,6 +273,39 @@ import Testing
         #expect(throws: PruningTargetError.self) { try pruner.prune(network, to: .count(2, group: "layer3.1.conv1"), steps: 3) { $1 } }
     }
 
+    @Test func uniformAllocationRemovesTheSmallestCommonShareThatMeetsTheBudget() throws {
+        let network = try network("vgg11-bn", width: 0.25)
+        let prunable = try ChannelGroups(network.architecture).prunable(allowResidual: false)
+        let pruner = GroupPruner(criterion: L1Norm(), allocation: .uniform)
+        let fullMACs = Double(ArchitectureCost(network.architecture).multiplyAccumulates)
+        let fullParameters = Double(network.architecture.parameterCount)
+        for (target, measure, full) in [(PruningTarget.multiplyAccumulates(0.5), { (n: Network) in Double(ArchitectureCost(n.architecture).multiplyAccumulates) }, fullMACs),
+                                        (.parameters(0.4), { (n: Network) in Double(n.architecture.parameterCount) }, fullParameters)] {
+            let fraction: Double
+            switch target { case .multiplyAccumulates(let f), .parameters(let f): fraction = f; default: fraction = 0 }
+            let outcome = try pruner.prune(network, to: target)
+            #expect(measure(outcome.network) <= fraction * full)
+            // Every group lost ⌊units · p / 100⌋ of its channels, for one p.
+            let shares = (1...90).filter { p in prunable.allSatisfy { (outcome.removed[$0.name]?.count ?? 0) == $0.units * p / 100 } }
+            #expect(!shares.isEmpty, "no common share: \(outcome.removed.mapValues(\.count))")
+            // And p is the smallest such share: one percent less misses the budget.
+            if let p = shares.first, p > 1 {
+                let less = try GroupPruner(criterion: L1Norm()).prune(network, to: .uniformRatio(Double(p - 1) / 100 + 1e-9))
+                #expect(measure(less.network) > fraction * full)
+            }
+            // In steps, it ends within the budget too, and no group is thinned more than the others.
+            let stepped = try pruner.prune(network, to: target, steps: 2) { $1 }
+            #expect(measure(stepped.network) <= fraction * full)
+            let ratios = prunable.map { Double(stepped.removed[$0.name]?.count ?? 0) / Double($0.units) }
+            #expect(ratios.max()! - ratios.min()! < 0.1, "\(ratios)")
+        }
+        // A budget that needs more than --max-layer-ratio of every group: one line, nothing removed.
+        #expect(throws: PruningTargetError.self) { try pruner.prune(network, to: .multiplyAccumulates(0.001)) }
+        do { _ = try pruner.prune(network, to: .multiplyAccumulates(0.001)) } catch let error as PruningTargetError {
+            #expect(error.description.contains("same fraction of every group") && !error.description.contains("\n"))
+        }
+    }
+
     @Test func dataDrivenCriteriaPruneThroughTheProvider() throws {
         let network = try network("vgg11-bn", width: 0.125)
         let data = images(for: network, count: 12)

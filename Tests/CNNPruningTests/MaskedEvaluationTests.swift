@@ -63,7 +63,12 @@ import Testing
         let direct = Calibration.statistics(of: [layer], in: network, on: data, threads: 1)[0]
         let gathered = try #require(evaluation.statistics)
         #expect(gathered.samples == direct.samples && gathered.zeroCount == direct.zeroCount)
-        for (a, b) in zip(gathered.sum, direct.sum) { #expect(abs(a - b) < 1e-9 * max(1, abs(b))) }
+        // Equal up to Float round-off: the two passes run the convolutions as products of other
+        // shapes (2 workers of 8 images against 1 of 50), and a matrix-product library may round
+        // differently per shape (oneDNN's AVX2 kernels do; its AVX-512 ones and OpenBLAS did not).
+        let scale = direct.sum.map(abs).max()!
+        #expect(scale > 0)
+        for (a, b) in zip(gathered.sum, direct.sum) { #expect(abs(a - b) <= 1e-5 * scale) }
     }
 
     @Test func theFixtureHasBalancedClasses() throws {

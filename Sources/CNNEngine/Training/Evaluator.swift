@@ -40,22 +40,31 @@ public final class Evaluator {
     /// Samples per parallel step: `batchSize`, or fewer when the workspaces' budget says so.
     private var stepSize = 1
     private var shapes: [[Int]] = []
+    /// Whether `evaluate` runs the network with its BatchNorms folded into the convolutions
+    /// before them (`BatchNormFolding`), as a deployed model runs: faster, and equal to the
+    /// unfolded network up to Float round-off in the logits. Networks without BatchNorm run as
+    /// they are either way.
+    public let foldsBatchNorm: Bool
 
     /// - Parameters:
     ///   - threads: workers, each taking a share of every batch.
     ///   - batchSize: samples per batch across all workers.
-    public init(threads: Int, batchSize: Int = 128) {
+    ///   - foldsBatchNorm: fold BatchNorms into convolutions for the pass (see the property).
+    public init(threads: Int, batchSize: Int = 128, foldsBatchNorm: Bool = true) {
         self.threads = max(1, threads)
         self.batchSize = max(batchSize, self.threads)
+        self.foldsBatchNorm = foldsBatchNorm
     }
 
     /// Predicts every sample of `data` and counts the correct ones.
     /// - Parameters:
-    ///   - network: the network to evaluate, in inference mode.
+    ///   - network: the network to evaluate, in inference mode (its BatchNorms folded first
+    ///     when `foldsBatchNorm`).
     ///   - data: the labelled images.
     ///   - collectingLogits: also keep every sample's logits (`Evaluation.logits`, one
     ///     N × classes array allocated once; workers copy their rows into it).
     public func evaluate<Data: LabeledImages>(_ network: Network, on data: Data, collectingLogits: Bool = false) -> Evaluation {
+        let network = foldsBatchNorm ? network.foldingBatchNorm : network
         prepare(for: network.architecture)
         BLAS.setThreadCount(1)
         let classes = network.architecture.outputShape.reduce(1, *)

@@ -8,10 +8,26 @@ public enum PruningTarget: Sendable, Equatable {
     case uniformRatio(Double)
     /// A fraction of all prunable channels, ranked across groups on normalised scores.
     case globalRatio(Double)
-    /// Prune (globally, in small steps) until the multiply-accumulates are at most this fraction.
+    /// Prune until the multiply-accumulates are at most this fraction (shared among the groups
+    /// as `GroupPruner.allocation` says).
     case multiplyAccumulates(Double)
-    /// Prune (globally, in small steps) until the parameters are at most this fraction.
+    /// Prune until the parameters are at most this fraction (shared among the groups as
+    /// `GroupPruner.allocation` says).
     case parameters(Double)
+}
+
+/// How a MAC or parameter budget (`PruningTarget.multiplyAccumulates`, `.parameters`) is shared
+/// among the channel groups.
+public enum BudgetAllocation: String, Sendable, CaseIterable {
+    /// Channels ranked across all groups on scores normalised per group, removed in steps of 5 %
+    /// of those left, at most `GroupPruner.maximumGroupRatio` of any group: where the scores are
+    /// lowest. A group whose scores spread widely can lose most of its channels.
+    case global
+    /// The same fraction of every prunable group (of its original channels), the smallest one
+    /// in steps of 1 % that meets the budget, at most `GroupPruner.maximumGroupRatio`: the
+    /// criterion only chooses which channels within each group. Torch-Pruning's default
+    /// (`global_pruning=False`); no layer is thinned more than the others.
+    case uniform
 }
 
 /// Why a pruning target cannot be met, as one line naming the group and the limit.
@@ -28,6 +44,8 @@ public struct GroupPruner: Sendable {
     public var allowResidual: Bool
     /// The largest fraction of any group that global pruning may remove (so no group vanishes).
     public var maximumGroupRatio: Double
+    /// How a MAC or parameter budget is shared among the groups.
+    public var allocation: BudgetAllocation
 
     /// Gathers the statistics of a network's groups on calibration data, for a data-driven
     /// criterion (`GroupCalibration.statistics`); called once per ranking, so iterative targets
@@ -38,10 +56,11 @@ public struct GroupPruner: Sendable {
 
     /// A pruner that ranks with `criterion` (see the properties for the rest).
     public init(criterion: any GroupImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9,
-                statistics: StatisticsProvider? = nil) {
+                allocation: BudgetAllocation = .global, statistics: StatisticsProvider? = nil) {
         self.criterion = criterion
         self.allowResidual = allowResidual
         self.maximumGroupRatio = maximumGroupRatio
+        self.allocation = allocation
         self.statistics = statistics
     }
 
@@ -71,24 +90,11 @@ public struct GroupPruner: Sendable {
     public func prune(_ network: Network, to target: PruningTarget) throws -> Outcome {
         switch target {
         case .multiplyAccumulates(let fraction), .parameters(let fraction):
-            try checkFraction(fraction, flag: { if case .parameters = target { return "--target-params" } else { return "--target-macs" } }())
-            let measure: (Sequential) -> Int = { architecture in
-                if case .parameters = target { return architecture.parameterCount }
-                return ArchitectureCost(architecture).multiplyAccumulates
-            }
-            let goal = Double(measure(network.architecture)) * fraction
-            var current = network
-            var removed: [String: [Int]] = [:]
             let original = Dictionary(uniqueKeysWithValues: try ChannelGroups(network.architecture).groups.map { ($0.name, $0.units) })
-            while Double(measure(current.architecture)) > goal {
-                // Each step removes 5 % of the channels still prunable (at least one).
-                let selection = try globalSelection(current, ratio: 0.05, minimum: 1, originalUnits: original)
-                guard !selection.isEmpty else {
-                    throw PruningTargetError(description: "cannot reach \(fraction) of the original \(measureName(target)): every prunable group is down to \(Int(((1 - maximumGroupRatio) * 100).rounded())) % of its channels (--max-layer-ratio \(maximumGroupRatio)) at \(format(Double(measure(current.architecture)) / (goal / fraction)))")
-                }
-                current = try apply(selection, to: current, record: &removed)
-            }
-            return Outcome(network: current, removed: removed)
+            var removed: [String: [Int]] = [:]
+            let result = try pruneToFraction(network, target: target, fraction: fraction, stepFraction: fraction, reference: network,
+                                             originalUnits: original, record: &removed)
+            return Outcome(network: result, removed: removed)
         default:
             let selection = try plan(network, target: target)
             var removed: [String: [Int]] = [:]
@@ -158,8 +164,9 @@ public struct GroupPruner: Sendable {
         return Outcome(network: current, removed: removed)
     }
 
-    /// Removes 5 % steps of the prunable channels until the measure is at most `stepFraction`
-    /// of `reference`'s.
+    /// Prunes until the measure is at most `stepFraction` of `reference`'s: in 5 % steps of the
+    /// prunable channels ranked globally, or with the smallest uniform fraction that fits
+    /// (`allocation`).
     func pruneToFraction(_ network: Network, target: PruningTarget, fraction: Double, stepFraction: Double, reference: Network,
                          originalUnits: [String: Int], record: inout [String: [Int]]) throws -> Network {
         try checkFraction(fraction, flag: { if case .parameters = target { return "--target-params" } else { return "--target-macs" } }())
@@ -169,6 +176,10 @@ public struct GroupPruner: Sendable {
         }
         let full = Double(measure(reference.architecture))
         let goal = full * stepFraction
+        if allocation == .uniform {
+            return try uniformToFraction(network, goal: goal, full: full, measure: measure, target: target, fraction: fraction,
+                                         originalUnits: originalUnits, record: &record)
+        }
         var current = network
         while Double(measure(current.architecture)) > goal {
             let selection = try globalSelection(current, ratio: 0.05, minimum: 1, originalUnits: originalUnits)
@@ -178,6 +189,46 @@ public struct GroupPruner: Sendable {
             current = try apply(selection, to: current, record: &record)
         }
         return current
+    }
+
+    /// Removes the same fraction of every prunable group's original channels — the smallest
+    /// multiple of 1 % (up to `maximumGroupRatio`) whose network measures at most `goal` — each
+    /// group's channels chosen by the criterion on `network`. Channels already removed from a
+    /// group (`record`, earlier iterative steps) count towards its share.
+    func uniformToFraction(_ network: Network, goal: Double, full: Double, measure: (Sequential) -> Int, target: PruningTarget,
+                           fraction: Double, originalUnits: [String: Int], record: inout [String: [Int]]) throws -> Network {
+        guard Double(measure(network.architecture)) > goal else { return network }
+        let groups = try ChannelGroups(network.architecture).prunable(allowResidual: allowResidual)
+        guard !groups.isEmpty else {
+            throw PruningTargetError(description: "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
+        }
+        let rankings = try scores(of: groups, in: network).map { criterion.groupRanking(of: $0) }
+        let alreadyRemoved = record
+        func selection(percent: Int) -> [String: [Int]] {
+            var selection: [String: [Int]] = [:]
+            for (group, ranking) in zip(groups, rankings) {
+                let original = originalUnits[group.name] ?? group.units
+                let share = min(original * percent / 100, original - 1)
+                let wanted = min(share - (alreadyRemoved[group.name]?.count ?? 0), group.units - 1)
+                if wanted > 0 { selection[group.name] = Array(ranking.prefix(wanted)) }
+            }
+            return selection
+        }
+        func result(percent: Int) throws -> Network {
+            var scratch: [String: [Int]] = [:]
+            return try apply(selection(percent: percent), to: network, record: &scratch)
+        }
+        // The measure falls as the fraction grows: the smallest fraction that fits, by bisection.
+        var low = 0, high = Int((maximumGroupRatio * 100).rounded(.down))
+        let least = Double(measure(try result(percent: high).architecture))
+        guard high > 0, least <= goal else {
+            throw PruningTargetError(description: "cannot reach \(fraction) of the original \(measureName(target)) with the same fraction of every group: removing \(high) % of each (--max-layer-ratio \(maximumGroupRatio)) leaves \(format(least / full))")
+        }
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if Double(measure(try result(percent: middle).architecture)) <= goal { high = middle } else { low = middle }
+        }
+        return try apply(selection(percent: high), to: network, record: &record)
     }
 
     /// The channels `target` removes from each group (one step; no removal yet).

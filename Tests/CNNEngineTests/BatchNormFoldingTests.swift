@@ -1,0 +1,98 @@
+import CNNEngine
+import Testing
+
+/// BatchNorm folded into the convolution before it: by hand, on every zoo network with
+/// non-trivial running statistics, and for masked channels.
+@Suite struct BatchNormFoldingTests {
+    /// A network of `graph` with random weights and random BatchNorm parameters and running
+    /// statistics, so that every BatchNorm is far from the identity.
+    static func network(_ graph: ModelGraph, seed: UInt64) throws -> Network {
+        var generator = SeededGenerator(seed: seed)
+        var network = Network(architecture: try graph.sequential(), generator: &generator)
+        for entry in network.architecture.parameterEntries where entry.initializer != .uniformFanIn {
+            for i in entry.offset..<(entry.offset + entry.count) {
+                // γ in [0.5, 1.5], β in [−0.5, 0.5].
+                network.parameters[i] = entry.initializer == .ones ? 1 + generator.uniform(bound: 0.5) : generator.uniform(bound: 0.5)
+            }
+        }
+        for entry in network.architecture.stateEntries where !entry.isInteger {
+            for i in entry.offset..<(entry.offset + entry.count) {
+                // running_var in [0.25, 2.25], running_mean in [−0.5, 0.5].
+                network.state[i] = entry.name.hasSuffix("running_var") ? 1.25 + generator.uniform(bound: 1) : generator.uniform(bound: 0.5)
+            }
+        }
+        return network
+    }
+
+    @Test func convolutionAndBatchNormByHand() throws {
+        // y = BN(2x) with γ 3, β 1, mean 0.5, var 4 − ε: (2x − 0.5)·3/2 + 1 = 3x + 0.25.
+        let architecture = try Sequential(inputShape: [1, 2, 2]) {
+            Conv2D(name: "c", inputChannels: 1, outputChannels: 1, kernelSize: 1, bias: false)
+            BatchNorm2D(name: "n")
+        }
+        var network = Network(architecture: architecture, parameters: [2, 3, 1])
+        try network.setTensor(Tensor(shape: [1], scalars: [0.5]), named: "n.running_mean")
+        try network.setTensor(Tensor(shape: [1], scalars: [4 - 1e-5]), named: "n.running_var")
+        let folding = BatchNormFolding(network)
+        #expect(folding.foldedBatchNorms == ["n"])
+        #expect(folding.network.architecture.layers.count == 1)
+        func close(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) } }
+        #expect(close(try folding.network.tensor(named: "c.weight").scalars, [3]))
+        #expect(close(try folding.network.tensor(named: "c.bias").scalars, [0.25]))
+        let output = folding.network(Tensor(shape: [1, 1, 2, 2], scalars: [0, 1, -2, 4]))
+        #expect(close(output.scalars, [0.25, 3.25, -5.75, 12.25]))
+    }
+
+    @Test(arguments: ["vgg11-bn", "resnet20"])
+    func foldedZooNetworksGiveTheSameLogits(name: String) throws {
+        let graph = try ModelZoo.graph(named: name, classes: 5, widthMultiplier: 0.25)
+        let network = try BatchNormFoldingTests.network(graph, seed: 17)
+        let folding = BatchNormFolding(network)
+        let batchNorms = network.architecture.stateEntries.filter { $0.name.hasSuffix("running_mean") }.count
+        // VGG-11-BN: 8; ResNet-20: the stem, 2 per block, 2 projection shortcuts — 21.
+        #expect(batchNorms == (name == "resnet20" ? 21 : 8))
+        #expect(folding.foldedBatchNorms.count == batchNorms)
+        #expect(folding.network.architecture.stateCount == 0)
+        #expect(folding.network.parameters.count < network.parameters.count)
+        let input = TestSupport.random([6, 3, 32, 32], seed: 5)
+        let plain = network(input), folded = folding.network(input)
+        let scale = plain.scalars.map(abs).max()!
+        #expect(scale > 1e-3)
+        let worst = zip(plain.scalars, folded.scalars).map { abs($0 - $1) }.max()! / scale
+        #expect(worst < 1e-5, "largest difference \(worst) of the largest logit")
+        // The checkpoint stays the unfolded one: nothing about the input network changed.
+        #expect(network.architecture.stateCount > 0)
+    }
+
+    @Test func maskedChannelsStayExactlyZero() throws {
+        let architecture = try Sequential(inputShape: [2, 4, 4]) {
+            Conv2D(name: "c", inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, bias: true)
+            BatchNorm2D(name: "n")
+        }
+        var generator = SeededGenerator(seed: 3)
+        var network = Network(architecture: architecture, generator: &generator)
+        try network.setTensor(Tensor(shape: [3], scalars: [0.3, -0.2, 0.7]), named: "n.running_mean")
+        // Channel 1 masked as group masking does: filter, bias, γ and β zero.
+        var weight = try network.tensor(named: "c.weight")
+        for i in 18..<36 { weight.scalars[i] = 0 }
+        try network.setTensor(weight, named: "c.weight")
+        try network.setTensor(Tensor(shape: [3], scalars: [0.1, 0, -0.1]), named: "c.bias")
+        try network.setTensor(Tensor(shape: [3], scalars: [1.2, 0, 0.8]), named: "n.weight")
+        try network.setTensor(Tensor(shape: [3], scalars: [0.1, 0, -0.3]), named: "n.bias")
+        let folded = network.foldingBatchNorm
+        #expect(try folded.tensor(named: "c.bias").scalars[1] == 0)
+        let output = folded(TestSupport.random([2, 2, 4, 4], seed: 8))
+        for n in 0..<2 { for i in 0..<16 { #expect(output.scalars[(n * 3 + 1) * 16 + i] == 0) } }
+    }
+
+    @Test func networksWithoutBatchNormAreLeftAsTheyAre() throws {
+        var generator = SeededGenerator(seed: 1)
+        let network = Network(architecture: try ModelZoo.graph(named: "simplecnn").sequential(), generator: &generator)
+        let folding = BatchNormFolding(network)
+        #expect(folding.foldedBatchNorms.isEmpty)
+        #expect(folding.network.parameters == network.parameters)
+        // A BatchNorm with no convolution before it stays.
+        let alone = try Sequential(inputShape: [2, 3, 3]) { BatchNorm2D(name: "n"); ReLU() }
+        #expect(BatchNormFolding(Network(architecture: alone, generator: &generator)).foldedBatchNorms.isEmpty)
+    }
+}
