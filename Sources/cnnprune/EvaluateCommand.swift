@@ -24,11 +24,30 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write every test image's label, prediction and logits to this CSV file (index,label,predicted,logit_0,…).")
     var predictions: String?
 
+    @Option(help: "Images per evaluation step, across all threads (the results do not depend on it).")
+    var batchSize: Int = 128
+
+    @Option(help: "Timed passes over the test set; the fastest gives --json's seconds and images_per_second.")
+    var timingRuns: Int = 1
+
+    func validate() throws {
+        guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be 1…65536, got \(batchSize)") }
+        guard (1...100).contains(timingRuns) else { throw ValidationError("--timing-runs must be 1…100, got \(timingRuns)") }
+    }
+
     func run() throws {
         let test = try data.load(.test)
         let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count))
         try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
-        let evaluation = Evaluator(threads: threading.threads).evaluate(loaded.network, on: test, collectingLogits: predictions != nil)
+        let evaluator = Evaluator(threads: threading.threads, batchSize: batchSize)
+        var evaluation: Evaluation?
+        var seconds = Double.infinity
+        for _ in 0..<timingRuns {
+            let start = DispatchTime.now().uptimeNanoseconds
+            evaluation = evaluator.evaluate(loaded.network, on: test, collectingLogits: predictions != nil)
+            seconds = min(seconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        guard let evaluation else { return }
         if let predictions {
             do {
                 try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions))
@@ -40,7 +59,8 @@ struct EvaluateCommand: ParsableCommand {
         if json {
             try printJSON(EvaluationReport(accuracy: rounded(evaluation.accuracy), correct: evaluation.correct,
                                            total: evaluation.total, perClass: perClass,
-                                           confusionMatrix: ConfusionMatrix(evaluation, on: test).counts))
+                                           confusionMatrix: ConfusionMatrix(evaluation, on: test).counts,
+                                           seconds: seconds, imagesPerSecond: (Double(evaluation.total) / seconds).rounded()))
         } else {
             print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.summary))
             for entry in perClass {
@@ -59,9 +79,13 @@ struct EvaluationReport: Codable {
     var perClass: [ClassAccuracy]
     /// Rows: true class; columns: predicted class.
     var confusionMatrix: [[Int]]
+    /// The fastest timed pass over the test set, in process (no loading), and its speed.
+    var seconds: Double
+    var imagesPerSecond: Double
     enum CodingKeys: String, CodingKey {
-        case accuracy, correct, total
+        case accuracy, correct, total, seconds
         case perClass = "per_class"
         case confusionMatrix = "confusion_matrix"
+        case imagesPerSecond = "images_per_second"
     }
 }

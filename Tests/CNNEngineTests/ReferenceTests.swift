@@ -20,7 +20,7 @@ import Testing
         return out
     }
 
-    @Test(arguments: [(1, 1, 3), (1, 0, 3), (2, 1, 3), (2, 0, 2), (3, 2, 5)])
+    @Test(arguments: [(1, 1, 3), (1, 0, 3), (2, 1, 3), (2, 0, 2), (3, 2, 5), (2, 3, 3), (3, 0, 2), (4, 1, 3)])
     func convolutionMatchesNaiveLoops(stride: Int, padding: Int, kernel: Int) throws {
         let architecture = try Sequential(inputShape: [3, 9, 8]) {
             Conv2D(name: "conv", inputChannels: 3, outputChannels: 5, kernelSize: kernel, stride: stride, padding: padding)

@@ -263,6 +263,13 @@ public struct Conv2D: Layer {
             let plane = image + c * height * width
             for ky in 0..<kernelSize {
                 for kx in 0..<kernelSize {
+                    // Valid ox satisfy 0 <= ox·stride − offset < width: zeros on either side, a
+                    // (strided) copy between, bounds computed once per kernel column.
+                    let offset = padding - kx
+                    let lo = offset > 0 ? min(outputWidth, (offset + stride - 1) / stride) : 0
+                    let limit = width + offset
+                    let hi = limit > 0 ? max(lo, min(outputWidth, (limit + stride - 1) / stride)) : lo
+                    let first = lo * stride - offset
                     for oy in 0..<outputHeight {
                         let iy = oy * stride - padding + ky
                         let dst = row + oy * outputWidth
@@ -270,22 +277,18 @@ public struct Conv2D: Layer {
                             for ox in 0..<outputWidth { dst[ox] = 0 }
                             continue
                         }
-                        let src = plane + iy * width
+                        let src = plane + iy * width + first
+                        for ox in 0..<lo { dst[ox] = 0 }
                         if stride == 1 {
-                            // Valid ox satisfy 0 <= ox - padding + kx < width. Rows are short:
-                            // plain loops beat a memcpy call per row.
-                            let lo = max(0, padding - kx), hi = max(lo, min(outputWidth, width + padding - kx))
-                            let shifted = src - padding + kx
-                            for ox in 0..<lo { dst[ox] = 0 }
+                            // Rows are short: plain loops beat a memcpy call per row.
+                            let shifted = src - lo
                             for ox in lo..<hi { dst[ox] = shifted[ox] }
-                            for ox in hi..<outputWidth { dst[ox] = 0 }
                         } else {
+                            let gathered = dst + lo
                             // Wrapping index arithmetic: bounded by the shapes, checked by nothing.
-                            for ox in 0..<outputWidth {
-                                let ix = ox &* stride &- padding &+ kx
-                                dst[ox] = (ix >= 0 && ix < width) ? src[ix] : 0
-                            }
+                            for i in 0..<(hi &- lo) { gathered[i] = src[i &* stride] }
                         }
+                        for ox in hi..<outputWidth { dst[ox] = 0 }
                     }
                     row += rowStride
                 }
