@@ -299,6 +299,11 @@ import Testing
             let ratios = prunable.map { Double(stepped.removed[$0.name]?.count ?? 0) / Double($0.units) }
             #expect(ratios.max()! - ratios.min()! < 0.1, "\(ratios)")
         }
+        // One planned step towards the budget follows the allocation too: 5 % of every group.
+        let step = try pruner.plan(network, target: .multiplyAccumulates(0.5))
+        for group in prunable where group.units * 5 / 100 > 0 { #expect(step[group.name]?.count == group.units * 5 / 100) }
+        #expect(try GroupPruner(criterion: L1Norm()).plan(network, target: .multiplyAccumulates(0.5)).values.reduce(0) { $0 + $1.count }
+                == prunable.reduce(0) { $0 + $1.units } / 20)
         // A budget that needs more than --max-layer-ratio of every group: one line, nothing removed.
         #expect(throws: PruningTargetError.self) { try pruner.prune(network, to: .multiplyAccumulates(0.001)) }
         do { _ = try pruner.prune(network, to: .multiplyAccumulates(0.001)) } catch let error as PruningTargetError {

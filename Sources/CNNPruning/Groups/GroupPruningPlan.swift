@@ -257,6 +257,8 @@ public struct GroupPruner: Sendable {
             try checkFraction(ratio, flag: "--global-ratio")
             return try globalSelection(network, ratio: ratio, minimum: 0)
         case .multiplyAccumulates, .parameters:
+            // One step towards the budget, shared as `allocation` says.
+            if allocation == .uniform { return try plan(network, target: .uniformRatio(0.05)) }
             return try globalSelection(network, ratio: 0.05, minimum: 1)
         }
     }
