@@ -76,6 +76,43 @@ import Testing
         #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5)
     }
 
+    /// Inference of 3×3 stride-1 padding-1 convolutions with 8 or more input channels runs
+    /// Winograd F(2×2, 3×3) (`Conv2D.usesWinograd`); it must equal the naïve loops (to float
+    /// round-off of its transforms) on even and odd planes (tiles that overhang the output),
+    /// rows of tiles not a multiple of four, output channels not a multiple of eight, with
+    /// and without bias, for
+    /// a batch of one image, of one chunk and of a chunk and a part; and the training pass
+    /// of the same layer (the direct convolution) must agree with it.
+    @Test(arguments: [(8, 8, 8, 8, true), (9, 13, 11, 7, false), (16, 32, 16, 16, true), (64, 64, 8, 8, true),
+                      (12, 5, 9, 8, true), (10, 24, 8, 9, false), (8, 3, 33, 31, true)])
+    func winogradConvolutionMatchesNaiveLoops(channels: Int, outputs: Int, height: Int, width: Int, bias: Bool) throws {
+        let layer = Conv2D(name: "conv", inputChannels: channels, outputChannels: outputs, kernelSize: 3, stride: 1, padding: 1, bias: bias)
+        let architecture = try Sequential(inputShape: [channels, height, width]) { layer }
+        let bound = architecture.layers[0] as! Conv2D
+        #expect(bound.usesWinograd, "the shape must exercise the Winograd path")
+        // Smaller planes and RGB inputs keep the direct convolution.
+        let small = try Sequential(inputShape: [channels, 4, 4]) { Conv2D(name: "c", inputChannels: channels, outputChannels: outputs, kernelSize: 3, padding: 1) }
+        let rgb = try Sequential(inputShape: [3, height, width]) { Conv2D(name: "c", inputChannels: 3, outputChannels: outputs, kernelSize: 3, padding: 1) }
+        #expect(!(small.layers[0] as! Conv2D).usesWinograd && !(rgb.layers[0] as! Conv2D).usesWinograd)
+        var generator = SeededGenerator(seed: 51)
+        let network = Network(architecture: architecture, generator: &generator)
+        let weight = try network.tensor(named: "conv.weight")
+        let biasValues = bias ? try network.tensor(named: "conv.bias") : Tensor(shape: [outputs])
+        for batch in Set([1, bound.winogradImagesPerChunk, bound.winogradImagesPerChunk + 3]).sorted() {
+            let input = TestSupport.random([batch, channels, height, width], seed: UInt64(52 + batch))
+            let expected = naiveConvolution(input: input, weight: weight, bias: biasValues, stride: 1, padding: 1)
+            let output = network(input)
+            #expect(output.shape == expected.shape)
+            #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5, "batch \(batch)")
+            // The training pass (shifted rows or im2col) on the same input.
+            let workspace = Workspace(architecture: architecture, batchCapacity: batch, training: true)
+            input.scalars.withUnsafeBufferPointer { workspace.activation(0).update(from: $0.baseAddress!, count: input.count) }
+            network.forward(workspace, batch: batch, context: .training(batch: batch))
+            let direct = Array(UnsafeBufferPointer(start: workspace.output, count: expected.count))
+            #expect(TestSupport.maxRelativeError(direct, expected.scalars) < 1e-5, "training pass, batch \(batch)")
+        }
+    }
+
     /// 2×2 max-pooling, fused with a ReLU before it and alone, against the naïve loops, on a
     /// width with an eight-window remainder: in a workspace with gradient buffers (the winners'
     /// positions are recorded for the backward pass) and in one without (inference:

@@ -4,7 +4,8 @@
 /// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
 /// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
 /// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
-/// Stride-1 "same" convolutions (other than on planes under 8 rows shared by several images) run on shifted rows instead of
+/// Inference passes of 3×3 stride-1 padding-1 convolutions use Winograd's F(2×2, 3×3)
+/// (`Conv2DWinograd.swift`). In training, stride-1 "same" convolutions (other than on planes under 8 rows shared by several images) run on shifted rows instead of
 /// im2col (`usesShiftedRows`, `Conv2DShiftedRows.swift`: k copies of each channel rather than
 /// k²). The others are computed as matrix products of the weights with the images' unfolded
 /// patches (im2col). When
@@ -100,6 +101,11 @@ public struct Conv2D: Layer {
     /// The patches of one chunk, then (when a chunk holds more than one image) its outputs or
     /// output gradients as one `[outputChannels, chunk · OH · OW]` matrix.
     public var scratchPerBatch: Int {
+        max(directScratch, winogradScratch)
+    }
+
+    /// The working space of the direct convolution (training, and layers without Winograd).
+    private var directScratch: Int {
         let chunk = imagesPerProduct
         if isPointwise { return 0 }
         if usesShiftedRows { return shiftedRowsScratch }
@@ -107,6 +113,10 @@ public struct Conv2D: Layer {
     }
 
     public func forward(_ b: LayerBuffers) {
+        if !b.context.training && usesWinograd {
+            forwardWinograd(b)
+            return
+        }
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters
