@@ -60,6 +60,20 @@ import Testing
         }
     }
 
+    /// 8 input channels on 8×8 planes and up: the forward pass runs Winograd F(2×2, 3×3)
+    /// (`Conv2D.usesWinograd`), the backward pass the direct convolution; the gradients must
+    /// still be those of the forward function, on even and odd planes, with and without bias.
+    @Test func conv2DWinogradForward() throws {
+        let cases = [(Conv2D(name: "conv", inputChannels: 8, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1), [8, 8, 8]),
+                     (Conv2D(name: "conv", inputChannels: 9, outputChannels: 2, kernelSize: 3, stride: 1, padding: 1, bias: false), [9, 9, 11])]
+        for (index, (layer, shape)) in cases.enumerated() {
+            var bound = layer
+            _ = try bound.prepare(inputShape: shape)
+            #expect(bound.usesWinograd, "the shape must exercise the Winograd forward pass")
+            try check(layer, inputShape: shape, batch: 2, seed: 60 + UInt64(index))
+        }
+    }
+
     @Test func linear() throws {
         try check(Linear(name: "fc", inputFeatures: 7, outputFeatures: 5), inputShape: [7], batch: 3, seed: 4)
     }

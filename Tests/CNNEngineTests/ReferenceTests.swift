@@ -76,13 +76,13 @@ import Testing
         #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5)
     }
 
-    /// Inference of 3×3 stride-1 padding-1 convolutions with 8 or more input channels runs
-    /// Winograd F(2×2, 3×3) (`Conv2D.usesWinograd`); it must equal the naïve loops (to float
+    /// The forward pass of 3×3 stride-1 padding-1 convolutions with 8 or more input channels
+    /// runs Winograd F(2×2, 3×3) (`Conv2D.usesWinograd`); it must equal the naïve loops (to float
     /// round-off of its transforms) on even and odd planes (tiles that overhang the output),
     /// rows of tiles not a multiple of four, output channels not a multiple of eight, with
     /// and without bias, for
-    /// a batch of one image, of one chunk and of a chunk and a part; and the training pass
-    /// of the same layer (the direct convolution) must agree with it.
+    /// a batch of one image, of one chunk and of a chunk and a part, in inference and in
+    /// training passes; and `CNNPRUNE_WINOGRAD` must not have turned it off.
     @Test(arguments: [(8, 8, 8, 8, true), (9, 13, 11, 7, false), (16, 32, 16, 16, true), (64, 64, 8, 8, true),
                       (12, 5, 9, 8, true), (10, 24, 8, 9, false), (8, 3, 33, 31, true)])
     func winogradConvolutionMatchesNaiveLoops(channels: Int, outputs: Int, height: Int, width: Int, bias: Bool) throws {
@@ -104,12 +104,12 @@ import Testing
             let output = network(input)
             #expect(output.shape == expected.shape)
             #expect(TestSupport.maxRelativeError(output.scalars, expected.scalars) < 1e-5, "batch \(batch)")
-            // The training pass (shifted rows or im2col) on the same input.
+            // A training pass (Winograd too) on the same input.
             let workspace = Workspace(architecture: architecture, batchCapacity: batch, training: true)
             input.scalars.withUnsafeBufferPointer { workspace.activation(0).update(from: $0.baseAddress!, count: input.count) }
             network.forward(workspace, batch: batch, context: .training(batch: batch))
-            let direct = Array(UnsafeBufferPointer(start: workspace.output, count: expected.count))
-            #expect(TestSupport.maxRelativeError(direct, expected.scalars) < 1e-5, "training pass, batch \(batch)")
+            let trained = Array(UnsafeBufferPointer(start: workspace.output, count: expected.count))
+            #expect(TestSupport.maxRelativeError(trained, expected.scalars) < 1e-5, "training pass, batch \(batch)")
         }
     }
 

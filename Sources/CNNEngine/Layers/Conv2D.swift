@@ -4,8 +4,9 @@
 /// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
 /// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
 /// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
-/// Inference passes of 3×3 stride-1 padding-1 convolutions use Winograd's F(2×2, 3×3)
-/// (`Conv2DWinograd.swift`). In training, stride-1 "same" convolutions (other than on planes under 8 rows shared by several images) run on shifted rows instead of
+/// Forward passes of 3×3 stride-1 padding-1 convolutions on planes of 8×8 and up use
+/// Winograd's F(2×2, 3×3) (`usesWinograd`, `Conv2DWinograd.swift`). Otherwise, and in every
+/// backward pass, stride-1 "same" convolutions (other than on planes under 8 rows shared by several images) run on shifted rows instead of
 /// im2col (`usesShiftedRows`, `Conv2DShiftedRows.swift`: k copies of each channel rather than
 /// k²). The others are computed as matrix products of the weights with the images' unfolded
 /// patches (im2col). When
@@ -113,7 +114,7 @@ public struct Conv2D: Layer {
     }
 
     public func forward(_ b: LayerBuffers) {
-        if !b.context.training && usesWinograd {
+        if usesWinograd {
             forwardWinograd(b)
             return
         }

@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// Inference of 3×3, stride-1, padding-1 convolutions with Winograd's minimal filtering
+/// The forward pass of 3×3, stride-1, padding-1 convolutions with Winograd's minimal filtering
 /// F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
 ///
 /// Each 2×2 block of outputs ("tile") is computed from the 4×4 input patch around it as
@@ -24,14 +24,15 @@ import Darwin
 /// that the compiler vectorises; the products keep the output channels as rows, which oneDNN
 /// runs at 57–89 GFLOP/s on one core at 256 tiles (`benchmarks/sgemm_shapes.c`).
 ///
-/// Training keeps the direct convolution (shifted rows or im2col), whose backward pass it
-/// pairs with, so that a seeded training run's trajectory does not depend on this path.
-/// Inference results differ from the direct convolution by float round-off only (the
-/// transforms' few additions; tested against naive loops). Layers with fewer than
+/// Forward passes only, in training as at inference: the backward pass stays the direct
+/// convolution's (shifted rows or im2col), the gradient of the same function. Results differ
+/// from the direct convolution by float round-off only (the transforms' few additions; tested
+/// against naive loops and, in training, by `scripts/torch_interop.py`'s single-step replay
+/// against float64 PyTorch). Layers with fewer than
 /// `winogradMinimumInputChannels` input channels (an RGB input layer) keep the direct path,
 /// whose products are wider there. `CNNPRUNE_WINOGRAD=0` turns the path off, for comparisons.
 extension Conv2D {
-    /// Whether inference passes may use Winograd's algorithm (`CNNPRUNE_WINOGRAD`, on unless `0`).
+    /// Whether forward passes may use Winograd's algorithm (`CNNPRUNE_WINOGRAD`, on unless `0`).
     public static let winogradEnabled: Bool = {
         guard let value = getenv("CNNPRUNE_WINOGRAD") else { return true }
         return String(cString: value) != "0"
@@ -45,7 +46,7 @@ extension Conv2D {
     /// The fewest input channels for which Winograd's products beat the direct ones.
     public static let winogradMinimumInputChannels = 8
 
-    /// Whether inference passes of this layer use Winograd F(2×2, 3×3): 3×3 kernel, stride 1,
+    /// Whether forward passes of this layer use Winograd F(2×2, 3×3): 3×3 kernel, stride 1,
     /// padding 1, at least `winogradMinimumInputChannels` input channels and an output plane of
     /// 8×8 positions or more. On VGG-11-BN's 4×4 and 2×2 planes of 512 channels, the weights'
     /// transform per call and the few tiles per product made evaluation 1.5× slower.
@@ -85,7 +86,7 @@ extension Conv2D {
             + (2 * winogradTilesY + 2) * 4 * winogradTilesX + winogradPaddedPlaneSize
     }
 
-    /// The forward pass of an inference batch with Winograd F(2×2, 3×3).
+    /// The forward pass of a batch with Winograd F(2×2, 3×3).
     func forwardWinograd(_ b: LayerBuffers) {
         let channels = inputChannels, outputs = outputChannels
         let chunk = winogradImagesPerChunk, perImage = winogradTilesPerImage, capacity = chunk * perImage
