@@ -37,7 +37,7 @@ args=()
 for target in $targets; do args+=(--target "$target"); done
 log=$(mktemp /tmp/cnnprune-docs.XXXXXX)
 trap 'rm -f "$log"' EXIT
-if ! swift package -j 1 generate-documentation "${args[@]}" --warnings-as-errors >"$log" 2>&1; then
+if ! swift package generate-documentation "${args[@]}" --warnings-as-errors >"$log" 2>&1; then
   grep -vE '^\[[0-9]+/[0-9]+\]' "$log"
   echo "docs_check: DocC failed (warnings count as errors)"
   exit 1

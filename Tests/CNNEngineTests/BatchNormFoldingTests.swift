@@ -43,6 +43,41 @@ import Testing
         #expect(close(output.scalars, [0.25, 3.25, -5.75, 12.25]))
     }
 
+    /// The convolutions (at the top level and in residual blocks) and ReLUs of `layers`.
+    static func census(_ layers: [any Layer]) -> (rectifying: Int, relus: Int) {
+        layers.reduce(into: (0, 0)) { total, layer in
+            if let block = layer as? Residual {
+                let inner = census(block.main + block.shortcut)
+                total.0 += inner.rectifying
+                total.1 += inner.relus
+            }
+            if let convolution = layer as? Conv2D, convolution.rectifiesOutput { total.0 += 1 }
+            if layer is ReLU { total.1 += 1 }
+        }
+    }
+
+    /// A ReLU after a folded convolution is fused into it; one before a max-pool is not (it
+    /// runs with the pool).
+    @Test func rectifierAfterAConvolutionIsFusedByHand() throws {
+        func network(poolAfter: Bool) throws -> Network {
+            let architecture = try Sequential(inputShape: [1, 2, 2], layers: [
+                Conv2D(name: "c", inputChannels: 1, outputChannels: 1, kernelSize: 1, bias: false), BatchNorm2D(name: "n"), ReLU(),
+            ] + (poolAfter ? [MaxPool2D(kernelSize: 2)] : []))
+            var network = Network(architecture: architecture, parameters: [2, 3, 1])
+            try network.setTensor(Tensor(shape: [1], scalars: [0.5]), named: "n.running_mean")
+            try network.setTensor(Tensor(shape: [1], scalars: [4 - 1e-5]), named: "n.running_var")
+            return network
+        }
+        let folded = try network(poolAfter: false).foldingBatchNorm
+        #expect(folded.architecture.layers.count == 1 && BatchNormFoldingTests.census(folded.architecture.layers) == (1, 0))
+        // 3x + 0.25 through the ReLU.
+        let output = folded(Tensor(shape: [1, 1, 2, 2], scalars: [0, 1, -2, 4]))
+        #expect(zip(output.scalars, [0.25, 3.25, 0, 12.25]).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+        let pooled = try network(poolAfter: true).foldingBatchNorm
+        #expect(pooled.architecture.layers.count == 3 && BatchNormFoldingTests.census(pooled.architecture.layers) == (0, 1))
+        #expect(abs(pooled(Tensor(shape: [1, 1, 2, 2], scalars: [0, 1, -2, 4])).scalars[0] - 12.25) <= 1e-5)
+    }
+
     @Test(arguments: ["vgg11-bn", "resnet20"])
     func foldedZooNetworksGiveTheSameLogits(name: String) throws {
         let graph = try ModelZoo.graph(named: name, classes: 5, widthMultiplier: 0.25)
@@ -53,6 +88,14 @@ import Testing
         #expect(batchNorms == (name == "resnet20" ? 21 : 8))
         #expect(folding.foldedBatchNorms.count == batchNorms)
         #expect(folding.network.architecture.stateCount == 0)
+        // ReLUs fused into the convolution before them: ResNet-20's stem and each block's
+        // first convolution (all 10 ReLU layers; the ReLUs after the residual sums are the
+        // blocks' own); VGG-11-BN's three convolutions followed by another convolution (the
+        // other five ReLUs run with their max-pools).
+        let before = BatchNormFoldingTests.census(network.architecture.layers)
+        let after = BatchNormFoldingTests.census(folding.network.architecture.layers)
+        let fused = name == "resnet20" ? 10 : 3
+        #expect(after.rectifying == fused && after.relus == before.relus - fused)
         #expect(folding.network.parameters.count < network.parameters.count)
         let input = TestSupport.random([6, 3, 32, 32], seed: 5)
         let plain = network(input), folded = folding.network(input)

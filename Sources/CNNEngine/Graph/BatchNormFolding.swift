@@ -8,12 +8,17 @@
 /// folded network skips a pass over every such BatchNorm's output and, inside residual blocks,
 /// lets the branch's last convolution write straight into the block's output.
 ///
+/// A `ReLU` right after such a convolution (or any other) is fused into it too
+/// (`Conv2D.rectifiesOutput`), unless a max-pool follows it, with which it already runs as one
+/// pass: one pass fewer over the activations.
+///
 /// The logits equal the unfolded network's up to Float round-off (the scale is applied to the
 /// weights before the sums instead of to the sums); a channel masked to exact zeros (filter,
 /// bias, γ and β) stays exactly zero. Training-mode passes differ (batch statistics), so the
 /// folded network is for inference only: `Evaluator` runs it, and nothing saves it.
 public struct BatchNormFolding: Sendable {
-    /// The folded network: the same layers, less each folded BatchNorm, its convolutions with a bias.
+    /// The folded network: the same layers, less each folded BatchNorm (its convolution has a
+    /// bias) and each fused ReLU (its convolution rectifies).
     public let network: Network
     /// The full names of the BatchNorms folded away (`layer1.0.bn1`, `features.1`), in order.
     public let foldedBatchNorms: [String]
@@ -96,14 +101,30 @@ public struct BatchNormFolding: Sendable {
                 values[prefix + convolution.name + ".weight"] = foldedWeight
                 values[prefix + convolution.name + ".bias"] = foldedBias
                 folded.append(prefix + norm.name)
-                result.append(withBias)
                 index += 2
+                result.append(fusingRectifier(withBias, at: index, of: layers, skipping: &index))
+                continue
+            }
+            if let convolution = layer as? Conv2D {
+                index += 1
+                result.append(fusingRectifier(convolution, at: index, of: layers, skipping: &index))
                 continue
             }
             result.append(layer)
             index += 1
         }
         return result
+    }
+
+    /// `convolution` with the `ReLU` at `layers[next]`, if there is one, fused into it (and
+    /// `index` moved past it); left alone before a `MaxPool2D`, with which the ReLU already
+    /// runs as one pass (`Network.forward`).
+    private static func fusingRectifier(_ convolution: Conv2D, at next: Int, of layers: [any Layer], skipping index: inout Int) -> Conv2D {
+        guard next < layers.count, layers[next] is ReLU, !(next + 1 < layers.count && layers[next + 1] is MaxPool2D) else { return convolution }
+        var fused = convolution
+        fused.rectifiesOutput = true
+        index = next + 1
+        return fused
     }
 }
 

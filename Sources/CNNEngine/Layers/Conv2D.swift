@@ -32,6 +32,10 @@ public struct Conv2D: Layer {
     public var padding: Int
     /// Whether the layer adds a learnable bias per output channel.
     public var bias: Bool
+    /// Whether the output goes through a ReLU, `max(0, x)`, in the same pass: an inference-only
+    /// fusion made by `BatchNormFolding` (a backward pass through it is a programming error).
+    /// Not part of `spec`: the fused network is never saved.
+    public var rectifiesOutput = false
 
     var height = 0, width = 0, outputHeight = 0, outputWidth = 0
 
@@ -118,6 +122,12 @@ public struct Conv2D: Layer {
             forwardWinograd(b)
             return
         }
+        forwardDirect(b)
+        if rectifiesOutput { Kernels.rectify(b.output, count: b.batch * outputChannels * outputPlane) }
+    }
+
+    /// The direct convolution: shifted rows, or im2col, one product per image or per chunk.
+    private func forwardDirect(_ b: LayerBuffers) {
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters
@@ -213,6 +223,7 @@ public struct Conv2D: Layer {
     }
 
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
+        precondition(!rectifiesOutput, "\(name): a convolution with a fused ReLU is for inference only")
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters

@@ -226,14 +226,19 @@ extension Conv2D {
     }
 
     /// The outputs of one image from its tiles' products (`m[p · positionStride + o · rowStride + t]`):
-    /// `Y = Aᵀ M A` with `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`, plus the bias, four tiles of a
-    /// row at a time; tiles that overhang an odd-sized output write only their inside.
+    /// `Y = Aᵀ M A` with `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`, plus the bias (and through the
+    /// fused ReLU), four tiles of a row at a time; tiles that overhang an odd-sized output write
+    /// only their inside.
     private func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, rowStride: Int, bias: UnsafePointer<Float>?,
                                  into output: UnsafeMutablePointer<Float>) {
         typealias Lanes = SIMD4<Float>
         let plane = outputPlaneSize, tilesX = winogradTilesX, wide = outputWidth
         // Tiles whose two columns both lie inside the output, and the first four-tile groups of them.
         let fullTiles = outputWidth / 2, vectorTiles = fullTiles & ~3
+        // The fused ReLU (`rectifiesOutput`), if any; a NaN stays NaN, as in `ReLU`.
+        let rectifies = rectifiesOutput
+        @inline(__always) func finish(_ v: SIMD8<Float>) -> SIMD8<Float> { rectifies ? v.replacing(with: 0, where: v .< 0) : v }
+        @inline(__always) func finish(_ v: Float) -> Float { rectifies && v < 0 ? 0 : v }
         for o in 0..<outputChannels {
             let shift = bias?[o] ?? 0, shifts = Lanes(repeating: shift)
             for ty in 0..<winogradTilesY {
@@ -253,10 +258,10 @@ extension Conv2D {
                     let a12 = load(6) - load(10) - load(14), a13 = load(7) - load(11) - load(15)
                     let x = 2 &* tx
                     let y00 = a00 + a01 + a02 + shifts, y01 = a01 - a02 - a03 + shifts
-                    UnsafeMutableRawPointer(top + x).storeBytes(of: interleave(y00, y01), as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(top + x).storeBytes(of: finish(interleave(y00, y01)), as: SIMD8<Float>.self)
                     if hasBottom {
                         let y10 = a10 + a11 + a12 + shifts, y11 = a11 - a12 - a13 + shifts
-                        UnsafeMutableRawPointer(bottom + x).storeBytes(of: interleave(y10, y11), as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(bottom + x).storeBytes(of: finish(interleave(y10, y11)), as: SIMD8<Float>.self)
                     }
                     tx &+= 4
                 }
@@ -265,13 +270,13 @@ extension Conv2D {
                     let a00 = at(0) + at(4) + at(8), a01 = at(1) + at(5) + at(9)
                     let a02 = at(2) + at(6) + at(10), a03 = at(3) + at(7) + at(11)
                     let x = 2 * tx
-                    top[x] = a00 + a01 + a02 + shift
-                    if tx < fullTiles { top[x + 1] = a01 - a02 - a03 + shift }
+                    top[x] = finish(a00 + a01 + a02 + shift)
+                    if tx < fullTiles { top[x + 1] = finish(a01 - a02 - a03 + shift) }
                     if hasBottom {
                         let a10 = at(4) - at(8) - at(12), a11 = at(5) - at(9) - at(13)
                         let a12 = at(6) - at(10) - at(14), a13 = at(7) - at(11) - at(15)
-                        bottom[x] = a10 + a11 + a12 + shift
-                        if tx < fullTiles { bottom[x + 1] = a11 - a12 - a13 + shift }
+                        bottom[x] = finish(a10 + a11 + a12 + shift)
+                        if tx < fullTiles { bottom[x + 1] = finish(a11 - a12 - a13 + shift) }
                     }
                     tx &+= 1
                 }
