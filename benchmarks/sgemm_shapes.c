@@ -1,21 +1,19 @@
 /* sgemm_shapes: single-thread sgemm GFLOP/s at the matrix shapes cnnprune's convolutions
  * produce (ResNet-20 and VGG-11 on 32x32 CIFAR images), one image per call against several
  * images per call, plus a large square product as the practical peak (on one thread and on
- * two), for OpenBLAS and, built with -DWITH_ONEDNN, for oneDNN's dnnl_sgemm (the engine's
- * backend where libdnnl loads; see Sources/CNNEngine/BLAS.swift).
+ * two), for OpenBLAS and for oneDNN's dnnl_sgemm (the engine's backend where libdnnl loads; see
+ * Sources/CNNEngine/BLAS.swift). oneDNN is found at run time, as the engine finds it (dlopen of
+ * libdnnl.so.2, so Debian's libdnnl2 is enough: no headers); without it, OpenBLAS only.
  *
- *   cc -O2 benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -o /tmp/sgemm_shapes
- *   cc -O2 -DWITH_ONEDNN benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -ldnnl -lgomp -o /tmp/sgemm_shapes
+ *   cc -O2 benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -ldl -o /tmp/sgemm_shapes
  *   /tmp/sgemm_shapes            # one line per shape: name, m n k, GFLOP/s per library (best of 5)
  *
  * Row-major, as the engine calls it (BLAS.swift). The BLAS runs on one thread (the engine
  * splits batches over its own workers). Figures are the best of 5 timed repetitions of a
  * loop that runs for at least 0.2 s, so a shared machine's noise mostly shows as a lower best. */
 #include <cblas.h>
-#ifdef WITH_ONEDNN
-#include <dnnl.h>
-#include <omp.h>
-#endif
+#include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +25,16 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* oneDNN's dnnl_sgemm and its OpenMP runtime's omp_set_num_threads, when libdnnl loads. */
+typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t,
+                             const float *, int64_t, float, float *, int64_t);
+static dnnl_sgemm_fn dnnl_sgemm;
+static void (*omp_threads)(int);
+
 /* GFLOP/s of C = op(A) op(B) with op(A) m x k, op(B) k x n. */
 static int use_dnnl = 0;
 static void gemm(int ta, int tb, int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c) {
-#ifdef WITH_ONEDNN
     if (use_dnnl) { dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1, a, lda, b, ldb, 0, c, n); return; }
-#endif
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1, a, lda, b, ldb, 0, c, n);
 }
 static double measure(int ta, int tb, int m, int n, int k) {
@@ -64,17 +66,17 @@ static double measure(int ta, int tb, int m, int n, int k) {
 
 static void set_threads(int n) {
     openblas_set_num_threads(n);
-#ifdef WITH_ONEDNN
-    omp_set_num_threads(n);
-#endif
+    if (omp_threads) omp_threads(n);
 }
 
 int main(void) {
-#ifdef WITH_ONEDNN
-    const int libraries = 2;
-#else
-    const int libraries = 1;
-#endif
+    void *library = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!library) library = dlopen("libdnnl.so", RTLD_NOW | RTLD_LOCAL);
+    if (library) {
+        dnnl_sgemm = (dnnl_sgemm_fn)dlsym(library, "dnnl_sgemm");
+        omp_threads = (void (*)(int))dlsym(library, "omp_set_num_threads");
+    }
+    const int libraries = dnnl_sgemm && omp_threads ? 2 : 1;
     set_threads(2);
     double peak2[2] = {0, 0};
     for (int l = 0; l < libraries; l++) { use_dnnl = l; peak2[l] = measure(0, 0, 1024, 1024, 1024); }
@@ -89,6 +91,7 @@ int main(void) {
         {"simple conv2 shifted row", 0, 0, 32, 256, 48},
         {"simple conv2 im2col 1 img", 0, 0, 32, 256, 144},
         {"simple conv2 im2col 8 img", 0, 0, 32, 2048, 144},
+        {"simple conv2 winograd 128", 0, 0, 32, 128, 16},
         /* SimpleCNN fc1 on a batch of 64: x[64, 2048] x W^T[2048, 256] */
         {"simple fc1 batch 64", 0, 1, 64, 256, 2048},
         /* ResNet-20 stage 1: 16 -> 16 channels, 3x3, 32x32 output: W[16,144] x cols[144, 1024 * images] */
@@ -106,10 +109,13 @@ int main(void) {
         {"r20 s1 dX 8 img", 1, 0, 144, 8192, 16},
         /* the shifted-row path (Conv2D+ShiftedRows): one kernel row's slice W_ky[16, 48] x rows[48, 1024] (the engine reads it with ldb 1088; here ldb = n) */
         {"r20 s1 fwd shifted row", 0, 0, 16, 1024, 48},
+        /* the Winograd F(2x2, 3x3) forward (Conv2DWinograd.swift): 16 products U[p][16, 16] x V[p][16, 128 tiles] */
+        {"r20 s1 winograd 128 tiles", 0, 0, 16, 128, 16},
         /* stage 3: 64 -> 64 channels, 8x8 output */
         {"r20 s3 fwd 1 img", 0, 0, 64, 64, 576},
         {"r20 s3 fwd 8 img", 0, 0, 64, 512, 576},
         {"r20 s3 fwd 64 img", 0, 0, 64, 4096, 576},
+        {"r20 s3 winograd 128 tiles", 0, 0, 64, 128, 64},
         {"r20 s3 dW 1 img", 0, 1, 64, 576, 64},
         {"r20 s3 dW 64 img", 0, 1, 64, 576, 4096},
         {"r20 s3 dX 1 img", 1, 0, 576, 64, 64},
