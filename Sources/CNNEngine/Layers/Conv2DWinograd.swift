@@ -182,19 +182,12 @@ extension Conv2D {
                 let right = UnsafeRawPointer(row + (x &+ 2)).loadUnaligned(as: SIMD8<Float>.self)
                 let d0 = Lanes(left[0], left[2], left[4], left[6]), d1 = Lanes(left[1], left[3], left[5], left[7])
                 let d2 = Lanes(right[0], right[2], right[4], right[6]), d3 = Lanes(right[1], right[3], right[5], right[7])
-                UnsafeMutableRawPointer(h0 + tx).storeBytes(of: d0 - d2, as: Lanes.self)
-                UnsafeMutableRawPointer(h1 + tx).storeBytes(of: d1 + d2, as: Lanes.self)
-                UnsafeMutableRawPointer(h2 + tx).storeBytes(of: d2 - d1, as: Lanes.self)
-                UnsafeMutableRawPointer(h3 + tx).storeBytes(of: d1 - d3, as: Lanes.self)
+                Conv2D.storeInputTransform(d0, d1, d2, d3, into: (h0, h1, h2, h3), at: tx)
                 tx &+= 4
             }
             while tx < tilesX {
                 let x = 2 &* tx
-                let d0 = row[x], d1 = row[x &+ 1], d2 = row[x &+ 2], d3 = row[x &+ 3]
-                h0[tx] = d0 - d2
-                h1[tx] = d1 + d2
-                h2[tx] = d2 - d1
-                h3[tx] = d1 - d3
+                Conv2D.storeInputTransform(row[x], row[x &+ 1], row[x &+ 2], row[x &+ 3], into: (h0, h1, h2, h3), at: tx)
                 tx &+= 1
             }
         }
@@ -207,18 +200,11 @@ extension Conv2D {
                 var tx = 0
                 while tx < vectorTiles {
                     @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p + tx).loadUnaligned(as: Lanes.self) }
-                    let a0 = load(d0), a1 = load(d1), a2 = load(d2), a3 = load(d3)
-                    UnsafeMutableRawPointer(v0 + tx).storeBytes(of: a0 - a2, as: Lanes.self)
-                    UnsafeMutableRawPointer(v1 + tx).storeBytes(of: a1 + a2, as: Lanes.self)
-                    UnsafeMutableRawPointer(v2 + tx).storeBytes(of: a2 - a1, as: Lanes.self)
-                    UnsafeMutableRawPointer(v3 + tx).storeBytes(of: a1 - a3, as: Lanes.self)
+                    Conv2D.storeInputTransform(load(d0), load(d1), load(d2), load(d3), into: (v0, v1, v2, v3), at: tx)
                     tx &+= 4
                 }
                 while tx < tilesX {
-                    v0[tx] = d0[tx] - d2[tx]
-                    v1[tx] = d1[tx] + d2[tx]
-                    v2[tx] = d2[tx] - d1[tx]
-                    v3[tx] = d1[tx] - d3[tx]
+                    Conv2D.storeInputTransform(d0[tx], d1[tx], d2[tx], d3[tx], into: (v0, v1, v2, v3), at: tx)
                     tx &+= 1
                 }
             }
@@ -282,6 +268,28 @@ extension Conv2D {
                 }
             }
         }
+    }
+
+    typealias Destinations = (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+
+    /// `Bᵀ d` for four lanes of tiles: `d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃`, stored at
+    /// `index` of each destination row.
+    @inline(__always)
+    private static func storeInputTransform(_ d0: SIMD4<Float>, _ d1: SIMD4<Float>, _ d2: SIMD4<Float>, _ d3: SIMD4<Float>,
+                                            into t: Destinations, at index: Int) {
+        UnsafeMutableRawPointer(t.0 + index).storeBytes(of: d0 - d2, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(t.1 + index).storeBytes(of: d1 + d2, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(t.2 + index).storeBytes(of: d2 - d1, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(t.3 + index).storeBytes(of: d1 - d3, as: SIMD4<Float>.self)
+    }
+
+    /// `Bᵀ d` for one tile.
+    @inline(__always)
+    private static func storeInputTransform(_ d0: Float, _ d1: Float, _ d2: Float, _ d3: Float, into t: Destinations, at index: Int) {
+        t.0[index] = d0 - d2
+        t.1[index] = d1 + d2
+        t.2[index] = d2 - d1
+        t.3[index] = d1 - d3
     }
 
     /// `[a₀, b₀, a₁, b₁, a₂, b₂, a₃, b₃]`: the two output columns of four tiles, in row order.
