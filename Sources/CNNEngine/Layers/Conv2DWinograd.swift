@@ -22,7 +22,7 @@ import Darwin
 ///
 /// Every buffer is planar (tiles contiguous), so each transform is a loop along a row of tiles
 /// that the compiler vectorises; the products keep the output channels as rows, which oneDNN
-/// runs at 57–89 GFLOP/s on one core at 256 tiles (`benchmarks/sgemm_shapes.c`).
+/// runs at 48–79 GFLOP/s on one core at 128 tiles (`benchmarks/sgemm_shapes.c`, AVX2).
 ///
 /// Forward passes only, in training as at inference: the backward pass stays the direct
 /// convolution's (shifted rows or im2col), the gradient of the same function. Results differ
@@ -78,12 +78,16 @@ extension Conv2D {
     /// to `2·TY + 2` rows.
     private var winogradPaddedPlaneSize: Int { (2 * winogradTilesY + 2) * winogradPaddedRowLength }
 
-    /// Floats of working space: `U`, `V`, `M`, the row-transformed plane and one padded row.
+    /// The plane transformed along its rows: `[2·TY + 2, 4, TX]`.
+    private var winogradRowTransformedSize: Int { (2 * winogradTilesY + 2) * 4 * winogradTilesX }
+
+    /// Floats of working space: `U`, `V`, `M` (each position of the last two padded), the
+    /// row-transformed plane and the zero-framed input plane.
     var winogradScratch: Int {
         guard usesWinograd else { return 0 }
         let tiles = winogradImagesPerChunk * winogradTilesPerImage
         return 16 * inputChannels * outputChannels + 16 * (inputChannels + outputChannels) * tiles + 32 * Conv2D.winogradPositionPadding
-            + (2 * winogradTilesY + 2) * 4 * winogradTilesX + winogradPaddedPlaneSize
+            + winogradRowTransformedSize + winogradPaddedPlaneSize
     }
 
     /// The forward pass of a batch with Winograd F(2×2, 3×3).
@@ -96,7 +100,7 @@ extension Conv2D {
         let productStride = outputs * capacity + Conv2D.winogradPositionPadding
         let products = transformedInputs + 16 * inputStride
         let rowTransformed = products + 16 * productStride
-        let paddedPlane = rowTransformed + (2 * winogradTilesY + 2) * 4 * winogradTilesX
+        let paddedPlane = rowTransformed + winogradRowTransformedSize
         transformWeights(b.parameters, into: transformedWeights)
         // The frame stays zero: each channel overwrites the inside only.
         paddedPlane.update(repeating: 0, count: winogradPaddedPlaneSize)
