@@ -82,14 +82,15 @@ import Testing
     /// rows of tiles not a multiple of four, output channels not a multiple of eight, with
     /// and without bias, for
     /// a batch of one image, of one chunk and of a chunk and a part, in inference and in
-    /// training passes; and `CNNPRUNE_WINOGRAD` must not have turned it off.
+    /// training passes, and in the backward pass's input gradient; and `CNNPRUNE_WINOGRAD`
+    /// must not have turned it off.
     @Test(arguments: [(8, 8, 8, 8, true), (9, 13, 11, 7, false), (16, 32, 16, 16, true), (64, 64, 8, 8, true),
                       (12, 5, 9, 8, true), (10, 24, 8, 9, false), (8, 3, 33, 31, true)])
     func winogradConvolutionMatchesNaiveLoops(channels: Int, outputs: Int, height: Int, width: Int, bias: Bool) throws {
         let layer = Conv2D(name: "conv", inputChannels: channels, outputChannels: outputs, kernelSize: 3, stride: 1, padding: 1, bias: bias)
         let architecture = try Sequential(inputShape: [channels, height, width]) { layer }
         let bound = architecture.layers[0] as! Conv2D
-        #expect(bound.usesWinograd, "the shape must exercise the Winograd path")
+        #expect(bound.usesWinograd && Conv2D.winogradInputGradients, "the shape must exercise the Winograd path")
         // Smaller planes and RGB inputs keep the direct convolution.
         let small = try Sequential(inputShape: [channels, 4, 4]) { Conv2D(name: "c", inputChannels: channels, outputChannels: outputs, kernelSize: 3, padding: 1) }
         let rgb = try Sequential(inputShape: [3, height, width]) { Conv2D(name: "c", inputChannels: 3, outputChannels: outputs, kernelSize: 3, padding: 1) }
@@ -110,7 +111,31 @@ import Testing
             network.forward(workspace, batch: batch, context: .training(batch: batch))
             let trained = Array(UnsafeBufferPointer(start: workspace.output, count: expected.count))
             #expect(TestSupport.maxRelativeError(trained, expected.scalars) < 1e-5, "training pass, batch \(batch)")
+            // The backward pass's input gradient (Winograd too, on the flipped, transposed
+            // filters) against the naïve adjoint.
+            let outputGradient = TestSupport.random([batch, outputs, height, width], seed: UInt64(90 + batch))
+            let withInput = Network(architecture: try Sequential(inputShape: [channels, height, width], layers: [Identity(), layer]),
+                                    parameters: network.parameters)
+            let gradient = TestSupport.analyticGradients(withInput, input: input, weights: outputGradient, training: true).input
+            let naive = naiveInputGradient(outputGradient: outputGradient, weight: weight, inputShape: input.shape)
+            #expect(TestSupport.maxRelativeError(gradient, naive.scalars) < 1e-5, "input gradient, batch \(batch)")
         }
+    }
+
+    /// `dx[n, c, i, j] = Σ dy[n, o, i + 1 − ky, j + 1 − kx] · w[o, c, ky, kx]`: the input gradient of a
+    /// 3×3 stride-1 padding-1 convolution, in Double.
+    func naiveInputGradient(outputGradient: Tensor, weight: Tensor, inputShape: [Int]) -> Tensor {
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3]), o = weight.shape[0]
+        var result = Tensor(shape: inputShape)
+        for b in 0..<n { for ch in 0..<c { for i in 0..<h { for j in 0..<w {
+            var sum = 0.0
+            for f in 0..<o { for ky in 0..<3 { for kx in 0..<3 {
+                let y = i + 1 - ky, x = j + 1 - kx
+                if y >= 0 && y < h && x >= 0 && x < w { sum += Double(outputGradient[b, f, y, x]) * Double(weight[f, ch, ky, kx]) }
+            } } }
+            result[b, ch, i, j] = Float(sum)
+        } } } }
+        return result
     }
 
     /// 2×2 max-pooling, fused with a ReLU before it and alone, against the naïve loops, on a

@@ -224,6 +224,19 @@ public struct Conv2D: Layer {
 
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         precondition(!rectifiesOutput, "\(name): a convolution with a fused ReLU is for inference only")
+        if usesWinograd, Conv2D.winogradInputGradients, let inputGradient = g.input {
+            // The parameter gradients from the direct path, the input gradient from Winograd's.
+            var parameterGradients = g
+            parameterGradients.input = nil
+            backwardDirect(b, gradients: parameterGradients)
+            inputGradientWinograd(b, outputGradient: g.output, into: inputGradient)
+            return
+        }
+        backwardDirect(b, gradients: g)
+    }
+
+    /// The backward pass of the direct convolution: shifted rows, or im2col per image or per chunk.
+    private func backwardDirect(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         let inputCount = inputChannels * height * width
         let outputCount = outputChannels * outputPlane
         let weight = b.parameters

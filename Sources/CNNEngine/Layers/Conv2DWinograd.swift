@@ -38,6 +38,13 @@ extension Conv2D {
         return String(cString: value) != "0"
     }()
 
+    /// Whether the backward passes of layers that use Winograd compute their input gradient
+    /// with it too (on unless `CNNPRUNE_WINOGRAD` is `0` or `forward`).
+    public static let winogradInputGradients: Bool = {
+        guard winogradEnabled, let value = getenv("CNNPRUNE_WINOGRAD") else { return winogradEnabled }
+        return String(cString: value) != "forward"
+    }()
+
     /// Floats between the end of one position's transformed inputs (or products) and the
     /// next: without it the 16 positions of a tile sit a multiple of 4 KB apart, in the same
     /// sets of the level-1 cache.
@@ -92,43 +99,78 @@ extension Conv2D {
 
     /// The forward pass of a batch with Winograd F(2×2, 3×3).
     func forwardWinograd(_ b: LayerBuffers) {
-        let channels = inputChannels, outputs = outputChannels
+        let bias: UnsafePointer<Float>? = self.bias ? UnsafePointer(b.parameters + outputChannels * inputChannels * 9) : nil
+        winogradPass(batch: b.batch, input: b.input, output: b.output, scratch: b.scratch, weight: b.parameters,
+                     adjoint: false, bias: bias, rectifies: rectifiesOutput)
+    }
+
+    /// The input gradient of a batch with Winograd F(2×2, 3×3): for stride 1 and padding 1 it
+    /// is itself a 3×3 "same" convolution of the output gradient, with the filters transposed
+    /// (`[C, O]`) and flipped in both directions, `dx[c] = Σₒ dy[o] ⋆ rot180(w[o, c])`.
+    func inputGradientWinograd(_ b: LayerBuffers, outputGradient: UnsafeMutablePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>) {
+        winogradPass(batch: b.batch, input: outputGradient, output: inputGradient, scratch: b.scratch, weight: b.parameters,
+                     adjoint: true, bias: nil, rectifies: false)
+    }
+
+    /// One Winograd convolution over a batch, `input` (`[batch, C′, H, W]`) to `output`
+    /// (`[batch, O′, H, W]`): the layer's own (`C′ = C`, `O′ = O`) or, when `adjoint`, its
+    /// adjoint (`C′ = O`, `O′ = C`). The adjoint's transformed filters are the layer's,
+    /// transposed and with positions 0 and 3 of each axis swapped: `G J = P G`, with `J` the
+    /// 3×3 reversal and `P` the swap of `G`'s first and last rows, so
+    /// `G rot180(g) Gᵀ = P (G g Gᵀ) Pᵀ`.
+    private func winogradPass(batch: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+                              scratch: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>,
+                              adjoint: Bool, bias: UnsafePointer<Float>?, rectifies: Bool) {
+        let channels = adjoint ? outputChannels : inputChannels, outputs = adjoint ? inputChannels : outputChannels
         let chunk = winogradImagesPerChunk, perImage = winogradTilesPerImage, capacity = chunk * perImage
-        let transformedWeights = b.scratch
+        let transformedWeights = scratch
         let transformedInputs = transformedWeights + 16 * channels * outputs
         let inputStride = channels * capacity + Conv2D.winogradPositionPadding
         let productStride = outputs * capacity + Conv2D.winogradPositionPadding
         let products = transformedInputs + 16 * inputStride
         let rowTransformed = products + 16 * productStride
         let paddedPlane = rowTransformed + winogradRowTransformedSize
-        transformWeights(b.parameters, into: transformedWeights)
+        transformWeights(weight, into: transformedWeights)
         // The frame stays zero: each channel overwrites the inside only.
         paddedPlane.update(repeating: 0, count: winogradPaddedPlaneSize)
-        let biasValues: UnsafePointer<Float>? = bias ? UnsafePointer(b.parameters + outputs * channels * 9) : nil
-        let inputCount = channels * height * width, outputCount = outputs * outputPlaneSize
+        let plane = height * width, inputCount = channels * plane, outputCount = outputs * plane
         var first = 0
-        while first < b.batch {
-            let images = min(chunk, b.batch - first), tiles = images * perImage
+        while first < batch {
+            let images = min(chunk, batch - first), tiles = images * perImage
             for j in 0..<images {
-                let image = b.input + (first + j) * inputCount
+                let image = input + (first + j) * inputCount
                 for c in 0..<channels {
-                    transformInput(image + c * height * width, rowTransformed: rowTransformed, paddedPlane: paddedPlane,
+                    transformInput(image + c * plane, rowTransformed: rowTransformed, paddedPlane: paddedPlane,
                                    into: transformedInputs + c * capacity + j * perImage, positionStride: inputStride)
                 }
             }
             for p in 0..<16 {
-                BLAS.gemm(transposeA: false, transposeB: false, m: outputs, n: tiles, k: channels,
-                          a: transformedWeights + p * channels * outputs, lda: channels,
-                          b: transformedInputs + p * inputStride, ldb: capacity,
-                          beta: 0, c: products + p * productStride, ldc: capacity)
+                if adjoint {
+                    // U′[p] (C × O) = U[σ(p)]ᵀ, σ swapping rows 0 and 3 and columns 0 and 3.
+                    let (row, column) = (p / 4, p % 4)
+                    let source = Conv2D.winogradReversed(row) * 4 + Conv2D.winogradReversed(column)
+                    BLAS.gemm(transposeA: true, transposeB: false, m: outputs, n: tiles, k: channels,
+                              a: transformedWeights + source * channels * outputs, lda: outputs,
+                              b: transformedInputs + p * inputStride, ldb: capacity,
+                              beta: 0, c: products + p * productStride, ldc: capacity)
+                } else {
+                    BLAS.gemm(transposeA: false, transposeB: false, m: outputs, n: tiles, k: channels,
+                              a: transformedWeights + p * channels * outputs, lda: channels,
+                              b: transformedInputs + p * inputStride, ldb: capacity,
+                              beta: 0, c: products + p * productStride, ldc: capacity)
+                }
             }
             for j in 0..<images {
-                transformOutput(products + j * perImage, positionStride: productStride, rowStride: capacity,
-                                bias: biasValues, into: b.output + (first + j) * outputCount)
+                transformOutput(products + j * perImage, positionStride: productStride, rowStride: capacity, channels: outputs,
+                                bias: bias, rectifies: rectifies, into: output + (first + j) * outputCount)
             }
             first += images
         }
     }
+
+    /// The index `G`'s rows take when the filter is reversed: 0 and 3 swap, 1 and 2 stay.
+    @inline(__always)
+    static func winogradReversed(_ index: Int) -> Int { index == 0 ? 3 : index == 3 ? 0 : index }
 
     private var outputPlaneSize: Int { outputHeight * outputWidth }
 
@@ -219,17 +261,16 @@ extension Conv2D {
     /// `Y = Aᵀ M A` with `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`, plus the bias (and through the
     /// fused ReLU), four tiles of a row at a time; tiles that overhang an odd-sized output write
     /// only their inside.
-    private func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, rowStride: Int, bias: UnsafePointer<Float>?,
-                                 into output: UnsafeMutablePointer<Float>) {
+    private func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, rowStride: Int, channels: Int,
+                                 bias: UnsafePointer<Float>?, rectifies: Bool, into output: UnsafeMutablePointer<Float>) {
         typealias Lanes = SIMD4<Float>
         let plane = outputPlaneSize, tilesX = winogradTilesX, wide = outputWidth
         // Tiles whose two columns both lie inside the output, and the first four-tile groups of them.
         let fullTiles = outputWidth / 2, vectorTiles = fullTiles & ~3
         // The fused ReLU (`rectifiesOutput`), if any; a NaN stays NaN, as in `ReLU`.
-        let rectifies = rectifiesOutput
         @inline(__always) func finish(_ v: SIMD8<Float>) -> SIMD8<Float> { rectifies ? v.replacing(with: 0, where: v .< 0) : v }
         @inline(__always) func finish(_ v: Float) -> Float { rectifies && v < 0 ? 0 : v }
-        for o in 0..<outputChannels {
+        for o in 0..<channels {
             let shift = bias?[o] ?? 0, shifts = Lanes(repeating: shift)
             for ty in 0..<winogradTilesY {
                 let source = m + o * rowStride + ty * tilesX
