@@ -7,6 +7,7 @@
  *
  *   cc -O2 benchmarks/sgemm_shapes.c $(pkg-config --cflags --libs openblas) -ldl -o /tmp/sgemm_shapes
  *   /tmp/sgemm_shapes            # one line per shape: name, m n k, GFLOP/s per library (best of 5)
+ *   /tmp/sgemm_shapes NT:9x16x1024 NN:32x2048x256   # only these shapes: op(A) op(B), m x n x k
  *
  * Row-major, as the engine calls it (BLAS.swift). The BLAS runs on one thread (the engine
  * splits batches over its own workers). Figures are the best of 5 timed repetitions of a
@@ -69,7 +70,7 @@ static void set_threads(int n) {
     if (omp_threads) omp_threads(n);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     void *library = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
     if (!library) library = dlopen("libdnnl.so", RTLD_NOW | RTLD_LOCAL);
     if (library) {
@@ -129,10 +130,28 @@ int main(void) {
         {"vgg 512 2x2 dW 1 img", 0, 1, 512, 4608, 4},
         {"vgg 512 2x2 dW 64 img", 0, 1, 512, 4608, 256},
     };
+    size_t shapeCount = sizeof shapes / sizeof shapes[0];
+    if (argc > 1) {
+        /* Shapes from the command line, `NT:9x16x1024` (op(A) op(B): N or T; then m x n x k). */
+        size_t count = 0;
+        for (int i = 1; i < argc && count < sizeof shapes / sizeof shapes[0]; i++) {
+            char ta, tb; int m, n, k;
+            if (sscanf(argv[i], "%c%c:%dx%dx%d", &ta, &tb, &m, &n, &k) != 5 || (ta != 'N' && ta != 'T') || (tb != 'N' && tb != 'T')
+                || m <= 0 || n <= 0 || k <= 0) {
+                fprintf(stderr, "sgemm_shapes: %s is not a shape like NT:9x16x1024\n", argv[i]);
+                return 2;
+            }
+            shapes[count].name = argv[i];
+            shapes[count].ta = ta == 'T'; shapes[count].tb = tb == 'T';
+            shapes[count].m = m; shapes[count].n = n; shapes[count].k = k;
+            count++;
+        }
+        shapeCount = count;
+    }
     printf("%-24s %6s %6s %6s %8s %8s\n", "shape", "m", "n", "k", "OpenBLAS", libraries > 1 ? "oneDNN" : "");
     if (libraries > 1) printf("%-24s %6d %6d %6d %8.1f %8.1f\n", "square 1024, 2 threads", 1024, 1024, 1024, peak2[0], peak2[1]);
     else printf("%-24s %6d %6d %6d %8.1f\n", "square 1024, 2 threads", 1024, 1024, 1024, peak2[0]);
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+    for (size_t i = 0; i < shapeCount; i++) {
         use_dnnl = 0; double g = measure(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k);
         printf("%-24s %6d %6d %6d %8.1f", shapes[i].name, shapes[i].m, shapes[i].n, shapes[i].k, g);
         if (libraries > 1) { use_dnnl = 1; printf(" %8.1f", measure(shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k)); }

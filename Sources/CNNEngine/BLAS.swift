@@ -17,7 +17,8 @@ import Musl
 /// (`OPENBLAS_CORETYPE`), while oneDNN picks AVX-512 kernels where the processor has them —
 /// about twice OpenBLAS's speed on this project's products (`benchmarks/sgemm_shapes.c`).
 /// oneDNN is loaded at run time (`libdnnl.so.2`), so it is not needed to build or link the
-/// package; `CNNPRUNE_GEMM=openblas` (or `onednn`) chooses explicitly.
+/// package; `CNNPRUNE_GEMM=openblas` (or `onednn`) chooses explicitly. With oneDNN, the few
+/// shapes it runs at half OpenBLAS's speed still go to OpenBLAS (`oneDNNIsSlow`).
 public enum BLAS {
     /// A library that computes the engine's matrix products.
     public enum Backend: String, Sendable, CaseIterable {
@@ -75,7 +76,7 @@ public enum BLAS {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #else
-        if backend == .oneDNN, let library = OneDNN.library {
+        if backend == .oneDNN, let library = OneDNN.library, !oneDNNIsSlow(transposeA: transposeA, transposeB: transposeB, n: n, k: k) {
             library.setThreads(Int32(threadCount))
             _ = library.sgemm(transposeA ? 84 : 78, transposeB ? 84 : 78, Int64(m), Int64(n), Int64(k),
                               alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
@@ -84,6 +85,18 @@ public enum BLAS {
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
         #endif
+    }
+
+    /// Whether oneDNN 2.6's `dnnl_sgemm` runs this product at half OpenBLAS's speed or less, so
+    /// that OpenBLAS takes it: untransposed products at least 1,024 columns wide and 64 deep
+    /// (`benchmarks/sgemm_shapes.c`, one thread, AVX2: `[32, 256] · [256, 2048]`, a linear
+    /// layer's input gradient, 31 against 69 GFLOP/s; `[16, 144] · [144, 1024]` 33 against 60;
+    /// `[32, 512] · [512, 4096]` 31 against 66), whereas narrower or shallower ones run as fast
+    /// or faster on oneDNN (`[32, 512] · [512, 512]` 77 against 71; `[256, 32] · [32, 2048]` 50
+    /// against 55).
+    @inline(__always)
+    static func oneDNNIsSlow(transposeA: Bool, transposeB: Bool, n: Int, k: Int) -> Bool {
+        !transposeA && !transposeB && n >= 1024 && k >= 64
     }
 
     /// Threads one product may use (`setThreadCount`); 1 until set otherwise.

@@ -50,6 +50,23 @@ public final class Workspace: @unchecked Sendable {
         parameterGradients.baseAddress?.deallocate()
     }
 
+    /// What the sizes of a workspace's buffers depend on: architectures with equal requirements
+    /// can run in the same workspaces. Equal activation shapes are not enough: a pruned residual
+    /// block keeps its output's shape while its inner layers change, and with them their
+    /// working space (a convolution left with few input channels unfolds more images at once).
+    public struct Requirements: Equatable, Sendable {
+        let activationCounts: [Int]
+        let scratch: [[Int]]
+        let parameterCount: Int
+
+        /// The requirements of `architecture`.
+        public init(_ architecture: Sequential) {
+            activationCounts = architecture.shapes.map { $0.reduce(1, *) }
+            scratch = architecture.layers.map { [$0.scratchPerSample, $0.scratchPerBatch, $0.keptPerBatch, $0.transientPerSample] }
+            parameterCount = architecture.parameterCount
+        }
+    }
+
     /// Activation `index`: the input of layer `index` (0 is the network's input), sample-major.
     public func activation(_ index: Int) -> UnsafeMutablePointer<Float> { activations[index] }
 

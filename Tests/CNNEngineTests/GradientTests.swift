@@ -39,24 +39,36 @@ import Testing
 
     /// 4×4 planes: images share one product (`Conv2D.imagesPerProduct` > 1); a batch of 5
     /// leaves a partial chunk only when the chunk is smaller, so both a full-batch chunk and
-    /// (for 8×8, chunk 4) a partial one are checked.
+    /// (for 8×8 planes of 6 channels, chunk 4) a partial one are checked.
     @Test func conv2DBatchedSmallPlanes() throws {
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1), inputShape: [2, 4, 4], batch: 5, seed: 13)
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, bias: false), inputShape: [2, 8, 8], batch: 5, seed: 14)
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1), inputShape: [2, 8, 9], batch: 5, seed: 17)
         try check(Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1), inputShape: [2, 7, 7], batch: 5, seed: 15)
+        // 8×8 planes of 6 channels stack images in the shifted matrix (chunk 4).
+        try check(Conv2D(name: "conv", inputChannels: 6, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1, bias: false), inputShape: [6, 8, 8], batch: 5, seed: 18)
+    }
+
+    /// Thin patches (`Conv2D.hasThinPatches`, one grey channel) on a large plane: two images per
+    /// product, so a batch of 3 sums the transposed weight gradient over a whole chunk and a part.
+    @Test func conv2DThinPatches() throws {
+        let layer = Conv2D(name: "conv", inputChannels: 1, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1)
+        var bound = layer
+        _ = try bound.prepare(inputShape: [1, 24, 24])
+        #expect(bound.hasThinPatches && !bound.usesShiftedRows && bound.imagesPerProduct == 2)
+        try check(layer, inputShape: [1, 24, 24], batch: 3, seed: 19)
     }
 
     /// Planes of 256 positions and up with "same" padding take the shifted-row path
     /// (`Conv2D.usesShiftedRows`): 3×3 and 5×5 kernels, with and without bias.
     @Test func conv2DShiftedRows() throws {
-        let layers = [Conv2D(name: "conv", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1),
-                      Conv2D(name: "conv", inputChannels: 2, outputChannels: 2, kernelSize: 5, stride: 1, padding: 2, bias: false)]
+        let layers = [Conv2D(name: "conv", inputChannels: 6, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1),
+                      Conv2D(name: "conv", inputChannels: 4, outputChannels: 2, kernelSize: 5, stride: 1, padding: 2, bias: false)]
         for (index, layer) in layers.enumerated() {
             var bound = layer
-            _ = try bound.prepare(inputShape: [2, 16, 17])
+            _ = try bound.prepare(inputShape: [layer.inputChannels, 16, 17])
             #expect(bound.usesShiftedRows, "the shape must exercise the shifted-row path")
-            try check(layer, inputShape: [2, 16, 17], batch: 3, seed: 16 + UInt64(index))
+            try check(layer, inputShape: [layer.inputChannels, 16, 17], batch: 3, seed: 16 + UInt64(index))
         }
     }
 

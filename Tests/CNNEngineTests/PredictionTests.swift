@@ -41,6 +41,38 @@ import Testing
         #expect(plain.logits.isEmpty && plain.predictions == evaluation.predictions)
     }
 
+    /// An evaluator keeps its workspaces for the next network only if that network needs the
+    /// same buffers: here the second network's residual block has the first's output shape, but
+    /// its inner convolutions, left with 2 channels, take other paths (thin patches, no
+    /// Winograd) with other working space. Workspaces kept by shapes alone overflowed when a
+    /// pruned ResNet needed more (`GroupRemovalStudyTests`, under the address sanitizer).
+    @Test func anEvaluatorSizesItsWorkspacesForEachNetwork() throws {
+        func network(inner: Int) throws -> Network {
+            let architecture = try Sequential(inputShape: [3, 8, 8]) {
+                Conv2D(name: "stem", inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1)
+                Residual(name: "block", main: [Conv2D(name: "a", inputChannels: 8, outputChannels: inner, kernelSize: 3, padding: 1),
+                                               ReLU(),
+                                               Conv2D(name: "b", inputChannels: inner, outputChannels: 8, kernelSize: 3, padding: 1)])
+                GlobalAvgPool2D()
+                Flatten()
+                Linear(name: "fc", inputFeatures: 8, outputFeatures: 4)
+            }
+            var generator = SeededGenerator(seed: 33)
+            return Network(architecture: architecture, generator: &generator)
+        }
+        let wide = try network(inner: 8), narrow = try network(inner: 2)
+        #expect(wide.architecture.shapes == narrow.architecture.shapes)
+        #expect(Workspace.Requirements(wide.architecture) != Workspace.Requirements(narrow.architecture))
+        let data = TrainingTests.quadrants(count: 100, seed: 8)
+        let evaluator = Evaluator(threads: 1, batchSize: 50)
+        _ = evaluator.evaluate(wide, on: data)
+        #expect(evaluator.requirements == Workspace.Requirements(wide.architecture))
+        let reused = evaluator.evaluate(narrow, on: data, collectingLogits: true)
+        #expect(evaluator.requirements == Workspace.Requirements(narrow.architecture))
+        let direct = narrow(data.images)
+        #expect(TestSupport.maxRelativeError(reused.logits, direct.scalars) < 1e-5)
+    }
+
     @Test func confusionMatrixByHand() {
         let matrix = ConfusionMatrix(labels: [0, 1, 2, 2, 1, 0, 2], predictions: [0, 2, 2, 1, 1, 0, 2], rows: 3, columns: 3)
         #expect(matrix.counts == [[2, 0, 0], [0, 1, 1], [0, 1, 2]])

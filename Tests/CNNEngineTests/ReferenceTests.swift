@@ -39,18 +39,21 @@ import Testing
     /// `Conv2D.imagesPerProduct`; 8×8 "same" planes stack the images in one shifted matrix,
     /// `Conv2D.usesShiftedRows`, the others use im2col). Batches of 1, of a whole chunk, and with a partial last chunk
     /// must all equal the naïve loops, with and without bias, padded and strided.
-    @Test(arguments: [(4, 1, 1, true), (4, 2, 1, false), (8, 1, 1, false), (8, 1, 1, true), (5, 1, 0, true)])
-    func chunkedConvolutionMatchesNaiveLoops(size: Int, stride: Int, padding: Int, bias: Bool) throws {
-        let layer = Conv2D(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: 3, stride: stride, padding: padding, bias: bias)
-        let architecture = try Sequential(inputShape: [3, size, size]) { layer }
+    /// Thin patches (`Conv2D.hasThinPatches`: an RGB input layer) are batched on large planes too.
+    @Test(arguments: [(3, 4, 1, 1, true), (3, 4, 2, 1, false), (6, 8, 1, 1, false), (6, 8, 1, 1, true), (3, 5, 1, 0, true),
+                      (3, 16, 1, 1, true), (1, 28, 1, 1, false)])
+    func chunkedConvolutionMatchesNaiveLoops(channels: Int, size: Int, stride: Int, padding: Int, bias: Bool) throws {
+        let layer = Conv2D(name: "conv", inputChannels: channels, outputChannels: 4, kernelSize: 3, stride: stride, padding: padding, bias: bias)
+        let architecture = try Sequential(inputShape: [channels, size, size]) { layer }
         let bound = architecture.layers[0] as! Conv2D
         #expect(bound.imagesPerProduct > 1, "the shape must exercise the batched path")
+        #expect(bound.usesShiftedRows == (size == 8), "8×8 planes of 6 channels stack images in the shifted matrix, the others unfold patches")
         var generator = SeededGenerator(seed: 31)
         let network = Network(architecture: architecture, generator: &generator)
         let weight = try network.tensor(named: "conv.weight")
         let biasValues = bias ? try network.tensor(named: "conv.bias") : Tensor(shape: [4])
         for batch in [1, bound.imagesPerProduct, bound.imagesPerProduct + 3] {
-            let input = TestSupport.random([batch, 3, size, size], seed: UInt64(32 + batch))
+            let input = TestSupport.random([batch, channels, size, size], seed: UInt64(32 + batch))
             let expected = naiveConvolution(input: input, weight: weight, bias: biasValues, stride: stride, padding: padding)
             let output = network(input)
             #expect(output.shape == expected.shape)
@@ -62,14 +65,14 @@ import Testing
     /// the naïve loops for odd kernels of 3 and 5, with and without bias, narrow and wide images.
     @Test(arguments: [(3, 16, 16, true), (3, 16, 21, false), (5, 17, 16, true), (3, 32, 9, true)])
     func shiftedRowConvolutionMatchesNaiveLoops(kernel: Int, height: Int, width: Int, bias: Bool) throws {
-        let layer = Conv2D(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: kernel, stride: 1, padding: kernel / 2, bias: bias)
-        let architecture = try Sequential(inputShape: [3, height, width]) { layer }
+        let layer = Conv2D(name: "conv", inputChannels: 6, outputChannels: 4, kernelSize: kernel, stride: 1, padding: kernel / 2, bias: bias)
+        let architecture = try Sequential(inputShape: [6, height, width]) { layer }
         #expect((architecture.layers[0] as! Conv2D).usesShiftedRows, "the shape must exercise the shifted-row path")
         var generator = SeededGenerator(seed: 41)
         let network = Network(architecture: architecture, generator: &generator)
         let weight = try network.tensor(named: "conv.weight")
         let biasValues = bias ? try network.tensor(named: "conv.bias") : Tensor(shape: [4])
-        let input = TestSupport.random([3, 3, height, width], seed: 42)
+        let input = TestSupport.random([3, 6, height, width], seed: 42)
         let expected = naiveConvolution(input: input, weight: weight, bias: biasValues, stride: 1, padding: kernel / 2)
         let output = network(input)
         #expect(output.shape == expected.shape)

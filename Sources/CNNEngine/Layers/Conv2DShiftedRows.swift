@@ -19,9 +19,10 @@
 /// each image.
 extension Conv2D {
     /// Whether this layer uses the shifted-row path (stride 1, output as large as the input;
-    /// planes of 8 rows and more when images are stacked) instead of im2col.
+    /// planes of 8 rows and more when images are stacked; patches not thin, `hasThinPatches`)
+    /// instead of im2col.
     public var usesShiftedRows: Bool {
-        stride == 1 && kernelSize > 1 && 2 * padding == kernelSize - 1 && (imagesPerProduct == 1 || height >= 8)
+        stride == 1 && kernelSize > 1 && 2 * padding == kernelSize - 1 && !hasThinPatches && (imagesPerProduct == 1 || height >= 8)
     }
 
     /// Columns between the starts of two images stacked in the shifted matrix: an image's rows

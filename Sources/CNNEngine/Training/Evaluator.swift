@@ -39,7 +39,8 @@ public final class Evaluator {
     private var workspaces: [Workspace] = []
     /// Samples per parallel step: `batchSize`, or fewer when the workspaces' budget says so.
     private var stepSize = 1
-    private var shapes: [[Int]] = []
+    /// What the workspaces were sized for: a network with other requirements gets new ones.
+    public private(set) var requirements: Workspace.Requirements?
     /// Whether `evaluate` runs the network with its BatchNorms folded into the convolutions
     /// before them (`BatchNormFolding`), as a deployed model runs: faster, and equal to the
     /// unfolded network up to Float round-off in the logits. Networks without BatchNorm run as
@@ -132,8 +133,9 @@ public final class Evaluator {
     }
 
     private func prepare(for architecture: Sequential) {
-        guard architecture.shapes != shapes || workspaces.isEmpty else { return }
-        shapes = architecture.shapes
+        let requirements = Workspace.Requirements(architecture)
+        guard requirements != self.requirements || workspaces.isEmpty else { return }
+        self.requirements = requirements
         let perWorker = Evaluator.batchCapacity(for: architecture, atMost: (batchSize + threads - 1) / threads)
         stepSize = min(batchSize, perWorker * threads)
         workspaces = (0..<threads).map { _ in Workspace(architecture: architecture, batchCapacity: perWorker, training: false) }
