@@ -4,12 +4,13 @@
 /// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
 /// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
 /// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
-/// Forward passes of 3×3 stride-1 padding-1 convolutions on planes of 8×8 and up use
-/// Winograd's F(2×2, 3×3) (`usesWinograd`, `Conv2DWinograd.swift`). Otherwise, and in every
-/// backward pass, stride-1 "same" convolutions (other than on planes under 8 rows shared by several images) run on shifted rows instead of
-/// im2col (`usesShiftedRows`, `Conv2DShiftedRows.swift`: k copies of each channel rather than
-/// k²). The others are computed as matrix products of the weights with the images' unfolded
-/// patches (im2col). When
+/// Forward passes and input gradients of 3×3 stride-1 padding-1 convolutions on planes of 8×8
+/// and up use Winograd's F(2×2, 3×3) (`usesWinograd`, `Conv2DWinograd.swift`). Otherwise, and
+/// for every weight gradient, stride-1 "same" convolutions (other than on planes under 8 rows
+/// shared by several images, and input layers with thin patches, `hasThinPatches`) run on
+/// shifted rows instead of im2col (`usesShiftedRows`, `Conv2DShiftedRows.swift`: k copies of
+/// each channel rather than k²). The others are computed as matrix products of the weights
+/// with the images' unfolded patches (im2col). When
 /// one image's output plane is large (≥ `pixelsPerProduct` positions: 16×16 and up) each image
 /// is one product; when it is small (the 8×8, 4×4 and 2×2 layers of ResNets and VGG) a chunk of
 /// images is unfolded side by side into one patch matrix, so that each product has at least

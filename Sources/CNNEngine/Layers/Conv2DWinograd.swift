@@ -24,13 +24,15 @@ import Darwin
 /// that the compiler vectorises; the products keep the output channels as rows, which oneDNN
 /// runs at 48–79 GFLOP/s on one core at 128 tiles (`benchmarks/sgemm_shapes.c`, AVX2).
 ///
-/// Forward passes only, in training as at inference: the backward pass stays the direct
-/// convolution's (shifted rows or im2col), the gradient of the same function. Results differ
+/// Forward passes, in training as at inference, and the backward pass's input gradient (the
+/// adjoint of a 3×3 "same" convolution is one too, `inputGradientWinograd`); the weight
+/// gradient stays the direct convolution's (shifted rows or im2col). Results differ
 /// from the direct convolution by float round-off only (the transforms' few additions; tested
 /// against naive loops and, in training, by `scripts/torch_interop.py`'s single-step replay
 /// against float64 PyTorch). Layers with fewer than
 /// `winogradMinimumInputChannels` input channels (an RGB input layer) keep the direct path,
-/// whose products are wider there. `CNNPRUNE_WINOGRAD=0` turns the path off, for comparisons.
+/// whose products are wider there. `CNNPRUNE_WINOGRAD=0` turns the path off, for comparisons
+/// (`forward`: forward passes only).
 extension Conv2D {
     /// Whether forward passes may use Winograd's algorithm (`CNNPRUNE_WINOGRAD`, on unless `0`).
     public static let winogradEnabled: Bool = {
