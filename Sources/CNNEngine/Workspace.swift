@@ -19,6 +19,8 @@ public final class Workspace: @unchecked Sendable {
     public let parameterGradients: UnsafeMutableBufferPointer<Float>
     /// Whether the workspace has gradient buffers (`training: true`), i.e. can run backward passes.
     public let hasGradients: Bool
+    /// What the buffers were sized for: another architecture with equal requirements can run here.
+    public let requirements: Requirements
 
     /// Allocates buffers for `architecture` and up to `batchCapacity` samples.
     /// `training: false` skips gradient buffers, for inference only.
@@ -26,7 +28,8 @@ public final class Workspace: @unchecked Sendable {
         precondition(batchCapacity > 0)
         self.batchCapacity = batchCapacity
         hasGradients = training
-        activationCounts = architecture.shapes.map { $0.reduce(1, *) }
+        requirements = Requirements(architecture)
+        activationCounts = requirements.activationCounts
         activations = activationCounts.map { Workspace.allocate($0 * batchCapacity) }
         activationGradients = activationCounts.enumerated().map { index, count in
             Workspace.allocate(training && index > 0 ? count * batchCapacity : 0)

@@ -103,7 +103,7 @@ public struct Conv2D: Layer {
     /// Whether the layer reads so few input channels (`C·k` under 16: an RGB or grey input
     /// layer) that the shifted rows' products, `C·k` deep, would be too thin: 29–33 GFLOP/s for
     /// the SimpleCNN's `[16, 9] · [9, 1024]`. Such layers unfold whole patches (im2col), several
-    /// images per product.
+    /// images per product on planes under `thinPatchPixelsPerProduct` positions.
     public var hasThinPatches: Bool { inputChannels * kernelSize < 16 }
     /// The most floats of patches (im2col) one chunk of images may take: 4 MB.
     public static let columnBudget = 1 << 20
@@ -117,8 +117,8 @@ public struct Conv2D: Layer {
         return max(1, min(wanted, Conv2D.columnBudget / max(1, patchSize * outputPlane)))
     }
 
-    /// The patches of one chunk, then (when a chunk holds more than one image) its outputs or
-    /// output gradients as one `[outputChannels, chunk · OH · OW]` matrix.
+    /// The working space of whichever path the layer takes: the direct convolution's
+    /// (`directScratch`, the shifted rows' or im2col's) or Winograd's (`winogradScratch`).
     public var scratchPerBatch: Int {
         max(directScratch, winogradScratch)
     }
@@ -313,7 +313,7 @@ public struct Conv2D: Layer {
             let columns = isPointwise ? image : b.scratch
             if !isPointwise { unfold(image, into: columns, rowStride: outputPlane) }
             let outGrad = g.output + n * outputCount
-            // The first sample overwrites the parameter gradients, the others add to them.
+            // The first sample overwrites the (transposed) weight gradient, the others add to it.
             BLAS.gemm(transposeA: false, transposeB: true, m: patchSize, n: outputChannels, k: outputPlane,
                       a: columns, lda: outputPlane, b: outGrad, ldb: outputPlane, beta: n == 0 ? 0 : 1,
                       c: b.scratch + transposedGradientOffset, ldc: outputChannels)

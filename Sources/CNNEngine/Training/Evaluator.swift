@@ -39,8 +39,9 @@ public final class Evaluator {
     private var workspaces: [Workspace] = []
     /// Samples per parallel step: `batchSize`, or fewer when the workspaces' budget says so.
     private var stepSize = 1
-    /// What the workspaces were sized for: a network with other requirements gets new ones.
-    public private(set) var requirements: Workspace.Requirements?
+    /// What the workspaces were sized for (nil before the first evaluation): a network with
+    /// other requirements gets new ones.
+    public var requirements: Workspace.Requirements? { workspaces.first?.requirements }
     /// Whether `evaluate` runs the network with its BatchNorms folded into the convolutions
     /// before them (`BatchNormFolding`), as a deployed model runs: faster, and equal to the
     /// unfolded network up to Float round-off in the logits. Networks without BatchNorm run as
@@ -133,9 +134,7 @@ public final class Evaluator {
     }
 
     private func prepare(for architecture: Sequential) {
-        let requirements = Workspace.Requirements(architecture)
-        guard requirements != self.requirements || workspaces.isEmpty else { return }
-        self.requirements = requirements
+        guard Workspace.Requirements(architecture) != requirements else { return }
         let perWorker = Evaluator.batchCapacity(for: architecture, atMost: (batchSize + threads - 1) / threads)
         stepSize = min(batchSize, perWorker * threads)
         workspaces = (0..<threads).map { _ in Workspace(architecture: architecture, batchCapacity: perWorker, training: false) }
