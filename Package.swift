@@ -5,6 +5,7 @@ import PackageDescription
 ///
 /// Modules, each readable on its own:
 /// - `CNNEngine`: tensors, layers, losses, optimizers, the SimpleCNN, safetensors checkpoints.
+/// - `CNNKernels` (C, internal to the engine): loops that want AVX2, chosen at run time.
 /// - `CNNDatasets`: the data set readers (CIFAR-10/100, MNIST IDX, image folders), normalisation, downloads.
 /// - `CNNPruning`: channel-importance criteria, masking, sweeps, sensitivity, removal.
 /// - `CNNCharts`: line charts as SVG, PNG and terminal text.
@@ -61,9 +62,13 @@ let package = Package(
             pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg62-turbo-dev"]), .brew(["jpeg-turbo"])]
         ),
+        // C: the Winograd transforms, portable and with AVX2 chosen at run time (Swift builds
+        // for baseline x86-64 here, 128-bit vectors).
+        .target(name: "CNNKernels"),
         .target(
             name: "CNNEngine",
             dependencies: [
+                "CNNKernels",
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
             ]
         ),
@@ -86,7 +91,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "CNNEngineTests", dependencies: ["CNNEngine"]),
+        .testTarget(name: "CNNEngineTests", dependencies: ["CNNEngine", "CNNKernels"]),
         .testTarget(name: "CNNDatasetsTests", dependencies: ["CNNDatasets", "CNNEngine", "CZlib", "CPNG", "CJPEG"]),
         .testTarget(name: "CNNChartsTests", dependencies: ["CNNCharts", "CZlib"]),
         .testTarget(name: "CNNPruningTests", dependencies: ["CNNPruning", "CNNEngine", "CNNDatasets"]),

@@ -1,0 +1,33 @@
+#ifndef CNN_KERNELS_H
+#define CNN_KERNELS_H
+
+/// CNNKernels: the engine's few hand-written loops that need instructions Swift does not emit
+/// for a baseline x86-64 build: 256-bit AVX2 vectors, chosen at run time (`cnnk_has_avx2`),
+/// with a portable build of the same source beside them. Each function's `avx2` argument picks
+/// the variant; it is ignored where AVX2 is absent, so callers and tests may pass either.
+/// Every kernel has a naïve twin in the tests (CNNEngineTests, ReferenceTests).
+
+/// Whether this processor has AVX2 and FMA (x86-64 only; 0 elsewhere).
+int cnnk_has_avx2(void);
+
+/// Winograd F(2×2, 3×3) input transform, `V = Bᵀ d B`, of the `channels` planes (`height` ×
+/// `width`, contiguous) of one image: position `p` (0 ..< 16) of tile `t` of channel `c` goes
+/// to `v[p · positionStride + c · channelStride + t]`, tiles row by row, `⌈height/2⌉ × ⌈width/2⌉`.
+/// `padded` is working space of `(2·⌈height/2⌉ + 2) × (2·⌈width/2⌉ + 2)` floats whose frame
+/// (everything but rows 1 ... height, columns 1 ... width) the caller has zeroed; only the
+/// inside is written.
+void cnnk_winograd_input(const float *image, long channels, long height, long width, float *padded,
+                         float *v, long channelStride, long positionStride, int avx2);
+
+/// Winograd F(2×2, 3×3) output transform, `Y = Aᵀ M A`, of one image's `channels` planes
+/// (`height` × `width`) from the products `m[p · positionStride + o · rowStride + t]`, plus
+/// `bias[o]` when `bias` is not null, through a ReLU when `rectifies` (a NaN stays NaN); tiles
+/// that overhang an odd-sized output write only their inside.
+void cnnk_winograd_output(const float *m, long positionStride, long rowStride, long channels, long height, long width,
+                          const float *bias, int rectifies, float *output, int avx2);
+
+/// Winograd F(2×2, 3×3) filter transform, `U = G g Gᵀ`, of every 3×3 filter `g = w[o, c]` of
+/// `weight` (`[outputs, channels, 3, 3]`): `u[p · positionStride + o · channels + c]`.
+void cnnk_winograd_weights(const float *weight, long outputs, long channels, float *u, long positionStride, int avx2);
+
+#endif

@@ -1,0 +1,112 @@
+import CNNKernels
+import Testing
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@testable import CNNEngine
+
+/// CNNKernels' Winograd transforms, both builds (portable and AVX2, where the processor has
+/// it), against their definitions computed as 4×4 matrix products in Double: `V = Bᵀ d B` of
+/// each zero-framed patch, `Y = Aᵀ M A` plus bias (and ReLU), `U = G g Gᵀ`. The plane sizes
+/// give rows of 8, 4 and single tiles and odd edges that overhang.
+@Suite struct WinogradKernelTests {
+    static let bT: [[Double]] = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+    static let aT: [[Double]] = [[1, 1, 1, 0], [0, 1, -1, -1]]
+    static let g: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+
+    /// `x · y` for small dense matrices.
+    static func product(_ x: [[Double]], _ y: [[Double]]) -> [[Double]] {
+        x.map { row in (0..<y[0].count).map { j in zip(row, y).reduce(0) { $0 + $1.0 * $1.1[j] } } }
+    }
+
+    static func transposed(_ x: [[Double]]) -> [[Double]] { (0..<x[0].count).map { j in x.map { $0[j] } } }
+
+    /// The larger of `worst` and `|got − expected|`; a NaN (a value never written) is infinite.
+    static func worse(_ worst: Double, _ got: Float, _ expected: Double) -> Double {
+        got.isNaN ? .infinity : max(worst, abs(Double(got) - expected))
+    }
+
+    /// Both builds where the processor has AVX2, else the portable one twice.
+    static let builds: [Int32] = [0, 1]
+
+    @Test(arguments: [(3, 7, 21), (2, 16, 16), (1, 9, 26), (2, 8, 8), (1, 5, 3)])
+    func inputTransformMatchesItsDefinition(channels: Int, height: Int, width: Int) {
+        let tilesY = (height + 1) / 2, tilesX = (width + 1) / 2, tiles = tilesY * tilesX
+        let image = TestSupport.random([channels, height, width], seed: UInt64(height * 100 + width)).scalars
+        let channelStride = tiles + 3, positionStride = channels * channelStride + 5
+        var padded = [Float](repeating: 0, count: (2 * tilesY + 2) * (2 * tilesX + 2))
+        for avx2 in Self.builds {
+            var v = [Float](repeating: .nan, count: 16 * positionStride)
+            padded.withUnsafeMutableBufferPointer { framed in
+                cnnk_winograd_input(image, channels, height, width, framed.baseAddress, &v, channelStride, positionStride, avx2)
+            }
+            var worst = 0.0
+            for c in 0..<channels { for ty in 0..<tilesY { for tx in 0..<tilesX {
+                let d: [[Double]] = (0..<4).map { i in (0..<4).map { j in
+                    let y = 2 * ty - 1 + i, x = 2 * tx - 1 + j
+                    return y >= 0 && y < height && x >= 0 && x < width ? Double(image[(c * height + y) * width + x]) : 0
+                } }
+                let expected = Self.product(Self.product(Self.bT, d), Self.transposed(Self.bT))
+                for p in 0..<16 {
+                    worst = Self.worse(worst, v[p * positionStride + c * channelStride + ty * tilesX + tx], expected[p / 4][p % 4])
+                }
+            } } }
+            #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
+        }
+    }
+
+    @Test(arguments: [(3, 7, 21, true, true), (2, 16, 16, false, false), (1, 9, 26, true, false), (2, 8, 8, false, true), (1, 5, 3, true, true)])
+    func outputTransformMatchesItsDefinition(channels: Int, height: Int, width: Int, bias: Bool, rectifies: Bool) {
+        let tilesY = (height + 1) / 2, tilesX = (width + 1) / 2, tiles = tilesY * tilesX
+        let rowStride = tiles + 2, positionStride = channels * rowStride + 7
+        let m = TestSupport.random([16 * positionStride], seed: UInt64(7 * height + width)).scalars
+        let shifts = TestSupport.random([channels], seed: 3).scalars
+        for avx2 in Self.builds {
+            var output = [Float](repeating: .nan, count: channels * height * width)
+            shifts.withUnsafeBufferPointer { shift in
+                cnnk_winograd_output(m, positionStride, rowStride, channels, height, width, bias ? shift.baseAddress : nil,
+                                     rectifies ? 1 : 0, &output, avx2)
+            }
+            var worst = 0.0
+            for o in 0..<channels { for ty in 0..<tilesY { for tx in 0..<tilesX {
+                let tile: [[Double]] = (0..<4).map { i in (0..<4).map { j in
+                    Double(m[(i * 4 + j) * positionStride + o * rowStride + ty * tilesX + tx])
+                } }
+                let y = Self.product(Self.product(Self.aT, tile), Self.transposed(Self.aT))
+                for i in 0..<2 { for j in 0..<2 where 2 * ty + i < height && 2 * tx + j < width {
+                    var expected = y[i][j] + (bias ? Double(shifts[o]) : 0)
+                    if rectifies { expected = max(0, expected) }
+                    worst = Self.worse(worst, output[(o * height + 2 * ty + i) * width + 2 * tx + j], expected)
+                } }
+            } } }
+            #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
+        }
+    }
+
+    @Test(arguments: [(3, 5), (2, 16), (4, 11)])
+    func weightTransformMatchesItsDefinition(outputs: Int, channels: Int) {
+        let weight = TestSupport.random([outputs, channels, 3, 3], seed: 9).scalars
+        let positionStride = outputs * channels + 16
+        for avx2 in Self.builds {
+            var u = [Float](repeating: .nan, count: 16 * positionStride)
+            cnnk_winograd_weights(weight, outputs, channels, &u, positionStride, avx2)
+            var worst = 0.0
+            for o in 0..<outputs { for c in 0..<channels {
+                let filter: [[Double]] = (0..<3).map { i in (0..<3).map { j in Double(weight[((o * channels + c) * 3 + i) * 3 + j]) } }
+                let expected = Self.product(Self.product(Self.g, filter), Self.transposed(Self.g))
+                for p in 0..<16 { worst = Self.worse(worst, u[p * positionStride + o * channels + c], expected[p / 4][p % 4]) }
+            } }
+            #expect(worst < 1e-6, "avx2 \(avx2): \(worst)")
+        }
+    }
+
+    /// The engine takes the AVX2 build exactly where the processor has it (unless
+    /// `CNNPRUNE_AVX2=0` asks for the portable one).
+    @Test func theEngineUsesAVX2WhereThereIsAVX2() {
+        let portableAsked = getenv("CNNPRUNE_AVX2").map { String(cString: $0) == "0" } ?? false
+        #expect(Conv2D.kernelsUseAVX2 == (cnnk_has_avx2() != 0 && !portableAsked))
+    }
+}
