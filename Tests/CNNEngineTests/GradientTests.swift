@@ -51,12 +51,18 @@ import Testing
 
     /// Thin patches (`Conv2D.hasThinPatches`, one grey channel) on a large plane: two images per
     /// product, so a batch of 3 sums the transposed weight gradient over a whole chunk and a part.
+    /// The 3×3 layer's forward pass runs the direct kernel where there is AVX2
+    /// (`usesDirectKernel`); the 5×5 one's, the chunks of unfolded patches.
     @Test func conv2DThinPatches() throws {
-        let layer = Conv2D(name: "conv", inputChannels: 1, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1)
-        var bound = layer
-        _ = try bound.prepare(inputShape: [1, 24, 24])
-        #expect(bound.hasThinPatches && !bound.usesShiftedRows && bound.imagesPerProduct == 2)
-        try check(layer, inputShape: [1, 24, 24], batch: 3, seed: 19)
+        let layers = [Conv2D(name: "conv", inputChannels: 1, outputChannels: 3, kernelSize: 3, stride: 1, padding: 1),
+                      Conv2D(name: "conv", inputChannels: 1, outputChannels: 3, kernelSize: 5, stride: 1, padding: 2)]
+        for (index, layer) in layers.enumerated() {
+            var bound = layer
+            _ = try bound.prepare(inputShape: [1, 24, 24])
+            #expect(bound.hasThinPatches && !bound.usesShiftedRows && bound.imagesPerProduct == 2)
+            #expect(bound.usesDirectKernel == (index == 0 && Conv2D.kernelsUseAVX2))
+            try check(layer, inputShape: [1, 24, 24], batch: 3, seed: 19 + UInt64(index))
+        }
     }
 
     /// Planes of 256 positions and up with "same" padding take the shifted-row path

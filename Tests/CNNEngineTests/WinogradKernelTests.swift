@@ -110,3 +110,46 @@ import Darwin
         #expect(Conv2D.kernelsUseAVX2 == (cnnk_has_avx2() != 0 && !portableAsked))
     }
 }
+
+/// CNNKernels' direct 3×3 convolution, both builds, against the naïve sum in Double: output
+/// channels in blocks of 6 and 4 with a remainder, rows of 16 and 8 positions and single ones,
+/// with and without bias and ReLU.
+@Suite struct DirectConvolutionKernelTests {
+    @Test(arguments: [(3, 16, 32, 32, true, false), (1, 5, 7, 13, false, true), (2, 7, 9, 24, true, true),
+                      (4, 11, 5, 3, true, false), (3, 12, 6, 17, false, false)])
+    func directConvolutionMatchesNaiveSums(channels: Int, outputs: Int, height: Int, width: Int, bias: Bool, rectifies: Bool) {
+        let image = TestSupport.random([channels, height, width], seed: UInt64(31 * width + height)).scalars
+        let weight = TestSupport.random([outputs, channels, 3, 3], seed: 5).scalars
+        let shifts = TestSupport.random([outputs], seed: 6).scalars
+        var padded = [Float](repeating: .nan, count: channels * (height + 2) * (width + 2))
+        for avx2 in WinogradKernelTests.builds {
+            var output = [Float](repeating: .nan, count: outputs * height * width)
+            shifts.withUnsafeBufferPointer { shift in
+                cnnk_direct3x3(image, channels, height, width, weight, bias ? shift.baseAddress : nil, outputs,
+                               rectifies ? 1 : 0, &padded, &output, avx2)
+            }
+            var worst = 0.0
+            for o in 0..<outputs { for y in 0..<height { for x in 0..<width {
+                var sum = bias ? Double(shifts[o]) : 0
+                for c in 0..<channels { for ky in 0..<3 { for kx in 0..<3 {
+                    let sy = y + ky - 1, sx = x + kx - 1
+                    if sy >= 0 && sy < height && sx >= 0 && sx < width {
+                        sum += Double(weight[((o * channels + c) * 3 + ky) * 3 + kx]) * Double(image[(c * height + sy) * width + sx])
+                    }
+                } } }
+                if rectifies { sum = max(0, sum) }
+                worst = WinogradKernelTests.worse(worst, output[(o * height + y) * width + x], sum)
+            } } }
+            #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
+        }
+    }
+
+    /// The engine runs it for 3×3 "same" input layers with thin patches, where there is AVX2.
+    @Test func theEngineUsesItForThinInputLayers() throws {
+        let rgb = try Sequential(inputShape: [3, 32, 32]) { Conv2D(name: "c", inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1) }
+        let wide = try Sequential(inputShape: [16, 32, 32]) { Conv2D(name: "c", inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: 1) }
+        let strided = try Sequential(inputShape: [3, 32, 32]) { Conv2D(name: "c", inputChannels: 3, outputChannels: 16, kernelSize: 3, stride: 2, padding: 1) }
+        #expect((rgb.layers[0] as! Conv2D).usesDirectKernel == Conv2D.kernelsUseAVX2)
+        #expect(!(wide.layers[0] as! Conv2D).usesDirectKernel && !(strided.layers[0] as! Conv2D).usesDirectKernel)
+    }
+}

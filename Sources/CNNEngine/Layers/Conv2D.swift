@@ -1,3 +1,5 @@
+import CNNKernels
+
 /// A 2-D convolution over NCHW feature maps, like PyTorch's `nn.Conv2d` (no dilation, no groups).
 ///
 /// Input `[inputChannels, H, W]` per sample, output `[outputChannels, OH, OW]` with
@@ -5,7 +7,9 @@
 /// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
 /// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
 /// Forward passes and input gradients of 3×3 stride-1 padding-1 convolutions on planes of 8×8
-/// and up use Winograd's F(2×2, 3×3) (`usesWinograd`, `Conv2DWinograd.swift`). Otherwise, and
+/// and up use Winograd's F(2×2, 3×3) (`usesWinograd`, `Conv2DWinograd.swift`); forward passes of
+/// 3×3 stride-1 padding-1 input layers with thin patches, a direct AVX2 kernel
+/// (`usesDirectKernel`). Otherwise, and
 /// for every weight gradient, stride-1 "same" convolutions (other than on planes under 8 rows
 /// shared by several images, and input layers with thin patches, `hasThinPatches`) run on
 /// shifted rows instead of im2col (`usesShiftedRows`, `Conv2DShiftedRows.swift`: k copies of
@@ -105,6 +109,29 @@ public struct Conv2D: Layer {
     /// the SimpleCNN's `[16, 9] · [9, 1024]`. Such layers unfold whole patches (im2col), several
     /// images per product on planes under `thinPatchPixelsPerProduct` positions.
     public var hasThinPatches: Bool { inputChannels * kernelSize < 16 }
+    /// Whether forward passes run CNNKernels' direct 3×3 kernel (`cnnk_direct3x3`) instead of
+    /// im2col: 3×3, stride 1, padding 1, thin patches, and a processor with AVX2
+    /// (`kernelsUseAVX2`). An RGB layer's products are only 27 deep; the kernel keeps 6 output
+    /// channels × 16 positions in registers over the 27 taps instead (the SimpleCNN's conv1:
+    /// see the README's figures). Backward passes keep im2col.
+    public var usesDirectKernel: Bool {
+        Conv2D.kernelsUseAVX2 && kernelSize == 3 && stride == 1 && padding == 1 && hasThinPatches
+    }
+
+    /// The direct kernel's zero-framed copy of one image.
+    var directKernelScratch: Int { usesDirectKernel ? inputChannels * (height + 2) * (width + 2) : 0 }
+
+    /// The forward pass with the direct 3×3 kernel, image by image, with the bias and the fused
+    /// ReLU (`rectifiesOutput`).
+    private func forwardDirectKernel(_ b: LayerBuffers) {
+        let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane
+        let bias: UnsafePointer<Float>? = self.bias ? UnsafePointer(b.parameters + outputChannels * patchSize) : nil
+        for n in 0..<b.batch {
+            cnnk_direct3x3(b.input + n * inputCount, inputChannels, height, width, b.parameters, bias, outputChannels,
+                           rectifiesOutput ? 1 : 0, b.scratch, b.output + n * outputCount, 1)
+        }
+    }
+
     /// The most floats of patches (im2col) one chunk of images may take: 4 MB.
     public static let columnBudget = 1 << 20
 
@@ -128,7 +155,7 @@ public struct Conv2D: Layer {
     /// or the weights packed with the bias.
     private var directScratch: Int {
         if usesShiftedRows { return shiftedRowsScratch }
-        return transposedGradientOffset + (patchSize + 1) * outputChannels
+        return max(transposedGradientOffset + (patchSize + 1) * outputChannels, directKernelScratch)
     }
 
     /// Where, in the working space of im2col, the weight gradient is summed transposed,
@@ -146,6 +173,10 @@ public struct Conv2D: Layer {
     public func forward(_ b: LayerBuffers) {
         if usesWinograd {
             forwardWinograd(b)
+            return
+        }
+        if usesDirectKernel {
+            forwardDirectKernel(b)
             return
         }
         forwardDirect(b)

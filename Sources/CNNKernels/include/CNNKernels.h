@@ -30,4 +30,12 @@ void cnnk_winograd_output(const float *m, long positionStride, long rowStride, l
 /// `weight` (`[outputs, channels, 3, 3]`): `u[p · positionStride + o · channels + c]`.
 void cnnk_winograd_weights(const float *weight, long outputs, long channels, float *u, long positionStride, int avx2);
 
+/// The direct 3×3, stride-1, padding-1 convolution of one image (`[channels, height, width]`)
+/// by `weight` (`[outputs, channels, 3, 3]`), plus `bias[o]` when `bias` is not null, through a
+/// ReLU when `rectifies`, into `output` (`[outputs, height, width]`). For layers with few input
+/// channels (an RGB or grey input layer), whose products would be too thin for a matrix
+/// library. `padded` is working space of `channels × (height + 2) × (width + 2)` floats.
+void cnnk_direct3x3(const float *image, long channels, long height, long width, const float *weight, const float *bias,
+                    long outputs, int rectifies, float *padded, float *output, int avx2);
+
 #endif

@@ -1,0 +1,24 @@
+// The direct 3×3 convolution of thin input layers (see DirectConvolutionBody.h), built twice:
+// portable, and with AVX2 and FMA for x86-64 processors that have them.
+#include "CNNKernels.h"
+#include "VectorOps.h"
+
+#define KERNEL_ATTRIBUTES
+#define KERNEL_SUFFIX _portable
+#include "DirectConvolutionBody.h"
+#undef KERNEL_ATTRIBUTES
+#undef KERNEL_SUFFIX
+
+#if defined(__x86_64__)
+#define KERNEL_ATTRIBUTES __attribute__((target("avx2,fma")))
+#define KERNEL_SUFFIX _avx2
+#include "DirectConvolutionBody.h"
+#undef KERNEL_ATTRIBUTES
+#undef KERNEL_SUFFIX
+#endif
+
+void cnnk_direct3x3(const float *image, long channels, long height, long width, const float *weight, const float *bias,
+                    long outputs, int rectifies, float *padded, float *output, int avx2) {
+    DISPATCH(avx2 && cnnk_processor_has_avx2, direct3x3, image, channels, height, width, weight, bias, outputs, rectifies,
+             padded, output);
+}

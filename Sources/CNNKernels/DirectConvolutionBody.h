@@ -1,0 +1,85 @@
+// The direct 3×3, stride-1, padding-1 convolution of layers with few input channels, written
+// once and compiled twice by DirectConvolution.c (portable, and with AVX2 and FMA).
+//
+// Per output row: blocks of 6 (or 4) output channels × 16 (or 8) positions held in 12 (or 6)
+// vector accumulators, summed over the C·9 taps: per tap, two loads of the zero-framed input row
+// and one broadcast weight per channel feed 12 multiply-adds; the output channels do not need a
+// product deep enough for a matrix library to be efficient (C·9 = 27 for an RGB layer).
+
+#define KERNEL_CAT_(a, b) a##b
+#define KERNEL_CAT(a, b) KERNEL_CAT_(a, b)
+#define KERNEL_NAME(name) KERNEL_CAT(name, KERNEL_SUFFIX)
+
+/// `OB` output channels from `first` (those at or past `outputs` are computed from the last
+/// channel's weights and dropped) × `XB` vectors of 8 positions from `x`, of output row `y`.
+#define DIRECT_BLOCK(OB, XB)                                                                        \
+    do {                                                                                            \
+        f8 acc[OB][XB];                                                                             \
+        const float *filters[OB];                                                                   \
+        for (int j = 0; j < OB; j++) {                                                              \
+            const long o = first + j < outputs ? first + j : outputs - 1;                           \
+            filters[j] = weight + o * channels * 9;                                                 \
+            const float shift = bias ? bias[o] : 0.0f;                                              \
+            for (int v = 0; v < XB; v++) acc[j][v] = (f8){shift, shift, shift, shift, shift, shift, shift, shift}; \
+        }                                                                                           \
+        for (long c = 0; c < channels; c++) {                                                       \
+            for (int ky = 0; ky < 3; ky++) {                                                        \
+                const float *row = padded + (c * (height + 2) + y + ky) * rowLength + x;            \
+                for (int kx = 0; kx < 3; kx++) {                                                    \
+                    f8 in[XB];                                                                      \
+                    for (int v = 0; v < XB; v++) in[v] = load_f8(row + kx + 8 * v);                 \
+                    const long tap = c * 9 + ky * 3 + kx;                                           \
+                    for (int j = 0; j < OB; j++) {                                                  \
+                        const float w = filters[j][tap];                                            \
+                        const f8 wv = {w, w, w, w, w, w, w, w};                                     \
+                        for (int v = 0; v < XB; v++) acc[j][v] = acc[j][v] + wv * in[v];            \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        for (int j = 0; j < OB && first + j < outputs; j++) {                                       \
+            float *target = output + ((first + j) * height + y) * width + x;                        \
+            for (int v = 0; v < XB; v++) store_f8(target + 8 * v, rectifies ? rectify_f8(acc[j][v]) : acc[j][v]); \
+        }                                                                                           \
+    } while (0)
+
+static KERNEL_ATTRIBUTES void KERNEL_NAME(direct3x3)(const float *image, long channels, long height, long width,
+                                                     const float *weight, const float *bias, long outputs, int rectifies,
+                                                     float *padded, float *output) {
+    const long rowLength = width + 2, paddedPlane = (height + 2) * rowLength;
+    for (long c = 0; c < channels; c++) {
+        float *framed = padded + c * paddedPlane;
+        memset(framed, 0, (size_t)rowLength * sizeof(float));
+        memset(framed + (height + 1) * rowLength, 0, (size_t)rowLength * sizeof(float));
+        for (long y = 0; y < height; y++) {
+            float *row = framed + (y + 1) * rowLength;
+            row[0] = 0;
+            memcpy(row + 1, image + (c * height + y) * width, (size_t)width * sizeof(float));
+            row[width + 1] = 0;
+        }
+    }
+    for (long y = 0; y < height; y++) {
+        long first = 0;
+        for (; first < outputs; first += first + 6 <= outputs || outputs - first > 4 ? 6 : 4) {
+            const int wide = first + 6 <= outputs || outputs - first > 4;
+            long x = 0;
+            // Reads reach column x + 17 of the framed row, its last (width + 1) at most.
+            for (; x + 16 <= width; x += 16) {
+                if (wide) DIRECT_BLOCK(6, 2); else DIRECT_BLOCK(4, 2);
+            }
+            for (; x + 8 <= width; x += 8) DIRECT_BLOCK(6, 1);
+            for (; x < width; x++) {
+                for (long o = first; o < first + 6 && o < outputs; o++) {
+                    float sum = bias ? bias[o] : 0.0f;
+                    for (long c = 0; c < channels; c++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                                sum += weight[(o * channels + c) * 9 + ky * 3 + kx] * padded[(c * (height + 2) + y + ky) * rowLength + x + kx];
+                    output[(o * height + y) * width + x] = rectifies && sum < 0 ? 0 : sum;
+                }
+            }
+        }
+    }
+}
+
+#undef DIRECT_BLOCK
