@@ -34,6 +34,10 @@ typedef int i4 __attribute__((vector_size(16)));
         store_f4((p), __builtin_shufflevector(a_, b_, 0, 4, 1, 5));                          \
         store_f4((p) + 4, __builtin_shufflevector(a_, b_, 2, 6, 3, 7)); } while (0)
 
+/// Every lane `x`, and the square root of each lane (IEEE, as `sqrtf`).
+#define splat_f8(x) ((f8){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define sqrt_f8(v) __builtin_elementwise_sqrt(v)
+
 /// `max(v, 0)` lane by lane, a NaN staying NaN (as `ReLU` does): the lanes below zero cleared.
 #define rectify_f8(v) ({ const f8 r_ = (v), zero_ = {0}; (f8)((i8)r_ & ~(i8)(r_ < zero_)); })
 #define rectify_f4(v) ({ const f4 r_ = (v), zero_ = {0}; (f4)((i4)r_ & ~(i4)(r_ < zero_)); })

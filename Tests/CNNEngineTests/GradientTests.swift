@@ -60,7 +60,7 @@ import Testing
             var bound = layer
             _ = try bound.prepare(inputShape: [1, 24, 24])
             #expect(bound.hasThinPatches && !bound.usesShiftedRows && bound.imagesPerProduct == 2)
-            #expect(bound.usesDirectKernel == (index == 0 && Conv2D.kernelsUseAVX2))
+            #expect(bound.usesDirectKernel == (index == 0 && KernelBuild.usesAVX2))
             try check(layer, inputShape: [1, 24, 24], batch: 3, seed: 19 + UInt64(index))
         }
     }

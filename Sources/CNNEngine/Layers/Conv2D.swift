@@ -111,11 +111,11 @@ public struct Conv2D: Layer {
     public var hasThinPatches: Bool { inputChannels * kernelSize < 16 }
     /// Whether forward passes run CNNKernels' direct 3×3 kernel (`cnnk_direct3x3`) instead of
     /// im2col: 3×3, stride 1, padding 1, thin patches, and a processor with AVX2
-    /// (`kernelsUseAVX2`). An RGB layer's products are only 27 deep; the kernel keeps 6 output
+    /// (`KernelBuild.usesAVX2`). An RGB layer's products are only 27 deep; the kernel keeps 6 output
     /// channels × 16 positions in registers over the 27 taps instead (the SimpleCNN's conv1:
     /// see the README's figures). Backward passes keep im2col.
     public var usesDirectKernel: Bool {
-        Conv2D.kernelsUseAVX2 && kernelSize == 3 && stride == 1 && padding == 1 && hasThinPatches
+        KernelBuild.usesAVX2 && kernelSize == 3 && stride == 1 && padding == 1 && hasThinPatches
     }
 
     /// The direct kernel's zero-framed copy of one image.
@@ -128,7 +128,7 @@ public struct Conv2D: Layer {
         let bias: UnsafePointer<Float>? = self.bias ? UnsafePointer(b.parameters + outputChannels * patchSize) : nil
         for n in 0..<b.batch {
             cnnk_direct3x3(b.input + n * inputCount, inputChannels, height, width, b.parameters, bias, outputChannels,
-                           rectifiesOutput ? 1 : 0, b.scratch, b.output + n * outputCount, 1)
+                           rectifiesOutput ? 1 : 0, b.scratch, b.output + n * outputCount, KernelBuild.avx2)
         }
     }
 

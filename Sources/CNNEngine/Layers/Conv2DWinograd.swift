@@ -25,7 +25,7 @@ import Darwin
 /// Every buffer is planar (tiles contiguous), so each transform is a loop along a row of tiles,
 /// eight tiles to a 256-bit vector: the three transforms are C (`CNNKernels`), built twice,
 /// portable and with AVX2, which Swift does not emit for a baseline x86-64 build
-/// (`kernelsUseAVX2`; ResNet-20's evaluation spent 30 % of its time in them in 128-bit Swift).
+/// (`KernelBuild`; ResNet-20's evaluation spent 30 % of its time in them in 128-bit Swift).
 /// The products keep the output channels as rows, which oneDNN
 /// runs at 48–79 GFLOP/s on one core at 128 tiles (`benchmarks/sgemm_shapes.c`, AVX2).
 ///
@@ -56,13 +56,6 @@ extension Conv2D {
     /// next: without it the 16 positions of a tile sit a multiple of 4 KB apart, in the same
     /// sets of the level-1 cache.
     static let winogradPositionPadding = 16
-
-    /// Whether the transforms run CNNKernels' AVX2 build: where the processor has AVX2 and FMA,
-    /// unless `CNNPRUNE_AVX2` is `0` (the portable build, 128-bit vectors, for comparisons).
-    public static let kernelsUseAVX2: Bool = {
-        if let value = getenv("CNNPRUNE_AVX2"), String(cString: value) == "0" { return false }
-        return cnnk_has_avx2() != 0
-    }()
 
     /// The fewest input channels for which Winograd's products beat the direct ones.
     public static let winogradMinimumInputChannels = 8
@@ -134,7 +127,7 @@ extension Conv2D {
                               adjoint: Bool, bias: UnsafePointer<Float>?, rectifies: Bool) {
         let channels = adjoint ? outputChannels : inputChannels, outputs = adjoint ? inputChannels : outputChannels
         let chunk = winogradImagesPerChunk, perImage = winogradTilesPerImage, capacity = chunk * perImage
-        let avx2: Int32 = Conv2D.kernelsUseAVX2 ? 1 : 0
+        let avx2 = KernelBuild.avx2
         let transformedWeights = scratch
         let weightStride = channels * outputs + Conv2D.winogradPositionPadding
         let transformedInputs = transformedWeights + 16 * weightStride

@@ -38,4 +38,11 @@ void cnnk_winograd_weights(const float *weight, long outputs, long channels, flo
 void cnnk_direct3x3(const float *image, long channels, long height, long width, const float *weight, const float *bias,
                     long outputs, int rectifies, float *padded, float *output, int avx2);
 
+/// One step of Adam (PyTorch's formula) over `count` parameters: with `g += decay·p` (Adam's
+/// weight decay, 0 for none) and `p *= shrink` (AdamW's, 1 for none),
+/// `m = β₁m + (1 − β₁)g`, `v = β₂v + (1 − β₂)g²`, `p −= stepSize · m / (√v · inverseCorrection2Root + ε)`.
+/// No multiply-add is fused: every build gives the same floats.
+void cnnk_adam(float *p, const float *g, float *m, float *v, long count, float beta1, float beta2, float epsilon,
+               float stepSize, float inverseCorrection2Root, float decay, float shrink, int avx2);
+
 #endif

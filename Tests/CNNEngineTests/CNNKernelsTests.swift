@@ -107,7 +107,7 @@ import Darwin
     /// `CNNPRUNE_AVX2=0` asks for the portable one).
     @Test func theEngineUsesAVX2WhereThereIsAVX2() {
         let portableAsked = getenv("CNNPRUNE_AVX2").map { String(cString: $0) == "0" } ?? false
-        #expect(Conv2D.kernelsUseAVX2 == (cnnk_has_avx2() != 0 && !portableAsked))
+        #expect(KernelBuild.usesAVX2 == (cnnk_has_avx2() != 0 && !portableAsked))
     }
 }
 
@@ -149,7 +149,35 @@ import Darwin
         let rgb = try Sequential(inputShape: [3, 32, 32]) { Conv2D(name: "c", inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1) }
         let wide = try Sequential(inputShape: [16, 32, 32]) { Conv2D(name: "c", inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: 1) }
         let strided = try Sequential(inputShape: [3, 32, 32]) { Conv2D(name: "c", inputChannels: 3, outputChannels: 16, kernelSize: 3, stride: 2, padding: 1) }
-        #expect((rgb.layers[0] as! Conv2D).usesDirectKernel == Conv2D.kernelsUseAVX2)
+        #expect((rgb.layers[0] as! Conv2D).usesDirectKernel == KernelBuild.usesAVX2)
         #expect(!(wide.layers[0] as! Conv2D).usesDirectKernel && !(strided.layers[0] as! Conv2D).usesDirectKernel)
+    }
+}
+
+/// CNNKernels' Adam update, both builds, equal to the last bit to PyTorch's formula evaluated
+/// in Float one parameter at a time (no multiply-add is fused), with no weight decay, coupled
+/// decay and decoupled (AdamW's shrink), over a count with an eight-lane remainder.
+@Suite struct AdamKernelTests {
+    @Test(arguments: [(Float(0), Float(1)), (Float(0.01), Float(1)), (Float(0), Float(0.99999))])
+    func adamUpdateMatchesTheFormulaExactly(decay: Float, shrink: Float) {
+        let count = 203
+        let gradients = TestSupport.random([count], seed: 11).scalars
+        let start = TestSupport.random([count], seed: 12).scalars
+        let firstMoment = TestSupport.random([count], seed: 13, bound: 0.1).scalars
+        let secondMoment = TestSupport.random([count], seed: 14, bound: 0.01).scalars.map { $0 * $0 }
+        let (beta1, beta2, epsilon, stepSize, inverseRoot): (Float, Float, Float, Float, Float) = (0.9, 0.999, 1e-8, 0.001 / 0.19, 1 / 0.0447)
+        var expected = start, m = firstMoment, v = secondMoment
+        for i in 0..<count {
+            let g = decay != 0 ? gradients[i] + decay * expected[i] : gradients[i]
+            expected[i] *= shrink
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            expected[i] -= stepSize * m[i] / (v[i].squareRoot() * inverseRoot + epsilon)
+        }
+        for avx2 in WinogradKernelTests.builds {
+            var p = start, mk = firstMoment, vk = secondMoment
+            cnnk_adam(&p, gradients, &mk, &vk, count, beta1, beta2, epsilon, stepSize, inverseRoot, decay, shrink, avx2)
+            #expect(p == expected && mk == m && vk == v, "avx2 \(avx2)")
+        }
     }
 }
