@@ -34,6 +34,10 @@ typedef int i4 __attribute__((vector_size(16)));
         store_f4((p), __builtin_shufflevector(a_, b_, 0, 4, 1, 5));                          \
         store_f4((p) + 4, __builtin_shufflevector(a_, b_, 2, 6, 3, 7)); } while (0)
 
+/// `mask ? a : b` lane by lane, `mask` a comparison's result (all bits set or clear).
+#define select_f8(mask, a, b) ({ const i8 m_ = (mask); (f8)((m_ & (i8)(a)) | (~m_ & (i8)(b))); })
+#define splat_i8(x) ((i8){(x), (x), (x), (x), (x), (x), (x), (x)})
+
 /// Every lane `x`, and the square root of each lane (IEEE, as `sqrtf`).
 #define splat_f8(x) ((f8){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define sqrt_f8(v) __builtin_elementwise_sqrt(v)

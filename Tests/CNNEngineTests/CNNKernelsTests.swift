@@ -181,3 +181,38 @@ import Darwin
         }
     }
 }
+
+/// CNNKernels' 2×2 max-pooling, both builds, against the naïve loops: maxima (the first in scan
+/// order on ties), winners' positions, and the backward pass writing every input cell (odd
+/// edges included) from its window's gradient, with and without the fused ReLU.
+@Suite struct MaxPoolKernelTests {
+    @Test(arguments: [(2, 6, 22, false), (3, 7, 19, true), (1, 32, 32, true), (2, 5, 4, false)])
+    func maxPoolMatchesNaiveLoops(planes: Int, height: Int, width: Int, rectified: Bool) {
+        // Values on a coarse grid, so that windows hold ties.
+        let input = TestSupport.random([planes, height, width], seed: UInt64(height * width)).scalars.map { ($0 * 4).rounded() / 4 }
+        let outputGradient = TestSupport.random([planes, height / 2, width / 2], seed: 77).scalars
+        let (outputHeight, outputWidth) = (height / 2, width / 2)
+        for avx2 in WinogradKernelTests.builds {
+            var pooled = [Float](repeating: .nan, count: planes * outputHeight * outputWidth)
+            var argmax = [Int32](repeating: -1, count: pooled.count)
+            var inputGradient = [Float](repeating: .nan, count: input.count)
+            cnnk_maxpool2x2(input, planes, height, width, rectified ? 1 : 0, &pooled, &argmax, avx2)
+            cnnk_maxpool2x2_backward(outputGradient, pooled, argmax, planes, height, width, rectified ? 1 : 0, &inputGradient, avx2)
+            var expectedGradient = [Float](repeating: 0, count: input.count)
+            var mismatches = 0
+            for plane in 0..<planes { for oy in 0..<outputHeight { for ox in 0..<outputWidth {
+                var best = -Float.infinity, winner = 0
+                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let index = (2 * oy + dy) * width + 2 * ox + dx
+                    if input[plane * height * width + index] > best { best = input[plane * height * width + index]; winner = index }
+                }
+                let at = (plane * outputHeight + oy) * outputWidth + ox
+                let value = rectified ? max(best, 0) : best
+                if pooled[at] != value || argmax[at] != Int32(winner) { mismatches += 1 }
+                expectedGradient[plane * height * width + winner] = rectified && value <= 0 ? 0 : outputGradient[at]
+            } } }
+            #expect(mismatches == 0, "avx2 \(avx2)")
+            #expect(inputGradient == expectedGradient, "avx2 \(avx2)")
+        }
+    }
+}

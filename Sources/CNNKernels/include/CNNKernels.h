@@ -1,6 +1,8 @@
 #ifndef CNN_KERNELS_H
 #define CNN_KERNELS_H
 
+#include <stdint.h>
+
 /// CNNKernels: the engine's few hand-written loops that need instructions Swift does not emit
 /// for a baseline x86-64 build: 256-bit AVX2 vectors, chosen at run time (`cnnk_has_avx2`),
 /// with a portable build of the same source beside them. Each function's `avx2` argument picks
@@ -44,5 +46,18 @@ void cnnk_direct3x3(const float *image, long channels, long height, long width, 
 /// No multiply-add is fused: every build gives the same floats.
 void cnnk_adam(float *p, const float *g, float *m, float *v, long count, float beta1, float beta2, float epsilon,
                float stepSize, float inverseCorrection2Root, float decay, float shrink, int avx2);
+
+/// 2×2, stride-2 max-pooling (floor mode) of `planes` planes of `height` × `width`: each
+/// window's first maximum in scan order (later values win only when strictly greater, as
+/// PyTorch), raised to 0 when `rectified` (a ReLU before the pooling, fused). When `argmax` is
+/// not null, each winner's index within its input plane goes there, for the backward pass.
+void cnnk_maxpool2x2(const float *input, long planes, long height, long width, int rectified, float *output,
+                     int32_t *argmax, int avx2);
+
+/// The backward pass of `cnnk_maxpool2x2`: every cell of `inputGradient` written, the window's
+/// gradient at its winner (`argmax`), zero elsewhere; when `rectified`, only where the pooled
+/// value (`pooled`) is positive (the ReLU's gradient).
+void cnnk_maxpool2x2_backward(const float *outputGradient, const float *pooled, const int32_t *argmax, long planes,
+                              long height, long width, int rectified, float *inputGradient, int avx2);
 
 #endif
