@@ -18,7 +18,7 @@
 #endif
 
 void cnnk_direct3x3(const float *image, long channels, long height, long width, const float *weight, const float *bias,
-                    long outputs, int rectifies, float *padded, float *output, int avx2) {
+                    long outputs, int rectifies, int pools, float *padded, float *output, int avx2) {
     DISPATCH(avx2 && cnnk_processor_has_avx2, direct3x3, image, channels, height, width, weight, bias, outputs, rectifies,
-             padded, output);
+             pools, padded, output);
 }

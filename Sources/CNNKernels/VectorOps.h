@@ -36,6 +36,10 @@ typedef int i4 __attribute__((vector_size(16)));
 
 /// `mask ? a : b` lane by lane, `mask` a comparison's result (all bits set or clear).
 #define select_f8(mask, a, b) ({ const i8 m_ = (mask); (f8)((m_ & (i8)(a)) | (~m_ & (i8)(b))); })
+#define select_f4(mask, a, b) ({ const i4 m_ = (mask); (f4)((m_ & (i4)(a)) | (~m_ & (i4)(b))); })
+/// The larger of `a` and `b` lane by lane (`b` where they are equal or unordered).
+#define max_f8(a, b) ({ const f8 x_ = (a), y_ = (b); select_f8((i8)(x_ > y_), x_, y_); })
+#define max_f4(a, b) ({ const f4 x_ = (a), y_ = (b); select_f4((i4)(x_ > y_), x_, y_); })
 #define splat_i8(x) ((i8){(x), (x), (x), (x), (x), (x), (x), (x)})
 
 /// Every lane `x`, and the square root of each lane (IEEE, as `sqrtf`).

@@ -23,8 +23,9 @@ void cnnk_winograd_input(const float *image, long channels, long height, long wi
 }
 
 void cnnk_winograd_output(const float *m, long positionStride, long rowStride, long channels, long height, long width,
-                          const float *bias, int rectifies, float *output, int avx2) {
-    DISPATCH(avx2 && cnnk_processor_has_avx2, output, m, positionStride, rowStride, channels, height, width, bias, rectifies, output);
+                          const float *bias, int rectifies, int pools, float *output, int avx2) {
+    DISPATCH(avx2 && cnnk_processor_has_avx2, output, m, positionStride, rowStride, channels, height, width, bias, rectifies,
+             pools, output);
 }
 
 void cnnk_winograd_weights(const float *weight, long outputs, long channels, float *u, long positionStride, int avx2) {

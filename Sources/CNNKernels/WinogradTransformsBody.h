@@ -80,8 +80,53 @@ static KERNEL_ATTRIBUTES void KERNEL_NAME(input)(const float *image, long channe
         if (hasBottom) STORE_PAIR(bottom + 2 * tx, y[1][0], y[1][1]);                        \
     } while (0)
 
+/// Each tile's 2×2 outputs max-pooled to one value (tile `t` is pooling window `t`).
+#define OUTPUT_POOLED_TILES(V, MAX, RECTIFY)                                                 \
+    do {                                                                                     \
+        V mv[16], y[2][2];                                                                   \
+        for (int p = 0; p < 16; p++) mv[p] = load_##V(source + p * positionStride + tx);    \
+        OUTPUT_COMBINE(mv, y);                                                               \
+        const V pooled = MAX(MAX(y[0][0], y[0][1]), MAX(y[1][0], y[1][1])) + shift;          \
+        store_##V(target + tx, RECTIFY(pooled));                                             \
+    } while (0)
+
+/// The output transform with a 2×2, stride-2 max-pool (even height and width): one value per tile.
+static KERNEL_ATTRIBUTES void KERNEL_NAME(output_pooled)(const float *m, long positionStride, long rowStride, long channels,
+                                                         long height, long width, const float *bias, int rectifies,
+                                                         float *output) {
+    const long tilesY = height / 2, tilesX = width / 2;
+    for (long o = 0; o < channels; o++) {
+        const float shift = bias ? bias[o] : 0.0f;
+        for (long ty = 0; ty < tilesY; ty++) {
+            const float *source = m + o * rowStride + ty * tilesX;
+            float *target = output + (o * tilesY + ty) * tilesX;
+            long tx = 0;
+            if (rectifies) {
+                for (; tx + 8 <= tilesX; tx += 8) OUTPUT_POOLED_TILES(f8, max_f8, rectify_f8);
+                for (; tx + 4 <= tilesX; tx += 4) OUTPUT_POOLED_TILES(f4, max_f4, rectify_f4);
+            } else {
+                for (; tx + 8 <= tilesX; tx += 8) OUTPUT_POOLED_TILES(f8, max_f8, );
+                for (; tx + 4 <= tilesX; tx += 4) OUTPUT_POOLED_TILES(f4, max_f4, );
+            }
+            for (; tx < tilesX; tx++) {
+                float mv[16], y[2][2];
+                for (int p = 0; p < 16; p++) mv[p] = source[p * positionStride + tx];
+                OUTPUT_COMBINE(mv, y);
+                const float top = y[0][0] > y[0][1] ? y[0][0] : y[0][1], bottom = y[1][0] > y[1][1] ? y[1][0] : y[1][1];
+                const float pooled = (top > bottom ? top : bottom) + shift;
+                target[tx] = rectifies && pooled < 0 ? 0 : pooled;
+            }
+        }
+    }
+}
+
 static KERNEL_ATTRIBUTES void KERNEL_NAME(output)(const float *m, long positionStride, long rowStride, long channels,
-                                                  long height, long width, const float *bias, int rectifies, float *output) {
+                                                  long height, long width, const float *bias, int rectifies, int pools,
+                                                  float *output) {
+    if (pools) {
+        KERNEL_NAME(output_pooled)(m, positionStride, rowStride, channels, height, width, bias, rectifies, output);
+        return;
+    }
     const long tilesY = (height + 1) / 2, tilesX = (width + 1) / 2, plane = height * width;
     // Tiles whose two columns both lie inside the output.
     const long fullTiles = width / 2;
@@ -159,5 +204,6 @@ static KERNEL_ATTRIBUTES void KERNEL_NAME(weights)(const float *weight, long out
 
 #undef INPUT_TILES
 #undef OUTPUT_TILES
+#undef OUTPUT_POOLED_TILES
 #undef OUTPUT_COMBINE
 #undef INPUT_COMBINE

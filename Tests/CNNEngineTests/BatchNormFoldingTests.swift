@@ -43,6 +43,21 @@ import Testing
         #expect(close(output.scalars, [0.25, 3.25, -5.75, 12.25]))
     }
 
+    /// The convolutions that pool their output (`Conv2D.poolsOutput`) and the max-pools of `layers`.
+    static func pooling(_ layers: [any Layer]) -> (pooling: Int, pools: Int) {
+        (layers.filter { ($0 as? Conv2D)?.poolsOutput == true }.count, layers.filter { $0 is MaxPool2D }.count)
+    }
+
+    /// The convolutions followed (after a BatchNorm and a ReLU, if any) by a 2×2 max-pool that
+    /// they can run in their own pass (`Conv2D.canPoolOutput`).
+    static func poolable(_ layers: [any Layer]) -> Int {
+        layers.indices.filter { index in
+            guard let convolution = layers[index] as? Conv2D, convolution.canPoolOutput else { return false }
+            let rest = layers[(index + 1)...].drop { $0 is BatchNorm2D || $0 is ReLU }
+            return (rest.first as? MaxPool2D).map { $0.kernelSize == 2 && $0.stride == 2 } ?? false
+        }.count
+    }
+
     /// The convolutions (at the top level and in residual blocks) and ReLUs of `layers`.
     static func census(_ layers: [any Layer]) -> (rectifying: Int, relus: Int) {
         layers.reduce(into: (0, 0)) { total, layer in
@@ -90,12 +105,18 @@ import Testing
         #expect(folding.network.architecture.stateCount == 0)
         // ReLUs fused into the convolution before them: ResNet-20's stem and each block's
         // first convolution (all 10 ReLU layers; the ReLUs after the residual sums are the
-        // blocks' own); VGG-11-BN's three convolutions followed by another convolution (the
-        // other five ReLUs run with their max-pools).
+        // blocks' own); VGG-11-BN's three convolutions followed by another convolution, and
+        // those followed by a max-pool they can run (the first on 32×32 with the direct kernel,
+        // where there is AVX2; Winograd's on 16×16 and 8×8), with their max-pools. The other
+        // ReLUs run with their max-pools.
         let before = BatchNormFoldingTests.census(network.architecture.layers)
         let after = BatchNormFoldingTests.census(folding.network.architecture.layers)
-        let fused = name == "resnet20" ? 10 : 3
+        let pooled = BatchNormFoldingTests.poolable(network.architecture.layers)
+        #expect(name == "resnet20" ? pooled == 0 : pooled == (KernelBuild.usesAVX2 ? 3 : 2))
+        let fused = (name == "resnet20" ? 10 : 3) + pooled
         #expect(after.rectifying == fused && after.relus == before.relus - fused)
+        let pools = BatchNormFoldingTests.pooling(network.architecture.layers).pools
+        #expect(BatchNormFoldingTests.pooling(folding.network.architecture.layers) == (pooled, pools - pooled))
         #expect(folding.network.parameters.count < network.parameters.count)
         let input = TestSupport.random([6, 3, 32, 32], seed: 5)
         let plain = network(input), folded = folding.network(input)
@@ -128,14 +149,51 @@ import Testing
         for n in 0..<2 { for i in 0..<16 { #expect(output.scalars[(n * 3 + 1) * 16 + i] == 0) } }
     }
 
-    @Test func networksWithoutBatchNormAreLeftAsTheyAre() throws {
+    /// Without BatchNorms the parameters stay as they are; the SimpleCNN's ReLUs and max-pools
+    /// are fused into its convolutions (conv1's where there is AVX2, its direct kernel), with
+    /// the same logits.
+    @Test func networksWithoutBatchNormKeepTheirParameters() throws {
         var generator = SeededGenerator(seed: 1)
         let network = Network(architecture: try ModelZoo.graph(named: "simplecnn").sequential(), generator: &generator)
         let folding = BatchNormFolding(network)
         #expect(folding.foldedBatchNorms.isEmpty)
         #expect(folding.network.parameters == network.parameters)
+        let pooled = KernelBuild.usesAVX2 ? 2 : 1
+        #expect(BatchNormFoldingTests.pooling(folding.network.architecture.layers) == (pooled, 2 - pooled))
+        let input = TestSupport.random([3, 3, 32, 32], seed: 2)
+        #expect(TestSupport.maxRelativeError(folding.network(input).scalars, network(input).scalars) < 1e-5)
         // A BatchNorm with no convolution before it stays.
         let alone = try Sequential(inputShape: [2, 3, 3]) { BatchNorm2D(name: "n"); ReLU() }
         #expect(BatchNormFolding(Network(architecture: alone, generator: &generator)).foldedBatchNorms.isEmpty)
+    }
+
+    /// A max-pool fuses into the convolution before it, with or without a ReLU between them,
+    /// only where that convolution can pool in its own pass (the direct kernel of an RGB layer
+    /// where there is AVX2, Winograd's layers with even planes); the logits stay the same.
+    @Test func maxPoolsFuseIntoTheConvolutionsThatCanRunThem() throws {
+        let architecture = try Sequential(inputShape: [3, 20, 20]) {
+            Conv2D(name: "a", inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Conv2D(name: "b", inputChannels: 8, outputChannels: 9, kernelSize: 3, padding: 1)
+            MaxPool2D(kernelSize: 2)
+            Conv2D(name: "c", inputChannels: 9, outputChannels: 4, kernelSize: 3, padding: 1)
+            ReLU()
+            MaxPool2D(kernelSize: 2)
+            Flatten()
+            Linear(name: "fc", inputFeatures: 16, outputFeatures: 3)
+        }
+        var generator = SeededGenerator(seed: 21)
+        let network = Network(architecture: architecture, generator: &generator)
+        let folded = network.foldingBatchNorm
+        let layers = folded.architecture.layers
+        let a = architecture.layers[0] as! Conv2D, b = architecture.layers[3] as! Conv2D, c = architecture.layers[5] as! Conv2D
+        #expect(a.canPoolOutput == KernelBuild.usesAVX2 && b.canPoolOutput == Conv2D.winogradEnabled && !c.canPoolOutput)
+        let fused = [a, b].filter(\.canPoolOutput).count
+        #expect(BatchNormFoldingTests.pooling(layers) == (fused, 3 - fused))
+        // The 5×5 map of `c` cannot be pooled in its pass: its ReLU stays with its max-pool.
+        #expect(layers.filter { $0 is ReLU }.count == 1 + (a.canPoolOutput ? 0 : 1))
+        let input = TestSupport.random([5, 3, 20, 20], seed: 22)
+        #expect(TestSupport.maxRelativeError(folded(input).scalars, network(input).scalars) < 1e-5)
     }
 }

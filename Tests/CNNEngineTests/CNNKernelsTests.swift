@@ -68,7 +68,7 @@ import Darwin
             var output = [Float](repeating: .nan, count: channels * height * width)
             shifts.withUnsafeBufferPointer { shift in
                 cnnk_winograd_output(m, positionStride, rowStride, channels, height, width, bias ? shift.baseAddress : nil,
-                                     rectifies ? 1 : 0, &output, avx2)
+                                     rectifies ? 1 : 0, 0, &output, avx2)
             }
             var worst = 0.0
             for o in 0..<channels { for ty in 0..<tilesY { for tx in 0..<tilesX {
@@ -82,6 +82,31 @@ import Darwin
                     worst = Self.worse(worst, output[(o * height + 2 * ty + i) * width + 2 * tx + j], expected)
                 } }
             } } }
+            #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
+        }
+    }
+
+    /// With `pools`, each tile's four outputs (plus bias, through the ReLU) max-pooled into one.
+    @Test(arguments: [(3, 8, 22, true, true), (2, 16, 16, false, false), (1, 4, 8, true, false), (2, 2, 2, false, true)])
+    func pooledOutputTransformMatchesItsDefinition(channels: Int, height: Int, width: Int, bias: Bool, rectifies: Bool) {
+        let tilesY = height / 2, tilesX = width / 2, tiles = tilesY * tilesX
+        let rowStride = tiles + 1, positionStride = channels * rowStride + 3
+        let m = TestSupport.random([16 * positionStride], seed: UInt64(5 * height + width)).scalars
+        let shifts = TestSupport.random([channels], seed: 4).scalars
+        for avx2 in Self.builds {
+            var output = [Float](repeating: .nan, count: channels * tiles)
+            shifts.withUnsafeBufferPointer { shift in
+                cnnk_winograd_output(m, positionStride, rowStride, channels, height, width, bias ? shift.baseAddress : nil,
+                                     rectifies ? 1 : 0, 1, &output, avx2)
+            }
+            var worst = 0.0
+            for o in 0..<channels { for t in 0..<tiles {
+                let tile: [[Double]] = (0..<4).map { i in (0..<4).map { j in Double(m[(i * 4 + j) * positionStride + o * rowStride + t]) } }
+                let y = Self.product(Self.product(Self.aT, tile), Self.transposed(Self.aT))
+                var expected = y.flatMap { $0 }.max()! + (bias ? Double(shifts[o]) : 0)
+                if rectifies { expected = max(0, expected) }
+                worst = Self.worse(worst, output[o * tiles + t], expected)
+            } }
             #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
         }
     }
@@ -126,7 +151,7 @@ import Darwin
             var output = [Float](repeating: .nan, count: outputs * height * width)
             shifts.withUnsafeBufferPointer { shift in
                 cnnk_direct3x3(image, channels, height, width, weight, bias ? shift.baseAddress : nil, outputs,
-                               rectifies ? 1 : 0, &padded, &output, avx2)
+                               rectifies ? 1 : 0, 0, &padded, &output, avx2)
             }
             var worst = 0.0
             for o in 0..<outputs { for y in 0..<height { for x in 0..<width {
@@ -139,6 +164,40 @@ import Darwin
                 } } }
                 if rectifies { sum = max(0, sum) }
                 worst = WinogradKernelTests.worse(worst, output[(o * height + y) * width + x], sum)
+            } } }
+            #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
+        }
+    }
+
+    /// With `pools`, the 2×2, stride-2 max-pool of the same sums (through the ReLU), on even
+    /// planes: blocks of 8 positions and pairs of columns left over.
+    @Test(arguments: [(3, 16, 32, 32, true, true), (2, 7, 10, 24, false, true), (1, 5, 6, 14, true, false), (4, 11, 4, 2, false, false)])
+    func pooledDirectConvolutionMatchesNaiveSums(channels: Int, outputs: Int, height: Int, width: Int, bias: Bool, rectifies: Bool) {
+        let image = TestSupport.random([channels, height, width], seed: UInt64(37 * width + height)).scalars
+        let weight = TestSupport.random([outputs, channels, 3, 3], seed: 15).scalars
+        let shifts = TestSupport.random([outputs], seed: 16).scalars
+        var padded = [Float](repeating: .nan, count: channels * (height + 2) * (width + 2))
+        func sum(_ o: Int, _ y: Int, _ x: Int) -> Double {
+            var total = bias ? Double(shifts[o]) : 0
+            for c in 0..<channels { for ky in 0..<3 { for kx in 0..<3 {
+                let sy = y + ky - 1, sx = x + kx - 1
+                if sy >= 0 && sy < height && sx >= 0 && sx < width {
+                    total += Double(weight[((o * channels + c) * 3 + ky) * 3 + kx]) * Double(image[(c * height + sy) * width + sx])
+                }
+            } } }
+            return total
+        }
+        for avx2 in WinogradKernelTests.builds {
+            var output = [Float](repeating: .nan, count: outputs * (height / 2) * (width / 2))
+            shifts.withUnsafeBufferPointer { shift in
+                cnnk_direct3x3(image, channels, height, width, weight, bias ? shift.baseAddress : nil, outputs,
+                               rectifies ? 1 : 0, 1, &padded, &output, avx2)
+            }
+            var worst = 0.0
+            for o in 0..<outputs { for oy in 0..<(height / 2) { for ox in 0..<(width / 2) {
+                var expected = max(sum(o, 2 * oy, 2 * ox), sum(o, 2 * oy, 2 * ox + 1), sum(o, 2 * oy + 1, 2 * ox), sum(o, 2 * oy + 1, 2 * ox + 1))
+                if rectifies { expected = max(0, expected) }
+                worst = WinogradKernelTests.worse(worst, output[(o * (height / 2) + oy) * (width / 2) + ox], expected)
             } } }
             #expect(worst < 1e-5, "avx2 \(avx2): \(worst)")
         }

@@ -62,13 +62,14 @@ import Testing
         }
         let wide = try network(inner: 8), narrow = try network(inner: 2)
         #expect(wide.architecture.shapes == narrow.architecture.shapes)
-        #expect(Workspace.Requirements(wide.architecture) != Workspace.Requirements(narrow.architecture))
+        #expect(Workspace.Requirements(wide.foldingBatchNorm.architecture) != Workspace.Requirements(narrow.foldingBatchNorm.architecture))
         let data = TrainingTests.quadrants(count: 100, seed: 8)
         let evaluator = Evaluator(threads: 1, batchSize: 50)
         _ = evaluator.evaluate(wide, on: data)
-        #expect(evaluator.requirements == Workspace.Requirements(wide.architecture))
+        // The evaluator runs (and sizes for) each network with its ReLUs fused (`BatchNormFolding`).
+        #expect(evaluator.requirements == Workspace.Requirements(wide.foldingBatchNorm.architecture))
         let reused = evaluator.evaluate(narrow, on: data, collectingLogits: true)
-        #expect(evaluator.requirements == Workspace.Requirements(narrow.architecture))
+        #expect(evaluator.requirements == Workspace.Requirements(narrow.foldingBatchNorm.architecture))
         let direct = narrow(data.images)
         #expect(TestSupport.maxRelativeError(reused.logits, direct.scalars) < 1e-5)
     }

@@ -9,24 +9,30 @@
 /// lets the branch's last convolution write straight into the block's output.
 ///
 /// A `ReLU` right after such a convolution (or any other) is fused into it too
-/// (`Conv2D.rectifiesOutput`), unless a max-pool follows it, with which it already runs as one
-/// pass: one pass fewer over the activations.
+/// (`Conv2D.rectifiesOutput`), and so is a 2×2, stride-2 max-pool after that (or right after
+/// the convolution) where the convolution can pool its own output (`Conv2D.canPoolOutput`: the
+/// direct kernel of input layers, and Winograd's, whose 2×2 output tiles are the pooling
+/// windows): one or two passes fewer over the activations, and the unpooled map is never
+/// written. A ReLU before a max-pool that cannot be fused stays with it (they run as one pass).
+/// Networks without BatchNorm get these fusions too.
 ///
 /// The logits equal the unfolded network's up to Float round-off (the scale is applied to the
-/// weights before the sums instead of to the sums); a channel masked to exact zeros (filter,
+/// weights before the sums instead of to the sums; fusions change no value); a channel masked to exact zeros (filter,
 /// bias, γ and β) stays exactly zero. Training-mode passes differ (batch statistics), so the
 /// folded network is for inference only: `Evaluator` runs it, and nothing saves it.
 public struct BatchNormFolding: Sendable {
     /// The folded network: the same layers, less each folded BatchNorm (its convolution has a
-    /// bias) and each fused ReLU (its convolution rectifies).
+    /// bias), each fused ReLU (its convolution rectifies) and each fused max-pool (its
+    /// convolution pools).
     public let network: Network
     /// The full names of the BatchNorms folded away (`layer1.0.bn1`, `features.1`), in order.
     public let foldedBatchNorms: [String]
 
     /// Folds every BatchNorm that directly follows a convolution, at the top level and inside
-    /// residual blocks (main branch and shortcut). A network without one is returned as it is.
+    /// residual blocks (main branch and shortcut), and fuses ReLUs and max-pools into the
+    /// convolutions before them. A network with nothing to fold or fuse is returned as it is.
     public init(_ network: Network) {
-        guard network.architecture.layers.contains(where: BatchNormFolding.mayHoldBatchNorm) else {
+        guard network.architecture.layers.contains(where: BatchNormFolding.mayFold) else {
             self.network = network
             self.foldedBatchNorms = []
             return
@@ -41,7 +47,7 @@ public struct BatchNormFolding: Sendable {
         }
         var folded: [String] = []
         let layers = BatchNormFolding.fold(architecture.layers, prefix: "", values: &values, folded: &folded)
-        guard !folded.isEmpty, let bound = try? Sequential(inputShape: architecture.inputShape, layers: layers) else {
+        guard let bound = try? Sequential(inputShape: architecture.inputShape, layers: layers) else {
             self.network = network
             self.foldedBatchNorms = []
             return
@@ -58,9 +64,11 @@ public struct BatchNormFolding: Sendable {
         self.foldedBatchNorms = folded
     }
 
-    private static func mayHoldBatchNorm(_ layer: any Layer) -> Bool {
-        if layer is BatchNorm2D { return true }
-        if let block = layer as? Residual { return (block.main + block.shortcut).contains(where: mayHoldBatchNorm) }
+    /// Whether `layer` may be folded away or fused into a convolution: a BatchNorm or a ReLU,
+    /// at the top level or in a residual block, or a max-pool.
+    private static func mayFold(_ layer: any Layer) -> Bool {
+        if layer is BatchNorm2D || layer is ReLU || layer is MaxPool2D { return true }
+        if let block = layer as? Residual { return (block.main + block.shortcut).contains(where: mayFold) }
         return false
     }
 
@@ -116,15 +124,26 @@ public struct BatchNormFolding: Sendable {
         return result
     }
 
-    /// `convolution` with the `ReLU` at `layers[next]`, if there is one, fused into it (and
-    /// `index` moved past it); left alone before a `MaxPool2D`, with which the ReLU already
-    /// runs as one pass (`Network.forward`).
+    /// `convolution` with what follows it at `layers[next]` fused into it, and `index` moved past
+    /// what was fused: a `ReLU`, then a 2×2, stride-2 `MaxPool2D` where the convolution can pool
+    /// its output (`Conv2D.canPoolOutput`). A ReLU whose max-pool cannot be fused is left with
+    /// it: the two already run as one pass (`Network.forward`).
     private static func fusingRectifier(_ convolution: Conv2D, at next: Int, of layers: [any Layer], skipping index: inout Int) -> Conv2D {
-        guard next < layers.count, layers[next] is ReLU, !(next + 1 < layers.count && layers[next + 1] is MaxPool2D) else { return convolution }
-        var fused = convolution
-        fused.rectifiesOutput = true
-        index = next + 1
-        return fused
+        var fused = convolution, position = next
+        if position < layers.count, layers[position] is ReLU {
+            fused.rectifiesOutput = true
+            position += 1
+        }
+        guard position < layers.count, let pool = layers[position] as? MaxPool2D else {
+            index = position
+            return fused
+        }
+        if pool.kernelSize == 2 && pool.stride == 2 && fused.canPoolOutput {
+            fused.poolsOutput = true
+            index = position + 1
+            return fused
+        }
+        return convolution
     }
 }
 

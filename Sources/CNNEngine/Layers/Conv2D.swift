@@ -41,6 +41,10 @@ public struct Conv2D: Layer {
     /// fusion made by `BatchNormFolding` (a backward pass through it is a programming error).
     /// Not part of `spec`: the fused network is never saved.
     public var rectifiesOutput = false
+    /// Whether a 2×2, stride-2 max-pool follows in the same pass (after the ReLU when
+    /// `rectifiesOutput`): the output is the pooled map, `[O, OH/2, OW/2]`. An inference-only
+    /// fusion made by `BatchNormFolding` where `canPoolOutput`; not part of `spec` either.
+    public var poolsOutput = false
 
     var height = 0, width = 0, outputHeight = 0, outputWidth = 0
 
@@ -75,6 +79,12 @@ public struct Conv2D: Layer {
         outputWidth = (width + 2 * padding - kernelSize) / stride + 1
         guard outputHeight > 0, outputWidth > 0 else {
             throw EngineError.shapeMismatch("\(name): input \(inputShape) is smaller than the kernel")
+        }
+        if poolsOutput {
+            guard canPoolOutput else {
+                throw EngineError.shapeMismatch("\(name): cannot pool its [\(outputChannels), \(outputHeight), \(outputWidth)] output in the same pass")
+            }
+            return [outputChannels, outputHeight / 2, outputWidth / 2]
         }
         return [outputChannels, outputHeight, outputWidth]
     }
@@ -118,17 +128,24 @@ public struct Conv2D: Layer {
         KernelBuild.usesAVX2 && kernelSize == 3 && stride == 1 && padding == 1 && hasThinPatches
     }
 
+    /// Whether a 2×2, stride-2 max-pool after this layer can run in its forward pass
+    /// (`poolsOutput`): on the direct kernel's or Winograd's path (whose 2×2 output tiles are the
+    /// pooling windows), with an even output height and width.
+    public var canPoolOutput: Bool {
+        (usesDirectKernel || usesWinograd) && outputHeight > 0 && outputHeight % 2 == 0 && outputWidth % 2 == 0
+    }
+
     /// The direct kernel's zero-framed copy of one image.
     var directKernelScratch: Int { usesDirectKernel ? inputChannels * (height + 2) * (width + 2) : 0 }
 
-    /// The forward pass with the direct 3×3 kernel, image by image, with the bias and the fused
-    /// ReLU (`rectifiesOutput`).
+    /// The forward pass with the direct 3×3 kernel, image by image, with the bias, the fused
+    /// ReLU (`rectifiesOutput`) and max-pool (`poolsOutput`).
     private func forwardDirectKernel(_ b: LayerBuffers) {
-        let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane
+        let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane / (poolsOutput ? 4 : 1)
         let bias: UnsafePointer<Float>? = self.bias ? UnsafePointer(b.parameters + outputChannels * patchSize) : nil
         for n in 0..<b.batch {
             cnnk_direct3x3(b.input + n * inputCount, inputChannels, height, width, b.parameters, bias, outputChannels,
-                           rectifiesOutput ? 1 : 0, b.scratch, b.output + n * outputCount, KernelBuild.avx2)
+                           rectifiesOutput ? 1 : 0, poolsOutput ? 1 : 0, b.scratch, b.output + n * outputCount, KernelBuild.avx2)
         }
     }
 
@@ -305,7 +322,7 @@ public struct Conv2D: Layer {
     }
 
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
-        precondition(!rectifiesOutput, "\(name): a convolution with a fused ReLU is for inference only")
+        precondition(!rectifiesOutput && !poolsOutput, "\(name): a convolution with a fused ReLU or max-pool is for inference only")
         if usesWinograd, Conv2D.winogradInputGradients, let inputGradient = g.input {
             // The parameter gradients from the direct path, the input gradient from Winograd's.
             var parameterGradients = g

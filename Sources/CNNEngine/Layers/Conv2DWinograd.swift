@@ -105,7 +105,7 @@ extension Conv2D {
     func forwardWinograd(_ b: LayerBuffers) {
         let bias: UnsafePointer<Float>? = self.bias ? UnsafePointer(b.parameters + outputChannels * inputChannels * 9) : nil
         winogradPass(batch: b.batch, input: b.input, output: b.output, scratch: b.scratch, weight: b.parameters,
-                     adjoint: false, bias: bias, rectifies: rectifiesOutput)
+                     adjoint: false, bias: bias, rectifies: rectifiesOutput, pools: poolsOutput)
     }
 
     /// The input gradient of a batch with Winograd F(2×2, 3×3): for stride 1 and padding 1 it
@@ -113,7 +113,7 @@ extension Conv2D {
     /// (`[C, O]`) and flipped in both directions, `dx[c] = Σₒ dy[o] ⋆ rot180(w[o, c])`.
     func inputGradientWinograd(_ b: LayerBuffers, outputGradient: UnsafeMutablePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>) {
         winogradPass(batch: b.batch, input: outputGradient, output: inputGradient, scratch: b.scratch, weight: b.parameters,
-                     adjoint: true, bias: nil, rectifies: false)
+                     adjoint: true, bias: nil, rectifies: false, pools: false)
     }
 
     /// One Winograd convolution over a batch, `input` (`[batch, C′, H, W]`) to `output`
@@ -124,7 +124,7 @@ extension Conv2D {
     /// `G rot180(g) Gᵀ = P (G g Gᵀ) Pᵀ`.
     private func winogradPass(batch: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                               scratch: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>,
-                              adjoint: Bool, bias: UnsafePointer<Float>?, rectifies: Bool) {
+                              adjoint: Bool, bias: UnsafePointer<Float>?, rectifies: Bool, pools: Bool) {
         let channels = adjoint ? outputChannels : inputChannels, outputs = adjoint ? inputChannels : outputChannels
         let chunk = winogradImagesPerChunk, perImage = winogradTilesPerImage, capacity = chunk * perImage
         let avx2 = KernelBuild.avx2
@@ -138,7 +138,7 @@ extension Conv2D {
         cnnk_winograd_weights(weight, outputChannels, inputChannels, transformedWeights, weightStride, avx2)
         // The frame stays zero: each channel overwrites the inside only.
         paddedPlane.update(repeating: 0, count: winogradPaddedPlaneSize)
-        let plane = height * width, inputCount = channels * plane, outputCount = outputs * plane
+        let plane = height * width, inputCount = channels * plane, outputCount = outputs * plane / (pools ? 4 : 1)
         var first = 0
         while first < batch {
             let images = min(chunk, batch - first), tiles = images * perImage
@@ -164,7 +164,7 @@ extension Conv2D {
             }
             for j in 0..<images {
                 cnnk_winograd_output(products + j * perImage, productStride, capacity, outputs, height, width,
-                                     bias, rectifies ? 1 : 0, output + (first + j) * outputCount, avx2)
+                                     bias, rectifies ? 1 : 0, pools ? 1 : 0, output + (first + j) * outputCount, avx2)
             }
             first += images
         }

@@ -44,14 +44,16 @@ public final class Evaluator {
     public var requirements: Workspace.Requirements? { workspaces.first?.requirements }
     /// Whether `evaluate` runs the network with its BatchNorms folded into the convolutions
     /// before them (`BatchNormFolding`), as a deployed model runs: faster, and equal to the
-    /// unfolded network up to Float round-off in the logits. Networks without BatchNorm run as
-    /// they are either way.
+    /// unfolded network up to Float round-off in the logits; its ReLUs and 2×2 max-pools fused
+    /// into the convolutions before them where those can run them (in networks without
+    /// BatchNorm too).
     public let foldsBatchNorm: Bool
 
     /// - Parameters:
     ///   - threads: workers, each taking a share of every batch.
     ///   - batchSize: samples per batch across all workers.
-    ///   - foldsBatchNorm: fold BatchNorms into convolutions for the pass (see the property).
+    ///   - foldsBatchNorm: fold BatchNorms, ReLUs and max-pools into convolutions for the pass
+    ///     (see the property).
     public init(threads: Int, batchSize: Int = 128, foldsBatchNorm: Bool = true) {
         self.threads = max(1, threads)
         self.batchSize = max(batchSize, self.threads)

@@ -24,9 +24,11 @@ void cnnk_winograd_input(const float *image, long channels, long height, long wi
 /// Winograd F(2×2, 3×3) output transform, `Y = Aᵀ M A`, of one image's `channels` planes
 /// (`height` × `width`) from the products `m[p · positionStride + o · rowStride + t]`, plus
 /// `bias[o]` when `bias` is not null, through a ReLU when `rectifies` (a NaN stays NaN); tiles
-/// that overhang an odd-sized output write only their inside.
+/// that overhang an odd-sized output write only their inside. When `pools` (even height and
+/// width only), each tile's four outputs are max-pooled into one (`[channels, height/2, width/2]`):
+/// a 2×2, stride-2 max-pool after the convolution (and ReLU), in the same pass.
 void cnnk_winograd_output(const float *m, long positionStride, long rowStride, long channels, long height, long width,
-                          const float *bias, int rectifies, float *output, int avx2);
+                          const float *bias, int rectifies, int pools, float *output, int avx2);
 
 /// Winograd F(2×2, 3×3) filter transform, `U = G g Gᵀ`, of every 3×3 filter `g = w[o, c]` of
 /// `weight` (`[outputs, channels, 3, 3]`): `u[p · positionStride + o · channels + c]`.
@@ -36,9 +38,11 @@ void cnnk_winograd_weights(const float *weight, long outputs, long channels, flo
 /// by `weight` (`[outputs, channels, 3, 3]`), plus `bias[o]` when `bias` is not null, through a
 /// ReLU when `rectifies`, into `output` (`[outputs, height, width]`). For layers with few input
 /// channels (an RGB or grey input layer), whose products would be too thin for a matrix
-/// library. `padded` is working space of `channels × (height + 2) × (width + 2)` floats.
+/// library. `padded` is working space of `channels × (height + 2) × (width + 2)` floats. When
+/// `pools` (even height and width only), a 2×2, stride-2 max-pool follows in the same pass and
+/// `output` is `[outputs, height/2, width/2]`.
 void cnnk_direct3x3(const float *image, long channels, long height, long width, const float *weight, const float *bias,
-                    long outputs, int rectifies, float *padded, float *output, int avx2);
+                    long outputs, int rectifies, int pools, float *padded, float *output, int avx2);
 
 /// One step of Adam (PyTorch's formula) over `count` parameters: with `g += decay·p` (Adam's
 /// weight decay, 0 for none) and `p *= shrink` (AdamW's, 1 for none),
