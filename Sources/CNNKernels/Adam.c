@@ -7,19 +7,8 @@
 
 #pragma clang fp contract(off)
 
-#define KERNEL_ATTRIBUTES
-#define KERNEL_SUFFIX _portable
-#include "AdamBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-
-#if defined(__x86_64__)
-#define KERNEL_ATTRIBUTES __attribute__((target("avx2,fma")))
-#define KERNEL_SUFFIX _avx2
-#include "AdamBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-#endif
+#define KERNEL_BODY "AdamBody.h"
+#include "BothBuilds.h"
 
 void cnnk_adam(float *p, const float *g, float *m, float *v, long count, float beta1, float beta2, float epsilon,
                float stepSize, float inverseCorrection2Root, float decay, float shrink, int avx2) {

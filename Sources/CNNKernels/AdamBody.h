@@ -1,9 +1,5 @@
 // Adam's update, written once and compiled twice by Adam.c (portable, and with AVX2).
 
-#define KERNEL_CAT_(a, b) a##b
-#define KERNEL_CAT(a, b) KERNEL_CAT_(a, b)
-#define KERNEL_NAME(name) KERNEL_CAT(name, KERNEL_SUFFIX)
-
 static KERNEL_ATTRIBUTES void KERNEL_NAME(adam)(float *p, const float *g, float *m, float *v, long count, float beta1,
                                                 float beta2, float epsilon, float stepSize, float inverseCorrection2Root,
                                                 float decay, float shrink) {

@@ -3,19 +3,8 @@
 #include "CNNKernels.h"
 #include "VectorOps.h"
 
-#define KERNEL_ATTRIBUTES
-#define KERNEL_SUFFIX _portable
-#include "DirectConvolutionBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-
-#if defined(__x86_64__)
-#define KERNEL_ATTRIBUTES __attribute__((target("avx2,fma")))
-#define KERNEL_SUFFIX _avx2
-#include "DirectConvolutionBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-#endif
+#define KERNEL_BODY "DirectConvolutionBody.h"
+#include "BothBuilds.h"
 
 void cnnk_direct3x3(const float *image, long channels, long height, long width, const float *weight, const float *bias,
                     long outputs, int rectifies, int pools, float *padded, float *output, int avx2) {

@@ -6,10 +6,6 @@
 // and one broadcast weight per channel feed 12 multiply-adds; the output channels do not need a
 // product deep enough for a matrix library to be efficient (C·9 = 27 for an RGB layer).
 
-#define KERNEL_CAT_(a, b) a##b
-#define KERNEL_CAT(a, b) KERNEL_CAT_(a, b)
-#define KERNEL_NAME(name) KERNEL_CAT(name, KERNEL_SUFFIX)
-
 /// `OB` output channels from `first` (those at or past `outputs` are computed from the last
 /// channel's weights and dropped) × `XB` vectors of 8 positions from `x`, of output row `y`.
 #define DIRECT_BLOCK(OB, XB)                                                                        \

@@ -3,19 +3,8 @@
 #include "CNNKernels.h"
 #include "VectorOps.h"
 
-#define KERNEL_ATTRIBUTES
-#define KERNEL_SUFFIX _portable
-#include "MaxPoolBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-
-#if defined(__x86_64__)
-#define KERNEL_ATTRIBUTES __attribute__((target("avx2,fma")))
-#define KERNEL_SUFFIX _avx2
-#include "MaxPoolBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-#endif
+#define KERNEL_BODY "MaxPoolBody.h"
+#include "BothBuilds.h"
 
 void cnnk_maxpool2x2(const float *input, long planes, long height, long width, int rectified, float *output,
                      int32_t *argmax, int avx2) {

@@ -2,10 +2,6 @@
 // MaxPool.c (portable, and with AVX2). Eight windows at a time: the even and odd columns of
 // two rows.
 
-#define KERNEL_CAT_(a, b) a##b
-#define KERNEL_CAT(a, b) KERNEL_CAT_(a, b)
-#define KERNEL_NAME(name) KERNEL_CAT(name, KERNEL_SUFFIX)
-
 static KERNEL_ATTRIBUTES void KERNEL_NAME(maxpool)(const float *input, long planes, long height, long width, int rectified,
                                                    float *output, int32_t *argmax) {
     const long outputHeight = height / 2, outputWidth = width / 2;

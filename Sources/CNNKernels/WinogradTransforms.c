@@ -3,19 +3,8 @@
 #include "CNNKernels.h"
 #include "VectorOps.h"
 
-#define KERNEL_ATTRIBUTES
-#define KERNEL_SUFFIX _portable
-#include "WinogradTransformsBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-
-#if defined(__x86_64__)
-#define KERNEL_ATTRIBUTES __attribute__((target("avx2,fma")))
-#define KERNEL_SUFFIX _avx2
-#include "WinogradTransformsBody.h"
-#undef KERNEL_ATTRIBUTES
-#undef KERNEL_SUFFIX
-#endif
+#define KERNEL_BODY "WinogradTransformsBody.h"
+#include "BothBuilds.h"
 
 void cnnk_winograd_input(const float *image, long channels, long height, long width, float *padded,
                          float *v, long channelStride, long positionStride, int avx2) {

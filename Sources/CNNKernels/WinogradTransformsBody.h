@@ -3,10 +3,6 @@
 // are clang's vector extensions, 8 or 4 tiles of a row of tiles at a time; the compiler lowers
 // them to one 256-bit or two 128-bit instructions.
 
-#define KERNEL_CAT_(a, b) a##b
-#define KERNEL_CAT(a, b) KERNEL_CAT_(a, b)
-#define KERNEL_NAME(name) KERNEL_CAT(name, KERNEL_SUFFIX)
-
 /// `Bᵀ d` (or `d B`) of four values: `d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃`.
 #define INPUT_COMBINE(t, d0, d1, d2, d3) do { (t)[0] = (d0) - (d2); (t)[1] = (d1) + (d2); (t)[2] = (d2) - (d1); (t)[3] = (d1) - (d3); } while (0)
 
