@@ -31,7 +31,22 @@ done
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
 mkdir -p "$OUT/modules"
-FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$OUT/modules" -I Sources/CBLAS -I Sources/CZlib -I Sources/CPNG -I Sources/CJPEG)
+FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$OUT/modules" -I Sources/CBLAS -I Sources/CZlib -I Sources/CPNG -I Sources/CJPEG
+       -I Sources/CNNKernels/include)
+
+# The engine's C kernels (Sources/CNNKernels, imported through its include/module.modulemap),
+# compiled with the toolchain's clang under the address sanitizer into a static library.
+build_kernels() {
+  echo "fuzz: building C module CNNKernels"
+  local objects=()
+  for source in Sources/CNNKernels/*.c; do
+    local object="$OUT/modules/CNNKernels-$(basename "$source" .c).o"
+    clang -O2 -fsanitize=address -fPIC -I Sources/CNNKernels/include -c "$source" -o "$object"
+    objects+=("$object")
+  done
+  rm -f "$OUT/modules/libCNNKernels.a"
+  ar rcs "$OUT/modules/libCNNKernels.a" "${objects[@]}"
+}
 
 # A module from every .swift file under Sources/<name>, as an instrumented static library.
 build_module() {
@@ -53,6 +68,7 @@ modules_for() {
   esac
 }
 
+build_kernels
 declare -A BUILT=()
 for target in "${TARGETS[@]}"; do
   for module in $(modules_for "$target"); do
@@ -60,7 +76,7 @@ for target in "${TARGETS[@]}"; do
   done
 done
 
-LINK=(-L "$OUT/modules" -lopenblas -lz -lpng16 -ljpeg)
+LINK=(-L "$OUT/modules" -lCNNKernels -lopenblas -lz -lpng16 -ljpeg)
 for target in "${TARGETS[@]}"; do
   libraries=()
   for module in $(modules_for "$target"); do libraries=("-l$module" "${libraries[@]}"); done
