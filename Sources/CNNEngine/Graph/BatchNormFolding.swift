@@ -17,9 +17,9 @@
 /// Networks without BatchNorm get these fusions too.
 ///
 /// The logits equal the unfolded network's up to Float round-off (the scale is applied to the
-/// weights before the sums instead of to the sums; fusions change no value); a channel masked to exact zeros (filter,
-/// bias, γ and β) stays exactly zero. Training-mode passes differ (batch statistics), so the
-/// folded network is for inference only: `Evaluator` runs it, and nothing saves it.
+/// weights before the sums instead of to the sums; fusions change no value); a channel masked
+/// to exact zeros (filter, bias, γ and β) stays exactly zero. Training-mode passes differ (batch
+/// statistics), so the folded network is for inference only: `Evaluator` runs it, and nothing saves it.
 public struct BatchNormFolding: Sendable {
     /// The folded network: the same layers, less each folded BatchNorm (its convolution has a
     /// bias), each fused ReLU (its convolution rectifies) and each fused max-pool (its
