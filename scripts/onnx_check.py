@@ -4,7 +4,7 @@
     python3 scripts/onnx_check.py DATA_DIR [--cnnprune .build/release/cnnprune] [--work-dir DIR]
 
 Needs numpy, onnx and onnxruntime (no torch). For each model — the SimpleCNN trained one
-epoch (on the small copy below; with --full-simplecnn on all 50,000 images), that SimpleCNN
+epoch (on the first 2,000 training images, `train --subset`; with --full-simplecnn on all 50,000), that SimpleCNN
 with 16 of conv2's channels removed (`cnnprune prune`), every zoo architecture at width
 multiplier 0.125, ResNet-20 with half of every channel group removed, and a user architecture
 file with average pooling, dropout, a projection shortcut and a residual block without ReLU — it
@@ -18,8 +18,8 @@ file with average pooling, dropout, a projection shortcut and a residual block w
      relative to the largest |logit| must be at most 1e-4, and the test accuracy equal within
      0.01 points.
 
-The zoo networks are trained one epoch (Adam, rate 0.01) on 2,000 training images (a copy of
-CIFAR-10 cut down in the work directory) so that their BatchNorm running statistics are not the
+The zoo networks are trained one epoch (Adam, rate 0.01) on 2,000 training images
+(`train --subset`) so that their BatchNorm running statistics are not the
 initial ones, and the check stays fast. Bad input is checked too: a truncated model file must
 give one line, a non-zero exit and no .onnx file (nor a temporary one) left behind.
 
@@ -89,24 +89,6 @@ def normalise(pixels, mean, std):
     m = np.asarray(mean, dtype=np.float32).reshape(1, -1, 1, 1)
     s = np.asarray(std, dtype=np.float32).reshape(1, -1, 1, 1)
     return ((x - m) / s).astype(np.float32)
-
-
-def small_training_copy(data, work, images):
-    """A CIFAR-10 folder whose five training files hold `images` training images in all (the
-    test file is the real one): one quick epoch gives BatchNorm real running statistics."""
-    small = os.path.join(work, "cifar-small")
-    os.makedirs(small, exist_ok=True)
-    shutil.copyfile(os.path.join(data, "batches.meta.txt"), os.path.join(small, "batches.meta.txt"))
-    test = os.path.join(small, "test_batch.bin")
-    if not os.path.exists(test):
-        os.symlink(os.path.abspath(os.path.join(data, "test_batch.bin")), test)
-    per_file = max(1, images // 5)
-    with open(os.path.join(data, "data_batch_1.bin"), "rb") as f:
-        head = f.read(5 * per_file * RECORD)
-    for i in range(5):
-        with open(os.path.join(small, f"data_batch_{i + 1}.bin"), "wb") as f:
-            f.write(head[i * per_file * RECORD:(i + 1) * per_file * RECORD])
-    return small
 
 
 def read_predictions(path):
@@ -244,7 +226,9 @@ def main(argv):
     os.makedirs(work, exist_ok=True)
     started = time.time()
     pixels, labels = read_cifar(os.path.join(a.data, "test_batch.bin"))
-    small = small_training_copy(a.data, work, a.train_images)
+    # The first --train-images training images (`train --subset`): one quick epoch gives BatchNorm
+    # real running statistics; evaluation uses the whole test set.
+    small = ["--data", a.data, "--subset", str(a.train_images)]
     threads = ["--threads", str(a.threads)]
 
     def path(name):
@@ -253,14 +237,14 @@ def main(argv):
     # (file stem, label, how to make the checkpoint at the given path)
     models = [
         ("simplecnn", "simplecnn", lambda ck: must_run(exe, [
-            "train", "--data", a.data if a.full_simplecnn else small, "--epochs", "1", "--seed", "0", "--output", ck] + threads)),
+            "train"] + (["--data", a.data] if a.full_simplecnn else small) + ["--epochs", "1", "--seed", "0", "--output", ck] + threads)),
         ("simplecnn-pruned", "simplecnn pruned (conv2 32 → 16)", lambda ck: must_run(exe, [
             "prune", "--model", path("simplecnn.safetensors"), "--layer", "conv2", "--k", "16", "--criterion", "l1",
             "--timing-runs", "1", "--data", a.data, "--output", ck] + threads)),
     ]
     for name in a.zoo.split(","):
         models.append((name, f"{name} ×{a.zoo_width}", lambda ck, name=name: must_run(exe, [
-            "train", "--arch", name, "--width-multiplier", str(a.zoo_width), "--data", small, "--epochs", "1",
+            "train", "--arch", name, "--width-multiplier", str(a.zoo_width)] + small + ["--epochs", "1",
             "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0", "--output", ck] + threads)))
     if "resnet20" in a.zoo.split(","):
         models.append(("resnet20-pruned", f"resnet20 ×{a.zoo_width} pruned (--ratio 0.5 --prune-residual)", lambda ck: must_run(exe, [
@@ -270,7 +254,7 @@ def main(argv):
     with open(arch_file, "w") as f:
         json.dump(CUSTOM_ARCH, f)
     models.append(("custom", "--arch-file graph (avgpool, dropout, projection, residual without relu)", lambda ck: must_run(exe, [
-        "train", "--arch-file", arch_file, "--data", small, "--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
+        "train", "--arch-file", arch_file] + small + ["--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
         "--output", ck] + threads)))
 
     passed = failed = 0

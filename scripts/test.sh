@@ -3,7 +3,8 @@
 # engine is far too slow in debug), the PyTorch interop check when torch can be imported
 # (python: $TORCH_PYTHON, else python3), the integration tests when $CIFAR10_DIR is set, the
 # ONNX export check against onnxruntime (scripts/onnx_check.py; python: $ONNX_PYTHON, else
-# $TORCH_PYTHON, else python3) when onnx and onnxruntime import, and the Fashion-MNIST check
+# $TORCH_PYTHON, else python3) when onnx and onnxruntime import, the hostile-input suite
+# (scripts/hostile_check.py) when $CIFAR10_DIR is set, and the Fashion-MNIST check
 # (scripts/fashion_mnist_check.sh) when $FASHION_MNIST_DIR is set. Before the tests: the example
 # package built against a tagged clone by version (scripts/example_check.sh) and the
 # documentation, DocC without warnings and every public symbol documented (scripts/docs_check.sh).
@@ -33,5 +34,14 @@ elif ! "$onnx_python" -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
   echo "onnx_check: skipped (numpy, onnx or onnxruntime cannot be imported by $onnx_python)"
 else
   "$onnx_python" scripts/onnx_check.py "$CIFAR10_DIR" --cnnprune .build/release/cnnprune
+fi
+# The hostile-input suite (issue 30): bad sizes, output paths, resumes, readers, messages; Pillow
+# (for its JPEG case) from the same Python as the ONNX check when it has it.
+if [ -n "${CIFAR10_DIR:-}" ] && [ -d "${CIFAR10_DIR}" ]; then
+  hostile_python="$onnx_python"
+  "$hostile_python" -c 'import PIL' 2>/dev/null || hostile_python=python3
+  "$hostile_python" scripts/hostile_check.py "$CIFAR10_DIR" --cnnprune .build/release/cnnprune
+else
+  echo "hostile_check: skipped (CIFAR10_DIR is not set)"
 fi
 bash scripts/fashion_mnist_check.sh

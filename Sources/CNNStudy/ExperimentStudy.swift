@@ -108,7 +108,7 @@ public struct ExperimentStudy: Sendable {
                                                            train: train, test: test, threads: threads, progress: progress))
             }
             for (index, model) in models.enumerated().dropFirst() {
-                let modelSeed = seed + UInt64(index)
+                let modelSeed = seed &+ UInt64(index)
                 runs.append(try studyCriteria(of: model.network, path: model.origin.path, seed: modelSeed, layer: layer, counts: counts,
                                               train: train, test: test, progress: progress))
                 if let recovery {

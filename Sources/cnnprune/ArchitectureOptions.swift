@@ -11,10 +11,10 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "Architecture file (JSON, a ModelGraph: {\"input\": [3, 32, 32], \"layers\": [...]}), instead of --arch.")
     var archFile: String?
 
-    @Option(help: "Classes of the output layer (default: the data set's, 10 for CIFAR-10).")
+    @Option(parsing: .unconditional, help: "Classes of the output layer (default: the data set's, 10 for CIFAR-10).")
     var classes: Int?
 
-    @Option(help: "Scales every hidden width of a zoo architecture (e.g. 0.5 for a narrow, quick network).")
+    @Option(parsing: .unconditional, help: "Scales every hidden width of a zoo architecture (e.g. 0.5 for a narrow, quick network).")
     var widthMultiplier: Double = 1
 
     func validate() throws {
@@ -59,6 +59,11 @@ struct ArchitectureOptions: ParsableArguments {
         } catch let error as EngineError {
             throw CLIError("\(archFile ?? graph.name ?? "architecture"): \(error.description)")
         }
+        do {
+            try MemoryBudget.check(architecture, samplesPerWorker: 1, workers: 1, training: false)
+        } catch let error as MemoryBudgetError {
+            throw CLIError("\(archFile ?? graph.name ?? "architecture"): the network is too large to run here: \(error.description)")
+        }
         var generator = SeededGenerator(seed: seed)
         return Network(architecture: architecture, generator: &generator)
     }
@@ -70,10 +75,7 @@ struct ArchitectureOptions: ParsableArguments {
 
     /// Reads and checks an architecture file: one line naming the problem otherwise.
     static func readGraph(_ path: String) throws -> ModelGraph {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw CLIError("\(path): no such architecture file")
-        }
+        try checkReadableFile(path, what: "architecture file")
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("\(path): cannot be read (\(error.localizedDescription))") }
         guard data.count <= 16 << 20 else { throw CLIError("\(path): \(data.count) bytes is too large for an architecture file (16 MiB at most)") }

@@ -19,13 +19,13 @@ struct DataOptions: ParsableArguments {
     @Option(help: "CIFAR-100's classes: fine (100) or coarse (20 superclasses).")
     var labels: CIFAR100.Labels = .fine
 
-    @Option(help: "folder: resize every image to N×N pixels (bilinear); without it all images must be the same size.")
+    @Option(parsing: .unconditional, help: "folder: resize every image to N×N pixels (bilinear); without it all images must be the same size.")
     var imageSize: Int?
 
-    @Option(help: "folder without train/ and test/ subfolders: the fraction of each class held out for testing.")
+    @Option(parsing: .unconditional, help: "folder without train/ and test/ subfolders: the fraction of each class held out for testing.")
     var testFraction: Double?
 
-    @Option(help: "folder: the seed of the --test-fraction split.")
+    @Option(parsing: .unconditional, help: "folder: the seed of the --test-fraction split.")
     var splitSeed: UInt64 = 0
 
     @Option(help: "Input normalisation MEAN,STD (every channel) or M1,M2,M3,S1,S2,S3: (x/255 − mean)/std (default: the data set's usual values; cifar10 and folder 0.5,0.5).")
@@ -50,7 +50,7 @@ struct DataOptions: ParsableArguments {
 
 /// `--threads N`.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
@@ -84,13 +84,49 @@ func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, me
 /// Loads a checkpoint of any architecture, turning any problem into a one-line CLI error.
 /// - Parameter fallback: the architecture for a file that records none (`--arch`).
 func loadAnyModel(_ path: String, fallback: ModelGraph? = nil) throws -> LoadedModel {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw CLIError("\(path): no such model file") }
-    guard !isDirectory.boolValue else { throw CLIError("\(path): is a folder, not a safetensors model file") }
+    try checkReadableFile(path, what: "model file")
+    let loaded: LoadedModel
     do {
-        return try Checkpoint.loadModel(from: URL(fileURLWithPath: path), fallback: fallback)
+        loaded = try Checkpoint.loadModel(from: URL(fileURLWithPath: path), fallback: fallback)
     } catch let error as CheckpointError {
         throw CLIError(error.description)
+    }
+    do {
+        // A single image must fit before anything else is allocated.
+        try MemoryBudget.check(loaded.network.architecture, samplesPerWorker: 1, workers: 1, training: false)
+    } catch let error as MemoryBudgetError {
+        throw CLIError("\(path): the network is too large to run here: \(error.description)")
+    }
+    return loaded
+}
+
+/// Checks that `path` names a regular file that can be read (following links), with a message
+/// that says what is actually wrong: missing, a link loop, a folder or device, unreadable.
+func checkReadableFile(_ path: String, what: String) throws {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+        switch errno {
+        case ENOENT:
+            var link = stat()
+            throw CLIError(lstat(path, &link) == 0 ? "\(path): a symbolic link to a missing file, not a \(what)" : "\(path): no such \(what)")
+        case ELOOP: throw CLIError("\(path): too many levels of symbolic links (a link loop?)")
+        case EACCES: throw CLIError("\(path): permission denied (a folder on the way cannot be searched)")
+        default: throw CLIError("\(path): \(String(cString: strerror(errno)))")
+        }
+    }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+        throw CLIError("\(path): is \(OutputPath.describe(info.st_mode)), not a \(what)")
+    }
+    guard access(path, R_OK) == 0 else { throw CLIError("\(path): permission denied: the \(what) cannot be read") }
+}
+
+/// Checks that a study on `network` (calibration batches of 64 images with gradients, one per
+/// worker) fits in memory.
+func checkStudyMemory(_ network: Network, threads: Int, model: String) throws {
+    do {
+        try MemoryBudget.check(network.architecture, samplesPerWorker: 64, workers: threads, training: true)
+    } catch let error as MemoryBudgetError {
+        throw CLIError("\(model): the study does not fit in memory: \(error.description); try fewer --threads")
     }
 }
 
@@ -108,4 +144,63 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Claims the output folder `path` for this run (`OutputDirectoryLock`): a second run writing
+/// the same folder fails at once. Keep the result alive until the run's files are written.
+func lockOutputDirectory(_ path: String) throws -> OutputDirectoryLock {
+    do {
+        return try OutputDirectoryLock(URL(fileURLWithPath: path))
+    } catch let error as AtomicFileError {
+        throw CLIError("--output \(error.path): \(error.reason)")
+    }
+}
+
+/// Checks a count of epochs from a flag against `TrainingLimits.maximumEpochs`.
+func validateEpochs(_ value: Int, flag: String, minimum: Int) throws {
+    guard value >= minimum else { throw ValidationError("\(flag) must be \(minimum == 0 ? "0 or more" : "at least \(minimum)"), got \(value)") }
+    guard value <= TrainingLimits.maximumEpochs else { throw ValidationError("\(flag) must be at most \(TrainingLimits.maximumEpochs), got \(value)") }
+}
+
+/// Checks a training batch size from a flag against `TrainingLimits.maximumBatchSize`.
+func validateBatchSize(_ value: Int) throws {
+    guard value > 0 else { throw ValidationError("--batch-size must be positive, got \(value)") }
+    guard value <= TrainingLimits.maximumBatchSize else { throw ValidationError("--batch-size must be at most \(TrainingLimits.maximumBatchSize), got \(value)") }
+}
+
+/// Checks that a training run of `batchSize` on `threads` workers fits in memory for `network`.
+func checkTrainingMemory(_ network: Network, batchSize: Int, threads: Int) throws {
+    do {
+        try MemoryBudget.checkTraining(network.architecture, batchSize: batchSize, threads: threads)
+    } catch let error as MemoryBudgetError {
+        throw CLIError("--batch-size \(batchSize) does not fit: \(error.description); use a smaller --batch-size or fewer --threads")
+    }
+}
+
+/// The long flags given on this process's command line (`--seed`, `--lr`, …), to tell a flag
+/// given explicitly from its default value (ArgumentParser reports only the value).
+enum GivenFlags {
+    /// The flags of `CommandLine.arguments`, up to a `--` terminator.
+    static var current: Set<String> { flags(in: CommandLine.arguments.dropFirst()) }
+
+    /// The long flags in `arguments` (`--name` and `--name=value` both give `--name`).
+    static func flags<S: Sequence>(in arguments: S) -> Set<String> where S.Element == String {
+        var result = Set<String>()
+        for argument in arguments {
+            if argument == "--" { break }
+            guard argument.hasPrefix("--") else { continue }
+            result.insert(String(argument.split(separator: "=", maxSplits: 1)[0]))
+        }
+        return result
+    }
+}
+
+/// Checks, before any work, that the file `path` can be written as an output: a regular file,
+/// a link to one (its target is replaced), or nothing yet — never a folder, device or FIFO.
+func validateOutputFile(_ path: String, flag: String) throws {
+    do {
+        _ = try OutputPath.resolve(URL(fileURLWithPath: path))
+    } catch let error as AtomicFileError {
+        throw ValidationError("\(flag) \(path): \(error.reason)")
+    }
 }

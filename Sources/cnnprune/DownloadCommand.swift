@@ -34,7 +34,7 @@ struct DownloadCommand: ParsableCommand {
     @Option(help: "The archive's expected MD5 (default: the official file's; not for mnist and fashion-mnist, whose four files are checked against torchvision's MD5s).")
     var md5: String?
 
-    @Option(help: "Seconds without data, while connecting or transferring, before giving up.")
+    @Option(parsing: .unconditional, help: "Seconds without data, while connecting or transferring, before giving up.")
     var timeout: Double = 15
 
     @Flag(help: "Download again and replace the folder even if it exists.")

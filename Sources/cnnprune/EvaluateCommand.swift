@@ -24,15 +24,16 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write every test image's label, prediction and logits to this CSV file (index,label,predicted,logit_0,…).")
     var predictions: String?
 
-    @Option(help: "Images per evaluation step, across all threads (the results do not depend on it).")
+    @Option(parsing: .unconditional, help: "Images per evaluation step, across all threads (the results do not depend on it).")
     var batchSize: Int = 128
 
-    @Option(help: "Timed passes over the test set; the fastest gives --json's seconds and images_per_second.")
+    @Option(parsing: .unconditional, help: "Timed passes over the test set; the fastest gives --json's seconds and images_per_second.")
     var timingRuns: Int = 1
 
     func validate() throws {
         guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be 1…65536, got \(batchSize)") }
         guard (1...100).contains(timingRuns) else { throw ValidationError("--timing-runs must be 1…100, got \(timingRuns)") }
+        if let predictions { try validateOutputFile(predictions, flag: "--predictions") }
     }
 
     func run() throws {

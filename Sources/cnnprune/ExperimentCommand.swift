@@ -8,6 +8,9 @@ import Foundation
 
 /// `cnnprune experiment`: the whole pruning exercise in one command, with a report.
 struct ExperimentCommand: ParsableCommand {
+    /// The most models `--seeds` trains in one study.
+    static let maximumSeeds = 1_000
+
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "The whole study in one command: train (or reuse --model), evaluate, prune conv2 the exercise's way and the corrected way with every criterion, measure each layer's sensitivity, remove channels for real and fine-tune, and write report.md.",
@@ -41,7 +44,7 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Use this trained model (safetensors) instead of training one.")
     var model: String?
 
-    @Option(help: "SimpleCNN only: train this many models, seeds --seed … --seed + N − 1, and repeat the conv2 criteria sweeps and the sensitivity on each, with 95 % intervals over the models (default 1: one model).")
+    @Option(parsing: .unconditional, help: "SimpleCNN only: train this many models, seeds --seed … --seed + N − 1, and repeat the conv2 criteria sweeps and the sensitivity on each, with 95 % intervals over the models (default 1: one model).")
     var seeds: Int?
 
     @Option(help: "SimpleCNN only: study these trained models (comma-separated safetensors files) instead of training --seeds models; model i's calibration subset and random ranking take seed --seed + i.")
@@ -52,10 +55,10 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Images that rank the channels for the corrected method and the other criteria (train:N, train or test).")
     var calibration: String = CalibrationSet.default.description
 
-    @Option(help: "Fine-tuning epochs for the model with half of conv2's channels removed (0: no fine-tuning).")
+    @Option(parsing: .unconditional, help: "Fine-tuning epochs for the model with half of conv2's channels removed (0: no fine-tuning).")
     var finetuneEpochs: Int = 2
 
-    @Option(help: "Timed inference passes over the test set per model in the removal table (interleaved rounds); the best counts.")
+    @Option(parsing: .unconditional, help: "Timed inference passes over the test set per model in the removal table (interleaved rounds); the best counts.")
     var timingRuns: Int = 5
 
     @OptionGroup var threading: ThreadOptions
@@ -66,7 +69,7 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Networks other than the SimpleCNN: the channel group to sweep with every criterion (default: the last prunable group).")
     var layer: String?
 
-    @Option(help: "Networks other than the SimpleCNN: the --global-ratio of the removal step (pruned, fine-tuned, measured).")
+    @Option(parsing: .unconditional, help: "Networks other than the SimpleCNN: the --global-ratio of the removal step (pruned, fine-tuned, measured).")
     var globalRatio: Double = 0.5
 
     @Flag(help: "Networks other than the SimpleCNN: include groups coupled through residual sums.")
@@ -74,11 +77,17 @@ struct ExperimentCommand: ParsableCommand {
 
     func validate() throws {
         _ = try parseCalibration(calibration)
-        guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
+        try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
         guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
         guard globalRatio > 0 && globalRatio < 1 else { throw ValidationError("--global-ratio must be strictly between 0 and 1, got \(globalRatio)") }
         if model != nil && architecture.isGiven { throw ValidationError("--model brings its own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
-        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
+        if let seeds, seeds < 1 || seeds > ExperimentCommand.maximumSeeds {
+            throw ValidationError("--seeds must be 1…\(ExperimentCommand.maximumSeeds), got \(seeds)")
+        }
+        let modelCount = models.map { modelPaths($0).count } ?? seeds ?? 1
+        if UInt64.max - recipe.seed < UInt64(max(modelCount - 1, 0)) {
+            throw ValidationError("--seed \(recipe.seed) with \(modelCount) models needs seeds up to --seed + \(modelCount - 1), past the largest 64-bit seed \(UInt64.max)")
+        }
         if let models {
             guard model == nil else { throw ValidationError("--model and --models exclude each other: put every model in --models") }
             guard seeds == nil else { throw ValidationError("--models sets the number of models; drop --seeds") }
@@ -99,6 +108,8 @@ struct ExperimentCommand: ParsableCommand {
     }
 
     func run() throws {
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
         let directory = URL(fileURLWithPath: output)
         let status = StatusLine()
@@ -132,7 +143,7 @@ struct ExperimentCommand: ParsableCommand {
         var studyModels = [try firstModel(model, train: train, test: test, directory: directory)]
         let widths = studyModels[0].widths
         for index in 1..<max(modelCount, 1) {
-            let seed = recipe.seed + UInt64(index)
+            let seed = recipe.seed &+ UInt64(index)
             if let givenModels {
                 let loaded = try loadModel(givenModels[index])
                 try data.check(loaded.network, fits: test, model: givenModels[index], metadata: loaded.metadata)

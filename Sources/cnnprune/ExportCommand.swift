@@ -33,11 +33,12 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
 
     func validate() throws {
+        try validateOutputFile(output, flag: "--output")
         if let normalize {
             do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.description) }
         }
         let modelPath = URL(fileURLWithPath: model).standardizedFileURL.path
-        if URL(fileURLWithPath: output).standardizedFileURL.path == modelPath {
+        if URL(fileURLWithPath: output).standardizedFileURL.path == modelPath || OutputPath.sameFile(URL(fileURLWithPath: output), URL(fileURLWithPath: model)) {
             throw ValidationError("--output must not be the model file itself")
         }
     }

@@ -71,7 +71,7 @@ struct GroupPruneRun {
         if let train, command.finetuneEpochs > 0 {
             fineTune = { current, step in
                 let recipe = try command.recipe(seed: command.seed &+ UInt64(step - 1))
-                let run = recipe.makeRun(network: current, threads: command.threading.threads)
+                let run = try recipe.makeRun(network: current, threads: command.threading.threads)
                 try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: command.finetuneEpochs)
                 return run.network
             }
@@ -88,7 +88,7 @@ struct GroupPruneRun {
                 command.say("scratch control: the pruned architecture from a fresh initialisation, \(epochs) epoch\(epochs == 1 ? "" : "s") (seed \(command.seed))")
                 let recipe = try TrainingRecipe.parse(["--epochs", String(epochs), "--batch-size", String(command.batchSize),
                                                        "--lr", String(command.lr), "--seed", String(command.seed)] + command.recipeOptions.arguments)
-                let run = recipe.makeRun(network: fresh, threads: command.threading.threads)
+                let run = try recipe.makeRun(network: fresh, threads: command.threading.threads)
                 try recipe.train(run, on: train, test: test, threads: command.threading.threads, echo: !command.json, epochs: epochs)
                 return run.network
             }

@@ -1,6 +1,7 @@
 import CNNCharts
 import CNNStatistics
 import CNNStudy
+import CNNEngine
 import Foundation
 
 /// The model files of a `--model` value: one path, or several separated by commas
@@ -11,10 +12,20 @@ func modelFiles(_ value: String) -> [String] {
     return value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
 }
 
-/// Checks a list of model files: none empty, none twice.
+/// Checks a list of model files before any work: none empty, none twice, each loadable, and
+/// all of one architecture (several models are summarised as seeds of one network: a mixed
+/// list would be averaged as if it were one).
 func validateModelFiles(_ files: [String]) throws {
     if files.contains(where: \.isEmpty) { throw CLIError("--model has an empty entry in its comma-separated list") }
     if Set(files).count != files.count { throw CLIError("--model names the same file twice; give each model once") }
+    var first: (path: String, graph: ModelGraph)?
+    for path in files {
+        let graph = try loadAnyModel(path).graph
+        guard let reference = first else { first = (path, graph); continue }
+        guard graph == reference.graph else {
+            throw CLIError("--model: \(path) (\(graph.name ?? "custom architecture")) and \(reference.path) (\(reference.graph.name ?? "custom architecture")) are networks of different architectures or widths; several models are compared as seeds of one network")
+        }
+    }
 }
 
 /// The folder of model `index`'s own outputs inside a several-model run's `--output`.

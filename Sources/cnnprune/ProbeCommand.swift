@@ -23,11 +23,11 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "The model.") var model: String
     @OptionGroup var data: DataOptions
     @OptionGroup var threading: ThreadOptions
-    @Option(help: "Test images whose logits are written.") var count = 64
-    @Option(help: "Training images per step.") var batchSize = 32
-    @Option(help: "Index of the first training image of the batch.") var start = 0
-    @Option(help: "SGD steps.") var steps = 3
-    @Option(help: "SGD learning rate.") var lr: Float = 0.01
+    @Option(parsing: .unconditional, help: "Test images whose logits are written.") var count = 64
+    @Option(parsing: .unconditional, help: "Training images per step.") var batchSize = 32
+    @Option(parsing: .unconditional, help: "Index of the first training image of the batch.") var start = 0
+    @Option(parsing: .unconditional, help: "SGD steps.") var steps = 3
+    @Option(parsing: .unconditional, help: "SGD learning rate.") var lr: Float = 0.01
     @Option(help: "Where to write the tensors.") var output: String
 
     func run() throws {

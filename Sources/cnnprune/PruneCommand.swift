@@ -39,25 +39,25 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "The layer to prune: \(SimpleCNN.prunableLayers.joined(separator: ", ")).")
     var layer: String = "conv2"
 
-    @Option(help: "Channels (or neurons) to remove from --layer (a SimpleCNN layer, or any network's channel group: see `cnnprune groups`); at least one must stay.")
+    @Option(parsing: .unconditional, help: "Channels (or neurons) to remove from --layer (a SimpleCNN layer, or any network's channel group: see `cnnprune groups`); at least one must stay.")
     var k: Int?
 
-    @Option(help: "Remove this fraction of every prunable channel group (any architecture).")
+    @Option(parsing: .unconditional, help: "Remove this fraction of every prunable channel group (any architecture).")
     var ratio: Double?
 
-    @Option(help: "Remove this fraction of all prunable channels, ranked across groups on normalised scores (any architecture).")
+    @Option(parsing: .unconditional, help: "Remove this fraction of all prunable channels, ranked across groups on normalised scores (any architecture).")
     var globalRatio: Double?
 
-    @Option(help: "Prune until the multiply-accumulates are at most this fraction (shared among the groups as --allocation says).")
+    @Option(parsing: .unconditional, help: "Prune until the multiply-accumulates are at most this fraction (shared among the groups as --allocation says).")
     var targetMacs: Double?
 
-    @Option(help: "Prune until the parameters are at most this fraction (shared among the groups as --allocation says).")
+    @Option(parsing: .unconditional, help: "Prune until the parameters are at most this fraction (shared among the groups as --allocation says).")
     var targetParams: Double?
 
     @Option(help: "With --target-macs or --target-params: global (channels ranked across groups on normalised scores, in steps of 5 % of those left, at most --max-layer-ratio of any group) or uniform (the smallest fraction, in 1 % steps, removed from every group alike that meets the target).")
     var allocation: String = "global"
 
-    @Option(help: "With a global target: the largest fraction of any group's channels that may go.")
+    @Option(parsing: .unconditional, help: "With a global target: the largest fraction of any group's channels that may go.")
     var maxLayerRatio: Double = 0.9
 
     @Flag(help: "Also prune channel groups coupled through residual sums (every branch feeding the sum loses the channel).")
@@ -72,28 +72,28 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Where to save the pruned model (written atomically).")
     var output: String
 
-    @Option(help: "Fine-tuning epochs after each pruning step (0: no fine-tuning).")
+    @Option(parsing: .unconditional, help: "Fine-tuning epochs after each pruning step (0: no fine-tuning).")
     var finetuneEpochs: Int = 0
 
-    @Option(help: "Reach K in this many equal steps, re-ranking and fine-tuning between them.")
+    @Option(parsing: .unconditional, help: "Reach K in this many equal steps, re-ranking and fine-tuning between them.")
     var iterative: Int = 1
 
     @Flag(help: "The control of Liu et al. 2019: also train the pruned architecture from a fresh initialisation (--scratch-epochs, the fine-tuning recipe) and report its accuracy beside the pruned-and-fine-tuned one (channel-group pruning).")
     var scratchControl = false
 
-    @Option(help: "Epochs of the --scratch-control run: the total the pruned model saw (default: the epochs recorded in the model file plus the fine-tuning epochs).")
+    @Option(parsing: .unconditional, help: "Epochs of the --scratch-control run: the total the pruned model saw (default: the epochs recorded in the model file plus the fine-tuning epochs).")
     var scratchEpochs: Int?
 
-    @Option(help: "Images per fine-tuning step.")
+    @Option(parsing: .unconditional, help: "Images per fine-tuning step.")
     var batchSize: Int = 64
 
-    @Option(help: "Adam learning rate for fine-tuning.")
+    @Option(parsing: .unconditional, help: "Adam learning rate for fine-tuning.")
     var lr: Float = 0.001
 
-    @Option(help: "Seed of the calibration subset, the random criterion and the fine-tuning shuffle (step i uses SEED + i − 1).")
+    @Option(parsing: .unconditional, help: "Seed of the calibration subset, the random criterion and the fine-tuning shuffle (step i uses SEED + i − 1).")
     var seed: UInt64 = 0
 
-    @Option(help: "Timed inference passes over the test set per model; the best counts.")
+    @Option(parsing: .unconditional, help: "Timed inference passes over the test set per model; the best counts.")
     var timingRuns: Int = 5
 
     @OptionGroup var threading: ThreadOptions
@@ -137,19 +137,20 @@ struct PruneCommand: ParsableCommand {
             }
         }
         if let calibration { _ = try parseCalibration(calibration) }
-        if let scratchEpochs, scratchEpochs < 1 { throw ValidationError("--scratch-epochs must be at least 1, got \(scratchEpochs)") }
+        if let scratchEpochs { try validateEpochs(scratchEpochs, flag: "--scratch-epochs", minimum: 1) }
         if scratchEpochs != nil && !scratchControl { throw ValidationError("--scratch-epochs sets the length of --scratch-control; pass --scratch-control too") }
-        guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
+        try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
         guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
             throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
         }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        try validateBatchSize(batchSize)
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
         guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ValidationError("--output \(output) is a folder; give the path of the .safetensors file to write")
         }
+        try validateOutputFile(output, flag: "--output")
     }
 
     func run() throws {
@@ -170,6 +171,7 @@ struct PruneCommand: ParsableCommand {
     /// Prunes `--model` to `--output` (and fine-tunes, and measures); returns what `run` prints.
     func pruneOne() throws -> PruneRunResult {
         let general = try loadAnyModel(model)
+        try checkStudyMemory(general.network, threads: threading.threads, model: model)
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.names.contains(criterion) {
             let run = GroupPruneRun(command: self, loaded: general)
             let report = try run.report()
@@ -205,7 +207,7 @@ struct PruneCommand: ParsableCommand {
         if let train, finetuneEpochs > 0 {
             fineTune = { network, model, step in
                 let recipe = try self.recipe(seed: self.seed &+ UInt64(step - 1))
-                let run = recipe.makeRun(network: network, threads: self.threading.threads)
+                let run = try recipe.makeRun(network: network, threads: self.threading.threads)
                 try recipe.train(run, on: train, test: test, threads: self.threading.threads, echo: !self.json, epochs: self.finetuneEpochs)
                 return run.network
             }

@@ -10,7 +10,7 @@ struct CalibrationOptions: ParsableArguments {
     @Option(help: "Images that rank the units: train:N (a seeded subset of N training images), train (all 50,000) or test (the evaluation data itself, as the exercise does). Default: train:5000.")
     var calibration: String?
 
-    @Option(help: "Seed of the calibration subset, of the random criterion and (sweep --finetune-epochs) of the fine-tuning shuffle.")
+    @Option(parsing: .unconditional, help: "Seed of the calibration subset, of the random criterion and (sweep --finetune-epochs) of the fine-tuning shuffle.")
     var seed: UInt64 = 0
 
     func validate() throws {

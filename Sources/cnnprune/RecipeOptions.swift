@@ -14,13 +14,13 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Optimizer: adam (torch.optim.Adam), adamw (torch.optim.AdamW) or sgd (torch.optim.SGD).")
     var optimizer: OptimizerSettings.Kind = .adam
 
-    @Option(help: "SGD momentum μ in [0, 1) (sgd only; default 0).")
+    @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1) (sgd only; default 0).")
     var momentum: Float?
 
     @Flag(help: "Nesterov momentum (sgd with --momentum > 0).")
     var nesterov = false
 
-    @Option(help: "Weight decay (adam: L2 added to the gradient; adamw: decoupled, default 0.01; sgd: L2; default 0).")
+    @Option(parsing: .unconditional, help: "Weight decay (adam: L2 added to the gradient; adamw: decoupled, default 0.01; sgd: L2; default 0).")
     var weightDecay: Float?
 
     @Option(help: "Learning-rate schedule: constant, step (×--lr-gamma at each --lr-step-epochs epoch) or cosine (to 0 over the run, per step).")
@@ -29,10 +29,10 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Epochs (of the whole run, comma-separated, ascending) at which the step schedule multiplies the rate by --lr-gamma, e.g. 100,150.")
     var lrStepEpochs: String?
 
-    @Option(help: "The step schedule's factor at each milestone.")
+    @Option(parsing: .unconditional, help: "The step schedule's factor at each milestone.")
     var lrGamma: Float = 0.1
 
-    @Option(help: "Epochs of linear per-step warm-up to --lr before the schedule.")
+    @Option(parsing: .unconditional, help: "Epochs of linear per-step warm-up to --lr before the schedule.")
     var warmupEpochs: Int = 0
 
     @Flag(help: "Augment training images: random crop with 4 pixels of zero padding and horizontal flip (torchvision RandomCrop(32, padding=4) + RandomHorizontalFlip), seeded by --seed.")
@@ -51,7 +51,7 @@ struct RecipeOptions: ParsableArguments {
             throw ValidationError("--weight-decay must be a non-negative finite number, got \(weightDecay)")
         }
         guard lrGamma.isFinite, lrGamma > 0 else { throw ValidationError("--lr-gamma must be a positive finite number, got \(lrGamma)") }
-        guard warmupEpochs >= 0 else { throw ValidationError("--warmup-epochs must be 0 or more, got \(warmupEpochs)") }
+        try validateEpochs(warmupEpochs, flag: "--warmup-epochs", minimum: 0)
         switch (lrSchedule, lrStepEpochs) {
         case (.step, nil): throw ValidationError("--lr-schedule step needs --lr-step-epochs, e.g. 100,150")
         case (.step, let list?): _ = try milestones(list)
@@ -65,8 +65,8 @@ struct RecipeOptions: ParsableArguments {
         let parts = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var result: [Int] = []
         for part in parts {
-            guard let epoch = Int(part), epoch > 0 else {
-                throw ValidationError("--lr-step-epochs must be positive epoch numbers separated by commas, got '\(list)'")
+            guard let epoch = Int(part), epoch > 0, epoch <= TrainingLimits.maximumEpochs else {
+                throw ValidationError("--lr-step-epochs must be epoch numbers from 1 to \(TrainingLimits.maximumEpochs) separated by commas, got '\(list)'")
             }
             guard result.last.map({ epoch > $0 }) ?? true else {
                 throw ValidationError("--lr-step-epochs must be strictly ascending, got '\(list)'")

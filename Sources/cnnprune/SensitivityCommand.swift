@@ -46,6 +46,8 @@ struct SensitivityCommand: ParsableCommand {
     }
 
     func run() throws {
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
         let modelList = modelFiles(model)
         if modelList.count > 1 {
             try validateModelFiles(modelList)
@@ -56,6 +58,7 @@ struct SensitivityCommand: ParsableCommand {
         let status = StatusLine()
         defer { status.clear() }
         let general = try loadAnyModel(model)
+        try checkStudyMemory(general.network, threads: threading.threads, model: model)
         guard general.simpleCNN != nil, ImportanceCriteria.names.contains(criterion) else {
             try runGroups(general, start: start, status: status)
             return

@@ -52,7 +52,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Criteria, comma-separated, in the order to report them (\(ImportanceCriteria.names.joined(separator: ", "))).")
     var criterion: String = "mean-activation"
 
-    @Option(help: "Numbers of units to prune: START:STOP:STEP (STOP excluded, like Python's range) or a comma list. Default: 16 counts from 0 (0:32:2 for conv2).")
+    @Option(parsing: .unconditional, help: "Numbers of units to prune: START:STOP:STEP (STOP excluded, like Python's range) or a comma list. Default: 16 counts from 0 (0:32:2 for conv2).")
     var k: String?
 
     @OptionGroup var calibrationOptions: CalibrationOptions
@@ -63,13 +63,13 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Run the exercise's loop exactly: one model pruned in place and cumulatively, re-ranked on the test set before each K, weights zeroed, biases kept.")
     var seedCompatible = false
 
-    @Option(help: "Also remove the K units, fine-tune this many epochs and report that accuracy (0: no fine-tuning).")
+    @Option(parsing: .unconditional, help: "Also remove the K units, fine-tune this many epochs and report that accuracy (0: no fine-tuning).")
     var finetuneEpochs: Int = 0
 
-    @Option(help: "Images per fine-tuning step (the training recipe's batch size).")
+    @Option(parsing: .unconditional, help: "Images per fine-tuning step (the training recipe's batch size).")
     var batchSize: Int = 64
 
-    @Option(help: "Adam learning rate for fine-tuning.")
+    @Option(parsing: .unconditional, help: "Adam learning rate for fine-tuning.")
     var lr: Float = 0.001
 
     @OptionGroup var threading: ThreadOptions
@@ -94,8 +94,8 @@ struct SweepCommand: ParsableCommand {
         if seedCompatible, let set = calibrationOptions.calibration, try parseCalibration(set) != .test {
             throw ValidationError("--seed-compatible ranks on the test set, as the exercise does; drop --calibration \(set)")
         }
-        guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more, got \(finetuneEpochs)") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
+        try validateBatchSize(batchSize)
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
         if finetuneEpochs > 0 && seedCompatible {
             throw ValidationError("--finetune-epochs fine-tunes criteria ranked once; the exercise's loop (--seed-compatible) re-ranks one model in place and has no removed model per K")
@@ -106,6 +106,8 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
         let modelList = modelFiles(model)
         if modelList.count > 1 {
@@ -116,6 +118,7 @@ struct SweepCommand: ParsableCommand {
         let status = StatusLine()
         defer { status.clear() }
         let general = try loadAnyModel(model)
+        try checkStudyMemory(general.network, threads: threading.threads, model: model)
         guard isSimpleCNNStudy(general) else {
             try runGroups(general, start: start, status: status)
             return

@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object with every epoch's figures at the end.")
     var json = false
 
-    @Option(help: "Save a resumable training checkpoint (model + optimizer state + position) every N epochs.")
+    @Option(parsing: .unconditional, help: "Save a resumable training checkpoint (model + optimizer state + position) every N epochs.")
     var checkpointEvery: Int?
 
     @Option(help: "Where training checkpoints go (default: OUTPUT with .checkpoint.safetensors).")
@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Record a step-by-step trace (initial parameters, batches, losses, parameters after --trace-at steps) for replay by another implementation.", visibility: .hidden))
     var trace: String?
 
-    @Option(help: ArgumentHelp("Steps recorded by --trace.", visibility: .hidden))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Steps recorded by --trace.", visibility: .hidden))
     var traceSteps = 200
 
     @Option(help: ArgumentHelp("Steps after which --trace stores the parameters (comma list).", visibility: .hidden))
@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The steps of `--trace-at`.
     var traceSavedSteps: [Int] { traceAt.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
-    @Option(help: "Train on the first N training images only (a shorter epoch, for quick runs and benchmarks); evaluation still uses the whole test set.")
+    @Option(parsing: .unconditional, help: "Train on the first N training images only (a shorter epoch, for quick runs and benchmarks); evaluation still uses the whole test set.")
     var subset: Int?
 
     func validate() throws {
@@ -63,8 +63,65 @@ struct TrainCommand: ParsableCommand {
         }
         if let subset, subset <= 0 { throw ValidationError("--subset must be positive, got \(subset)") }
         if resume != nil && model != nil { throw ValidationError("--resume and --model cannot be combined") }
+        try validateOutputFile(output, flag: "--output")
+        if checkpointEvery != nil { try validateOutputFile(checkpointURL.path, flag: "--checkpoint") }
+        if let trace { try validateOutputFile(trace, flag: "--trace") }
+        if OutputPath.sameFile(checkpointURL, URL(fileURLWithPath: output)) {
+            throw ValidationError("--checkpoint and --output name the same file (\(output)): the final model would overwrite the training checkpoint; give them different paths")
+        }
+        if let resume, OutputPath.sameFile(URL(fileURLWithPath: resume), URL(fileURLWithPath: output)) {
+            throw ValidationError("--resume and --output name the same file (\(output)): the final model would overwrite the checkpoint it resumes; give another --output")
+        }
         if (resume != nil || model != nil) && architecture.isGiven {
             throw ValidationError("--arch, --arch-file, --classes and --width-multiplier build a new network; a --model or --resume file records its own")
+        }
+    }
+
+    /// The key of the training subset's size in a run's context (absent: the whole training set).
+    static let subsetKey = "subset"
+    /// The key of the data set's description in a run's context.
+    static let datasetKey = "dataset"
+
+    /// What determines the run besides the recipe: the data set (name, image shape, classes,
+    /// labels, normalisation) and the subset trained on.
+    func runContext(train: ByteImages, subset: Int?) -> [String: String] {
+        var context = [TrainCommand.datasetKey: DatasetDescription(dataset: data.dataset, images: train, labels: data.dataset == .cifar100 ? data.labels.rawValue : nil).json]
+        if let subset { context[TrainCommand.subsetKey] = String(subset) }
+        return context
+    }
+
+    /// Refuses to resume `run` with flags or data that contradict what its checkpoint recorded.
+    func checkResumable(_ run: TrainingRun, file: String, context: [String: String]) throws {
+        let given = GivenFlags.current
+        func refuse(_ flag: String, _ value: String, _ recorded: String) -> Error {
+            ValidationError("\(flag) \(value) contradicts \(file), which recorded \(recorded); drop \(flag) to resume the run as it was")
+        }
+        let recordedSubset = run.context[TrainCommand.subsetKey]
+        if let subset, !run.context.isEmpty, recordedSubset != String(subset) {
+            throw refuse("--subset", String(subset), recordedSubset.map { "a subset of \($0) images" } ?? "the whole training set")
+        }
+        if given.contains("--seed"), recipe.seed != run.seed { throw refuse("--seed", String(recipe.seed), "seed \(run.seed)") }
+        if given.contains("--batch-size"), recipe.batchSize != run.trainer.batchSize {
+            throw refuse("--batch-size", String(recipe.batchSize), "batch size \(run.trainer.batchSize)")
+        }
+        if given.contains("--lr"), recipe.lr != run.schedule.baseLearningRate {
+            throw refuse("--lr", String(recipe.lr), "learning rate \(run.schedule.baseLearningRate)")
+        }
+        let optimizerFlags = ["--optimizer", "--momentum", "--nesterov", "--weight-decay"]
+        if !given.isDisjoint(with: optimizerFlags), recipe.options.optimizerSettings != run.optimizerSettings {
+            throw refuse(optimizerFlags.first(where: given.contains)!, recipe.options.optimizerSettings.description, run.optimizerSettings.description)
+        }
+        let scheduleFlags = ["--lr-schedule", "--lr-step-epochs", "--lr-gamma", "--warmup-epochs"]
+        if let flag = scheduleFlags.first(where: given.contains) {
+            var wanted = recipe.options.schedule(learningRate: run.schedule.baseLearningRate, epochs: recipe.epochs)
+            wanted.epochs = run.schedule.epochs
+            var recorded = run.schedule
+            recorded.epochs = wanted.epochs
+            if wanted != recorded { throw refuse(flag, "(schedule \(wanted.shape.rawValue))", "schedule \(run.schedule.shape.rawValue) with \(run.schedule.warmupEpochs) warm-up epochs") }
+        }
+        if given.contains("--augment"), run.augmentation == nil { throw refuse("--augment", "", "no augmentation") }
+        if let recorded = run.context[TrainCommand.datasetKey], let current = context[TrainCommand.datasetKey], recorded != current {
+            throw CLIError("\(file) was trained on other data (\(recorded)); this run's data is \(current): pass the --dataset, --data, --labels and --normalize of the original run")
         }
     }
 
@@ -80,18 +137,27 @@ struct TrainCommand: ParsableCommand {
         // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
         // fine-tuning a pruned model does not forget how it was made.
         var inherited: [String: String] = [:]
-        let fullTrain = try data.load(.train)
-        let train = subset.map { fullTrain.selecting(Array(0..<min($0, fullTrain.count))) } ?? fullTrain
-        let test = try data.load(.test)
+        var resumed: TrainingRun?
         if let resume {
-            guard FileManager.default.fileExists(atPath: resume) else { throw CLIError("\(resume): no such training checkpoint") }
+            try checkReadableFile(resume, what: "training checkpoint")
             do {
-                run = try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: resume)), threads: threading.threads)
+                resumed = try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: resume)), threads: threading.threads)
             } catch let error as TrainingCheckpointError {
                 throw CLIError("\(resume): \(error.description)")
             } catch {
                 throw CLIError("\(resume): \(error)")
             }
+        }
+        // A resumed run trains on the subset it recorded; a --subset that contradicts it is refused below.
+        let recordedSubset = resumed?.context[TrainCommand.subsetKey].flatMap { Int($0) }
+        let fullTrain = try data.load(.train)
+        let subsetSize = subset ?? recordedSubset
+        let train = subsetSize.map { fullTrain.selecting(Array(0..<min($0, fullTrain.count))) } ?? fullTrain
+        let test = try data.load(.test)
+        let context = runContext(train: train, subset: subsetSize)
+        if let resume, let resumed {
+            run = resumed
+            try checkResumable(run, file: resume, context: context)
             try data.check(run.network, fits: train, model: resume)
             guard run.epochsCompleted < recipe.epochs else {
                 throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
@@ -102,14 +168,15 @@ struct TrainCommand: ParsableCommand {
             let loaded = try loadAnyModel(model)
             try data.check(loaded.network, fits: train, model: model, metadata: loaded.metadata)
             inherited = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
-            run = recipe.makeRun(network: loaded.network, threads: threading.threads)
+            run = try recipe.makeRun(network: loaded.network, threads: threading.threads)
         } else {
             // The exercise's SimpleCNN (or --arch / --arch-file) for this data's image shape and classes.
             if !architecture.isGiven || architecture.arch == "simplecnn" { _ = try data.simpleCNN(for: train) }
             let network = try architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: recipe.seed)
             try data.check(network, fits: train, model: architecture.archFile ?? architecture.arch ?? "simplecnn")
-            run = recipe.makeRun(network: network, threads: threading.threads)
+            run = try recipe.makeRun(network: network, threads: threading.threads)
         }
+        run.context = context
         inherited.merge(data.metadata(for: train)) { _, new in new }
         var traceRecorder: TrainingTrace?
         if trace != nil {
@@ -141,42 +208,43 @@ struct TrainCommand: ParsableCommand {
 
 /// The exercise's training flags, shared by `train`, `experiment` and fine-tuning.
 struct TrainingRecipe: ParsableArguments {
-    @Option(help: "Training epochs.")
+    @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs: Int = 10
 
-    @Option(help: "Images per training step.")
+    @Option(parsing: .unconditional, help: "Images per training step.")
     var batchSize: Int = 64
 
-    @Option(help: "Learning rate (the peak rate under a schedule).")
+    @Option(parsing: .unconditional, help: "Learning rate (the peak rate under a schedule).")
     var lr: Float = 0.001
 
-    @Option(help: "Seed for initialisation and shuffling.")
+    @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
     /// Optimizer, schedule and augmentation flags (`RecipeOptions.swift`).
     @OptionGroup(title: "Training recipe") var options: RecipeOptions
 
     func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        try validateEpochs(epochs, flag: "--epochs", minimum: 1)
         guard options.warmupEpochs < epochs || options.warmupEpochs == 0 else {
             throw ValidationError("--warmup-epochs (\(options.warmupEpochs)) must be below --epochs (\(epochs))")
         }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        try validateBatchSize(batchSize)
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
     }
 
     /// Trains `network` (any architecture) for `epochs` with a fresh optimizer, as
     /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
     func train(_ network: Network, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
-        let run = makeRun(network: network, threads: threads)
+        let run = try makeRun(network: network, threads: threads)
         run.schedule.epochs = epochs ?? self.epochs   // a cosine schedule anneals over the epochs actually run
         let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
         return (run.network, records)
     }
 
     /// A fresh run of this recipe starting from `network`.
-    func makeRun(network: Network, threads: Int) -> TrainingRun {
-        TrainingRun(network: network, optimizer: options.optimizerSettings,
+    func makeRun(network: Network, threads: Int) throws -> TrainingRun {
+        try checkTrainingMemory(network, batchSize: batchSize, threads: threads)
+        return TrainingRun(network: network, optimizer: options.optimizerSettings,
                     schedule: options.schedule(learningRate: lr, epochs: epochs), augmentation: options.augmentation(seed: seed),
                     batchSize: batchSize, threads: threads, seed: seed)
     }

@@ -202,6 +202,26 @@ import Testing
         #expect(try parameters(OptimizerSettings(), .constant(0.01), nil) == adam.network.parameters)
     }
 
+    /// The caller's context (data set, subset) is saved and restored; positions and sizes
+    /// beyond the stated limits are refused before anything is allocated or counted.
+    @Test func contextIsKeptAndLimitsAreEnforced() throws {
+        let data = TrainingTests.quadrants(count: 48, seed: 3)
+        let first = try run(threads: 1)
+        first.context = ["subset": "48", "dataset": "{\"dataset\":\"quadrants\"}"]
+        _ = try first.runEpoch(on: data)
+        let saved = try SafeTensors(data: first.checkpoint().encoded())
+        #expect(try TrainingRun(resuming: saved, threads: 1).context == first.context)
+        let progress = try #require(try JSONSerialization.jsonObject(with: Data(saved.metadata[TrainingRun.progressKey]!.utf8)) as? [String: Any])
+        for (key, value) in [("batch_size", TrainingLimits.maximumBatchSize + 1), ("batch_size", Int.max),
+                             ("optimizer_step", Int.max), ("epoch", TrainingLimits.maximumEpochs + 1)] {
+            var hostile = progress
+            hostile[key] = value
+            var file = saved
+            file.metadata[TrainingRun.progressKey] = String(decoding: try JSONSerialization.data(withJSONObject: hostile), as: UTF8.self)
+            #expect(throws: TrainingCheckpointError.self, "\(key) \(value)") { _ = try TrainingRun(resuming: file, threads: 1) }
+        }
+    }
+
     @Test func aTrainingCheckpointAlsoLoadsAsAModelAndAModelIsNotResumable() throws {
         let training = try run(threads: 1).checkpoint()
         let (network, _) = try Checkpoint.network(from: training)

@@ -88,8 +88,8 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     /// - Throws: `TrainingCheckpointError` naming the bad value.
     public func validate() throws {
         guard baseLearningRate.isFinite, baseLearningRate > 0 else { throw TrainingCheckpointError(description: "invalid learning rate \(baseLearningRate)") }
-        guard epochs > 0, warmupEpochs >= 0 else { throw TrainingCheckpointError(description: "invalid schedule length: \(epochs) epochs, \(warmupEpochs) of warm-up") }
-        guard gamma.isFinite, gamma > 0, milestones.allSatisfy({ $0 >= 0 }) else { throw TrainingCheckpointError(description: "invalid step schedule: milestones \(milestones), gamma \(gamma)") }
+        guard epochs > 0, warmupEpochs >= 0, epochs <= TrainingLimits.maximumEpochs, warmupEpochs <= TrainingLimits.maximumEpochs else { throw TrainingCheckpointError(description: "invalid schedule length: \(epochs) epochs, \(warmupEpochs) of warm-up") }
+        guard gamma.isFinite, gamma > 0, milestones.allSatisfy({ $0 >= 0 && $0 <= TrainingLimits.maximumEpochs }) else { throw TrainingCheckpointError(description: "invalid step schedule: milestones \(milestones), gamma \(gamma)") }
     }
 
     enum CodingKeys: String, CodingKey {

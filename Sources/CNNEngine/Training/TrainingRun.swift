@@ -21,9 +21,12 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var schedule: LearningRateSchedule? = nil
     /// The data augmentation, if any.
     public var augmentation: Augmentation? = nil
+    /// What else determined the run and must stay the same when it resumes, recorded by the
+    /// caller (`TrainingRun.context`): e.g. the data set and the training subset.
+    public var context: [String: String]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case epoch, seed, optimizer, schedule, augmentation
+        case epoch, seed, optimizer, schedule, augmentation, context
         case optimizerStep = "optimizer_step"
         case shuffleState = "shuffle_state"
         case batchSize = "batch_size"
@@ -59,6 +62,10 @@ public final class TrainingRun {
     public let optimizerSettings: OptimizerSettings
     /// Crops and flips applied to the training data of every epoch (nil: none).
     public let augmentation: Augmentation?
+    /// What else determined the run (the data set, a training subset, …), as the caller names
+    /// it: saved in every checkpoint and restored on resume, so that the caller can refuse to
+    /// continue the run on other data.
+    public var context: [String: String] = [:]
 
     /// Starts a run from `network` with a fresh Adam at a constant learning rate.
     /// - Parameters:
@@ -113,12 +120,22 @@ public final class TrainingRun {
         guard progress.batchSize > 0, progress.epoch >= 0, progress.optimizerStep >= 0 else {
             throw TrainingCheckpointError(description: "invalid position in '\(TrainingRun.progressKey)': epoch \(progress.epoch), step \(progress.optimizerStep), batch size \(progress.batchSize)")
         }
+        guard progress.batchSize <= TrainingLimits.maximumBatchSize, progress.epoch <= TrainingLimits.maximumEpochs,
+              progress.optimizerStep <= TrainingLimits.maximumOptimizerSteps, schedule.epochs <= TrainingLimits.maximumEpochs else {
+            throw TrainingCheckpointError(description: "'\(TrainingRun.progressKey)' is beyond the stated limits: batch size \(progress.batchSize) (at most \(TrainingLimits.maximumBatchSize)), epoch \(progress.epoch) and schedule of \(schedule.epochs) epochs (at most \(TrainingLimits.maximumEpochs)), optimizer step \(progress.optimizerStep) (at most \(TrainingLimits.maximumOptimizerSteps))")
+        }
+        do {
+            try MemoryBudget.checkTraining(network.architecture, batchSize: progress.batchSize, threads: threads)
+        } catch let error as MemoryBudgetError {
+            throw TrainingCheckpointError(description: "its batch size \(progress.batchSize) does not fit: \(error.description)")
+        }
         let optimizer = try settings.restoredOptimizer(parameterCount: network.parameters.count, learningRate: progress.learningRate,
                                                        stepCount: progress.optimizerStep, tensors: file.tensors)
         self.graph = graph
         self.seed = progress.seed
         optimizerSettings = settings
         augmentation = progress.augmentation
+        context = progress.context ?? [:]
         shuffle = SeededGenerator(seed: 0)
         shuffle.state = (state[0], state[1], state[2], state[3])
         trainer = Trainer(network: network, optimizer: optimizer, batchSize: progress.batchSize, threads: threads)
@@ -165,7 +182,7 @@ public final class TrainingRun {
             epoch: trainer.epochsCompleted, optimizerStep: state.stepCount,
             shuffleState: [shuffle.state.0, shuffle.state.1, shuffle.state.2, shuffle.state.3].map { String($0) },
             seed: seed, batchSize: trainer.batchSize, learningRate: schedule.baseLearningRate,
-            optimizer: optimizerSettings, schedule: schedule, augmentation: augmentation)
+            optimizer: optimizerSettings, schedule: schedule, augmentation: augmentation, context: context.isEmpty ? nil : context)
         var file = Checkpoint.safeTensors(of: trainer.network,
                                           metadata: [TrainingRun.progressKey: String(decoding: (try? JSONEncoder.sorted.encode(progress)) ?? Data(), as: UTF8.self)])
         for (name, tensor) in state.tensors { file.tensors[name] = tensor }

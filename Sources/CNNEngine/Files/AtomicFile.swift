@@ -2,15 +2,17 @@ import Foundation
 
 /// Writes files so that readers see either the old file or the complete new one, never a
 /// partial write: data goes to a temporary file in the same directory, then is renamed.
+///
+/// The path is checked first (`OutputPath`): a symbolic link's target is replaced and the link
+/// stays; a folder, device, FIFO or socket is refused, never replaced. The temporary file has
+/// an unpredictable name and is created exclusively without following links (`TemporaryFile`);
+/// a failed or interrupted write (SIGINT, SIGTERM, SIGHUP) leaves nothing behind.
 public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating the parent directory if needed.
     /// - Throws: `AtomicFileError` naming the file and the system's reason.
     public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw AtomicFileError(path: url.path, reason: "it is a folder")
-        }
+        let target = try OutputPath.resolve(url)
+        let directory = target.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -18,16 +20,14 @@ public enum AtomicFile {
             throw AtomicFileError(path: url.path, reason: parentIsFile ? "\(directory.path) is a file, not a folder"
                                                                       : "cannot create the folder \(directory.path) (\(AtomicFileError.reason(error)))")
         }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        let temporary = try TemporaryFile.create(beside: target)
         do {
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                throw AtomicFileError(path: url.path, reason: String(cString: strerror(errno)))
-            }
+            try temporary.write(data)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error as? AtomicFileError ?? AtomicFileError(path: url.path, reason: AtomicFileError.reason(error))
+            temporary.discard()
+            throw AtomicFileError(path: url.path, reason: (error as? AtomicFileError)?.reason ?? AtomicFileError.reason(error))
         }
+        try temporary.commit(to: target)
     }
 
     /// Writes `text` as UTF-8 to `url` atomically.
