@@ -50,11 +50,15 @@ struct DataOptions: ParsableArguments {
 
 /// `--threads N`.
 struct ThreadOptions: ParsableArguments {
+    /// The most worker threads (each has its own workspaces).
+    static let maximumThreads = 1_024
+
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+        guard threads <= ThreadOptions.maximumThreads else { throw ValidationError("--threads must be at most \(ThreadOptions.maximumThreads), got \(threads)") }
     }
 }
 

@@ -78,7 +78,7 @@ struct ExperimentCommand: ParsableCommand {
     func validate() throws {
         _ = try parseCalibration(calibration)
         try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
-        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
+        guard (1...100).contains(timingRuns) else { throw ValidationError("--timing-runs must be 1…100, got \(timingRuns)") }
         guard globalRatio > 0 && globalRatio < 1 else { throw ValidationError("--global-ratio must be strictly between 0 and 1, got \(globalRatio)") }
         if model != nil && architecture.isGiven { throw ValidationError("--model brings its own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
         if let seeds, seeds < 1 || seeds > ExperimentCommand.maximumSeeds {
@@ -123,6 +123,7 @@ struct ExperimentCommand: ParsableCommand {
 
         // Several models (--seeds N, --models): model 0 gets every study, the others the criteria sweeps and sensitivity.
         let givenModels = models.map(modelPaths)
+        if let givenModels { try validateModelFiles(givenModels) }
         let model = givenModels?.first ?? self.model
         let modelCount = givenModels?.count ?? seeds ?? 1
 

@@ -24,6 +24,7 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, Equatable {
     /// The memory available to the run, in bytes.
     public var availableBytes: Int
 
+    /// One line: the estimate, the workers and samples it is for, and what is available.
     public var description: String {
         let needed = neededBytes.map(MemoryBudget.format) ?? "more bytes than a 64-bit count holds"
         return "\(workers) worker\(workers == 1 ? "" : "s") × \(samplesPerWorker) sample\(samplesPerWorker == 1 ? "" : "s") of this network need an estimated \(needed) of working memory, more than the \(MemoryBudget.format(availableBytes)) available"
