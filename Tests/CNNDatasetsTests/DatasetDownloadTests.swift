@@ -82,7 +82,7 @@ import Testing
         #expect(throws: DownloadError.self) { try CIFAR10Download.cifar100(url: file).install(into: destination) }  // the official MD5
         let download = CIFAR10Download.cifar100(url: file, expectedMD5: MD5.digest(archive).hex)
         _ = try download.install(into: destination)
-        let test = try CIFAR100.load(directory: destination, split: .test, normalization: DatasetKind.cifar100.defaultNormalization)
+        let test = try CIFAR100.load(directory: destination, split: .test, normalization: DatasetKind.cifar100.defaultNormalization, layout: DatasetFixtures.cifar100Layout)
         #expect(test.count == 2 && test.classNames.count == 100)
         #expect(CIFAR10Download.cifar100().url.absoluteString == "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz")
     }

@@ -175,8 +175,8 @@ import Testing
         let outcome = try download.install(into: destination) { stages.append($0.stage) }
         #expect(outcome == .installed(bytes: Int64(archive.count), md5: MD5.digest(archive).hex))
         #expect(stages.first == .downloading && stages.last == .extracting)
-        let train = try CIFAR10(directory: destination, split: .train)
-        let test = try CIFAR10(directory: destination, split: .test)
+        let train = try CIFAR10(directory: destination, split: .train, layout: DownloadFixtures.layout)
+        let test = try CIFAR10(directory: destination, split: .test, layout: DownloadFixtures.layout)
         #expect(train.count == 10 && test.count == 2)
         #expect(test.label(at: 0) == 5)
         #expect(contents(destination.deletingLastPathComponent()) == ["cifar-10-batches-bin"])  // no staging left
@@ -300,7 +300,7 @@ import Testing
         #expect(contents(destination) == ["note.txt"])
         #expect(try download.install(into: destination, replacing: true) == .installed(bytes: Int64(archive.count), md5: MD5.digest(archive).hex))
         #expect(!contents(destination).contains("note.txt"))
-        #expect(try CIFAR10(directory: destination, split: .test).count == 2)
+        #expect(try CIFAR10(directory: destination, split: .test, layout: DownloadFixtures.layout).count == 2)
         #expect(contents(folder) == ["cifar-10-batches-bin", "cifar-10-binary.tar.gz"])
     }
 
