@@ -46,6 +46,10 @@ public final class TrainingRun {
     public static let firstMomentName = "optimizer.exp_avg"
     /// The name of the second moment tensor (`exp_avg_sq`).
     public static let secondMomentName = "optimizer.exp_avg_sq"
+    /// The largest batch size a training checkpoint may record: more images per step than any
+    /// data set cnnprune reads has (CIFAR's 50,000 training images, MNIST's 60,000). The
+    /// workspaces a run allocates grow with it, so a larger value is refused, not allocated.
+    public static let maximumBatchSize = 1 << 16
 
     /// The architecture being trained.
     public let graph: ModelGraph
@@ -112,6 +116,13 @@ public final class TrainingRun {
         try progress.augmentation?.validate()
         guard progress.batchSize > 0, progress.epoch >= 0, progress.optimizerStep >= 0 else {
             throw TrainingCheckpointError(description: "invalid position in '\(TrainingRun.progressKey)': epoch \(progress.epoch), step \(progress.optimizerStep), batch size \(progress.batchSize)")
+        }
+        guard progress.batchSize <= TrainingRun.maximumBatchSize else {
+            throw TrainingCheckpointError(description: "batch size \(progress.batchSize) in '\(TrainingRun.progressKey)' is more than the \(TrainingRun.maximumBatchSize) accepted")
+        }
+        // The optimizer's state is floating-point: integers there are relabelled or corrupt.
+        if let integer = file.integerTensors.filter({ $0.hasPrefix("optimizer.") }).min() {
+            throw TrainingCheckpointError(description: "tensor '\(integer)' is stored as \(file.storedDTypes[integer] ?? "an integer"), but the optimizer's state is floating-point")
         }
         let optimizer = try settings.restoredOptimizer(parameterCount: network.parameters.count, learningRate: progress.learningRate,
                                                        stepCount: progress.optimizerStep, tensors: file.tensors)
