@@ -11,20 +11,21 @@
 # Targets: safetensors (SafeTensors reader + checkpoint checks), cifar10 (CIFAR10.decode),
 # kcounts (the --k parser, PruningCounts.parse), targz (gunzip + tar reader of `download`),
 # idx (the MNIST / Fashion-MNIST IDX reader), images (the image folder's PNG/JPEG decoding and resizing).
-# graph (the architecture JSON reader of --arch-file and checkpoint metadata).
+# graph (the architecture JSON reader of --arch-file and checkpoint metadata),
+# trainingcheckpoint (TrainingRun(resuming:), the training checkpoint reader of train --resume).
 # New inputs found go to .build-fuzz/corpus/<target>/ (not to the committed seeds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 OUT=.build-fuzz
-ALL_TARGETS=(safetensors cifar10 kcounts targz idx images graph)
+ALL_TARGETS=(safetensors cifar10 kcounts targz idx images graph trainingcheckpoint)
 BUILD_ONLY=0
 TARGETS=()
 for arg in "$@"; do
   case "$arg" in
     --build-only) BUILD_ONLY=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) TARGETS+=("$arg") ;;
   esac
 done
@@ -61,7 +62,7 @@ build_module() {
 # Modules each target needs, in dependency order.
 modules_for() {
   case "$1" in
-    safetensors|graph) echo CNNEngine ;;
+    safetensors|graph|trainingcheckpoint) echo CNNEngine ;;
     cifar10|targz|idx|images) echo CNNEngine CNNDatasets ;;
     kcounts) echo CNNEngine CNNDatasets CNNPruning ;;
     *) echo "fuzz: unknown target '$1' (targets: ${ALL_TARGETS[*]})" >&2; exit 2 ;;

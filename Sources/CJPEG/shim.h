@@ -3,6 +3,7 @@
 #include <string.h>
 #include <setjmp.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 /* libjpeg reports fatal errors through error_exit, which must not return; Swift cannot
    longjmp, so the whole decode lives here, in C, behind one call. */
@@ -21,10 +22,24 @@ static void cnnprune_jpeg_error_exit(j_common_ptr info) {
 
 static void cnnprune_jpeg_silence(j_common_ptr info, int level) { (void)info; (void)level; }
 
+/* libjpeg reports corrupt entropy-coded data ("Corrupt JPEG data: bad Huffman code",
+   "premature end of data segment", a file cut short) as warnings (level -1) and goes on,
+   filling what it lost with grey. A decoder must not pass such an image off as the file's:
+   every warning ends the decode as an error, with libjpeg's message, except the two that
+   concern metadata only (an unknown JFIF revision, an unknown Adobe colour transform code). */
+static void cnnprune_jpeg_refuse_warnings(j_common_ptr info, int level) {
+    if (level >= 0) return;  /* trace messages */
+    int code = info->err->msg_code;
+    if (code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM) return;
+    info->err->num_warnings++;
+    cnnprune_jpeg_error_exit(info);
+}
+
 /// Decodes a JPEG held in memory to 8-bit RGB, row-major, 3 bytes a pixel, into a buffer the
 /// caller frees with free(). Returns 0 on success; otherwise 1 and a message in `message`
 /// (at least JMSG_LENGTH_MAX bytes). Images of more than `max_pixels` pixels are refused
-/// before any pixel buffer is allocated.
+/// before any pixel buffer is allocated; corrupt data, which libjpeg only warns about, is an
+/// error too (see cnnprune_jpeg_refuse_warnings).
 static inline int cnnprune_jpeg_decode_rgb(const unsigned char *data, unsigned long size, unsigned long max_pixels,
                                            unsigned char **out, int *width, int *height, char *message) {
     struct jpeg_decompress_struct info;
@@ -34,7 +49,7 @@ static inline int cnnprune_jpeg_decode_rgb(const unsigned char *data, unsigned l
     memset(&info, 0, sizeof info);
     info.err = jpeg_std_error(&error.manager);
     error.manager.error_exit = cnnprune_jpeg_error_exit;
-    error.manager.emit_message = cnnprune_jpeg_silence;
+    error.manager.emit_message = cnnprune_jpeg_refuse_warnings;
     error.message[0] = 0;
     if (setjmp(error.jump)) {
         jpeg_destroy_decompress(&info);

@@ -49,16 +49,43 @@ public struct CIFAR10: LabeledImages {
 
     /// Reads a split from `directory` (which holds the `.bin` files and `batches.meta.txt`),
     /// validating every file; errors name the file and what is wrong with it.
-    public init(directory: URL, split: Split) throws {
+    /// - Parameter layout: how many records each file must hold; the official 10,000 by
+    ///   default, so that a file cut short on a record boundary is an error, not a smaller set.
+    public init(directory: URL, split: Split, layout: Layout = .official) throws {
         let classNames = try CIFAR10.readClassNames(directory: directory)
+        let expected = layout.recordsPerFile(split)
         var pixels: [UInt8] = []
         var labels: [UInt8] = []
         for name in split.fileNames {
             let url = directory.appendingPathComponent(name)
             let data = try CIFAR10.contents(of: url)
+            if !data.isEmpty, data.count % CIFAR10.recordSize == 0, data.count / CIFAR10.recordSize != expected {
+                throw CIFAR10Error.badRecordCount(url.path, found: data.count / CIFAR10.recordSize, expected: expected)
+            }
             try CIFAR10.decode(data, file: url.path, classCount: classNames.count, pixels: &pixels, labels: &labels)
         }
         self.init(pixels: pixels, labels: labels, classNames: classNames)
+    }
+
+    /// How many records each file of a split holds. The official files hold 10,000 each; a
+    /// smaller layout is for data sets built on purpose (tests, samples).
+    public struct Layout: Sendable, Equatable {
+        /// Records in each of the five training files (`data_batch_1.bin` … `data_batch_5.bin`).
+        public var trainRecordsPerFile: Int
+        /// Records in `test_batch.bin`.
+        public var testRecordsPerFile: Int
+
+        /// A layout of `trainRecordsPerFile` records in each training file and `testRecordsPerFile` in the test file.
+        public init(trainRecordsPerFile: Int, testRecordsPerFile: Int) {
+            self.trainRecordsPerFile = trainRecordsPerFile
+            self.testRecordsPerFile = testRecordsPerFile
+        }
+
+        /// CIFAR-10 as published: 10,000 records in every file.
+        public static let official = Layout(trainRecordsPerFile: 10_000, testRecordsPerFile: 10_000)
+
+        /// The records each file of `split` must hold.
+        public func recordsPerFile(_ split: Split) -> Int { split == .train ? trainRecordsPerFile : testRecordsPerFile }
     }
 
     /// Appends the records in `data` to `pixels` and `labels`, checking sizes and labels.
@@ -133,6 +160,9 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
     case badLabel(String, offset: Int, value: Int)
     /// `batches.meta.txt` is not a list of the ten class names; the second value says what is wrong.
     case badMeta(String, String)
+    /// The file holds whole records, but not as many as the layout's files hold (cut short on a
+    /// record boundary, or another data set's file).
+    case badRecordCount(String, found: Int, expected: Int)
 
     public var description: String {
         switch self {
@@ -143,6 +173,20 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
             return "\(path): \(size) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not CIFAR-10 binary)\(hint)"
         case .badLabel(let path, let offset, let value): return "\(path): label \(value) at byte \(offset) is not a class index 0–9"
         case .badMeta(let path, let why): return "\(path): \(why)"
+        case .badRecordCount(let path, let found, let expected):
+            let layout = expected == CIFAR10.Layout.official.testRecordsPerFile ? "the CIFAR-10 layout has" : "the layout asked for has"
+            return "\(path): holds \(groupedDigits(found)) records; \(layout) \(groupedDigits(expected)) per file (\(found < expected ? "truncated?" : "not a CIFAR-10 batch file?"))"
         }
     }
+}
+
+/// `n` with a comma between groups of three digits, as the messages write counts (`10,000`).
+func groupedDigits(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, digit) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(digit)
+    }
+    return n < 0 ? "-" + out : out
 }

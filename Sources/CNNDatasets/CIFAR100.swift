@@ -29,13 +29,44 @@ public enum CIFAR100 {
     /// The file holding `split`.
     public static func fileName(_ split: DatasetSplit) -> String { split == .train ? "train.bin" : "test.bin" }
 
+    /// How many records each split's file holds. The official `train.bin` holds 50,000 and
+    /// `test.bin` 10,000; a smaller layout is for data sets built on purpose (tests, samples).
+    public struct Layout: Sendable, Equatable {
+        /// Records in `train.bin`.
+        public var trainRecords: Int
+        /// Records in `test.bin`.
+        public var testRecords: Int
+
+        /// A layout of `trainRecords` records in `train.bin` and `testRecords` in `test.bin`.
+        public init(trainRecords: Int, testRecords: Int) {
+            self.trainRecords = trainRecords
+            self.testRecords = testRecords
+        }
+
+        /// CIFAR-100 as published: 50,000 training and 10,000 test records.
+        public static let official = Layout(trainRecords: 50_000, testRecords: 10_000)
+
+        /// The records the file of `split` must hold.
+        public func records(_ split: DatasetSplit) -> Int { split == .train ? trainRecords : testRecords }
+    }
+
     /// Reads `split` from `directory`, with `labels` as the class.
-    public static func load(directory: URL, split: DatasetSplit, labels: Labels = .fine, normalization: Normalization) throws -> ByteImages {
+    /// - Parameter layout: how many records the file must hold; the official counts by default,
+    ///   so that a file cut short on a record boundary is an error, not a smaller set.
+    public static func load(directory: URL, split: DatasetSplit, labels: Labels = .fine, normalization: Normalization,
+                            layout: Layout = .official) throws -> ByteImages {
         let classNames = try readClassNames(directory: directory, labels: labels)
         let url = directory.appendingPathComponent(fileName(split))
         var pixels: [UInt8] = []
         var out: [UInt16] = []
-        try decode(DatasetFile.read(url), file: url.path, labels: labels, pixels: &pixels, labels: &out)
+        let data = try DatasetFile.read(url)
+        let expected = layout.records(split)
+        if !data.isEmpty, data.count % recordSize == 0, data.count / recordSize != expected {
+            let found = data.count / recordSize
+            let source = layout == .official ? "the CIFAR-100 layout has" : "the layout asked for has"
+            throw DatasetError(url.path, "holds \(groupedDigits(found)) records; \(source) \(groupedDigits(expected)) in \(fileName(split)) (\(found < expected ? "truncated?" : "not CIFAR-100's \(fileName(split))?"))")
+        }
+        try decode(data, file: url.path, labels: labels, pixels: &pixels, labels: &out)
         return ByteImages(pixels: pixels, labels: out, shape: shape, classNames: classNames, normalization: try normalization.expanded(to: 3))
     }
 

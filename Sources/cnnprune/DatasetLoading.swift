@@ -57,9 +57,11 @@ extension DataOptions {
         do {
             switch dataset {
             case .cifar10:
-                return ByteImages(try CIFAR10(directory: url, split: split == .train ? .train : .test), normalization: try normalization.expanded(to: 3))
+                let layout = try Self.testRecordCounts().map { CIFAR10.Layout(trainRecordsPerFile: $0.train, testRecordsPerFile: $0.test) } ?? .official
+                return ByteImages(try CIFAR10(directory: url, split: split == .train ? .train : .test, layout: layout), normalization: try normalization.expanded(to: 3))
             case .cifar100:
-                return try CIFAR100.load(directory: url, split: split, labels: labels, normalization: normalization)
+                let layout = try Self.testRecordCounts().map { CIFAR100.Layout(trainRecords: $0.train, testRecords: $0.test) } ?? .official
+                return try CIFAR100.load(directory: url, split: split, labels: labels, normalization: normalization, layout: layout)
             case .mnist:
                 return try MNIST.load(directory: url, split: split, classNames: MNIST.digitNames, normalization: normalization)
             case .fashionMNIST:
@@ -73,7 +75,7 @@ extension DataOptions {
             }
         } catch let error as CIFAR10Error {
             switch error {
-            case .missingFile, .badSize:
+            case .missingFile, .badSize, .badRecordCount:
                 throw CLIError("\(error.description); `cnnprune download --data \(url.path) --force` fetches a fresh copy")
             default:
                 throw CLIError(error.description)
@@ -81,6 +83,22 @@ extension DataOptions {
         } catch let error as DatasetError {
             throw CLIError(error.description)
         }
+    }
+
+    /// The environment variable through which the command-line tests run the binary on tiny
+    /// CIFAR-10 (and CIFAR-100) folders: `TRAIN,TEST`, the records each training and test file
+    /// holds. Hidden (not in `--help`): without it, the official layout is required, so a file cut
+    /// short on a record boundary is an error rather than a smaller data set.
+    static let testRecordCountsVariable = "CNNPRUNE_TEST_RECORDS_PER_FILE"
+
+    /// The record counts `$CNNPRUNE_TEST_RECORDS_PER_FILE` gives, or nil when it is unset.
+    static func testRecordCounts() throws -> (train: Int, test: Int)? {
+        guard let value = ProcessInfo.processInfo.environment[testRecordCountsVariable], !value.isEmpty else { return nil }
+        let counts = value.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard counts.count == 2, let train = counts[0], let test = counts[1], train > 0, test > 0 else {
+            throw CLIError("$\(testRecordCountsVariable) is '\(value)'; it must be TRAIN,TEST, two positive record counts (or unset for the official layout)")
+        }
+        return (train, test)
     }
 
     /// The SimpleCNN with the exercise's widths for this data's image shape and classes (e.g.

@@ -8,13 +8,13 @@ import Testing
         let folder = try DatasetFixtures.cifar100Folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let norm = DatasetKind.cifar100.defaultNormalization
-        let fine = try CIFAR100.load(directory: folder, split: .train, labels: .fine, normalization: norm)
+        let fine = try CIFAR100.load(directory: folder, split: .train, labels: .fine, normalization: norm, layout: DatasetFixtures.cifar100Layout)
         #expect(fine.count == 4)
         #expect(fine.sampleShape == [3, 32, 32])
         #expect(fine.classNames.count == 100 && fine.classNames[7] == "fine7")
         #expect((0..<4).map(fine.label(at:)) == [0, 3, 6, 9])
         #expect(Array(fine.pixels[3072..<3075]) == [1, 2, 3], "record 1 starts with pixel (1 + 0) % 256")
-        let coarse = try CIFAR100.load(directory: folder, split: .test, labels: .coarse, normalization: norm)
+        let coarse = try CIFAR100.load(directory: folder, split: .test, labels: .coarse, normalization: norm, layout: DatasetFixtures.cifar100Layout)
         #expect(coarse.count == 2 && coarse.classNames.count == 20)
         #expect((0..<2).map(coarse.label(at:)) == [0, 1])
 
@@ -58,11 +58,33 @@ import Testing
         }
     }
 
+    /// A file cut short on a record boundary is refused, naming the file; the official layout
+    /// (50,000 training, 10,000 test records) is the default.
+    @Test func refusesFilesWithAnotherRecordCountThanTheLayout() throws {
+        let folder = try DatasetFixtures.cifar100Folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let norm = DatasetKind.cifar100.defaultNormalization
+        let train = folder.appendingPathComponent("train.bin").path
+        #expect(throws: DatasetError(train, "holds 4 records; the layout asked for has 5 in train.bin (truncated?)")) {
+            try CIFAR100.load(directory: folder, split: .train, normalization: norm, layout: .init(trainRecords: 5, testRecords: 2))
+        }
+        #expect(throws: DatasetError(train, "holds 4 records; the CIFAR-100 layout has 50,000 in train.bin (truncated?)")) {
+            try CIFAR100.load(directory: folder, split: .train, normalization: norm)
+        }
+        let test = folder.appendingPathComponent("test.bin").path
+        #expect(throws: DatasetError(test, "holds 2 records; the CIFAR-100 layout has 10,000 in test.bin (truncated?)")) {
+            try CIFAR100.load(directory: folder, split: .test, normalization: norm)
+        }
+        #expect(throws: DatasetError(test, "holds 2 records; the layout asked for has 1 in test.bin (not CIFAR-100's test.bin?)")) {
+            try CIFAR100.load(directory: folder, split: .test, normalization: norm, layout: .init(trainRecords: 4, testRecords: 1))
+        }
+    }
+
     @Test func wrongNameCountIsAnError() throws {
         let folder = try DatasetFixtures.cifar100Folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data("a\nb\n".utf8).write(to: folder.appendingPathComponent("coarse_label_names.txt"))
-        #expect(throws: DatasetError.self) { try CIFAR100.load(directory: folder, split: .test, labels: .coarse, normalization: Normalization(mean: 0.5, std: 0.5)) }
+        #expect(throws: DatasetError.self) { try CIFAR100.load(directory: folder, split: .test, labels: .coarse, normalization: Normalization(mean: 0.5, std: 0.5), layout: DatasetFixtures.cifar100Layout) }
         #expect(CIFAR100.problem(with: folder)?.contains("coarse_label_names.txt") == true)
     }
 }

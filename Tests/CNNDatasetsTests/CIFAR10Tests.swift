@@ -30,7 +30,7 @@ import Testing
     @Test func readsRecordsAndNormalisesLikePyTorch() throws {
         let directory = try makeDirectory(["test_batch.bin": records(3, firstLabel: 4)])
         defer { try? FileManager.default.removeItem(at: directory) }
-        let test = try CIFAR10(directory: directory, split: .test)
+        let test = try CIFAR10(directory: directory, split: .test, layout: .init(trainRecordsPerFile: 3, testRecordsPerFile: 3))
         #expect(test.count == 3)
         #expect(test.classNames == CIFAR10Tests.classNames)
         #expect((0..<3).map { test.label(at: $0) } == [4, 5, 6])
@@ -50,7 +50,7 @@ import Testing
         for b in 1...5 { files["data_batch_\(b).bin"] = records(2, firstLabel: b) }
         let directory = try makeDirectory(files)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let train = try CIFAR10(directory: directory, split: .train)
+        let train = try CIFAR10(directory: directory, split: .train, layout: .init(trainRecordsPerFile: 2, testRecordsPerFile: 0))
         #expect(train.count == 10)
         #expect((0..<10).map { train.label(at: $0) } == [1, 2, 2, 3, 3, 4, 4, 5, 5, 6])
     }
@@ -67,7 +67,7 @@ import Testing
         badLabel[3073] = 12
         try badLabel.write(to: directory.appendingPathComponent("test_batch.bin"))
         #expect(throws: CIFAR10Error.badLabel(directory.appendingPathComponent("test_batch.bin").path, offset: 3073, value: 12)) {
-            try CIFAR10(directory: directory, split: .test)
+            try CIFAR10(directory: directory, split: .test, layout: .init(trainRecordsPerFile: 2, testRecordsPerFile: 2))
         }
         #expect(throws: CIFAR10Error.missingFile(directory.appendingPathComponent("data_batch_1.bin").path)) {
             try CIFAR10(directory: directory, split: .train)
@@ -82,10 +82,36 @@ import Testing
         }
     }
 
+    /// A file cut short on a record boundary is whole records, but not the layout's count: an
+    /// error naming the file, not a smaller data set. The official layout is the default.
+    @Test func refusesFilesWithAnotherRecordCountThanTheLayout() throws {
+        var files: [String: Data] = ["test_batch.bin": records(3)]
+        for b in 1...5 { files["data_batch_\(b).bin"] = records(b == 3 ? 1 : 2) }
+        let directory = try makeDirectory(files)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let small = CIFAR10.Layout(trainRecordsPerFile: 2, testRecordsPerFile: 3)
+        let batch3 = directory.appendingPathComponent("data_batch_3.bin").path
+        #expect(throws: CIFAR10Error.badRecordCount(batch3, found: 1, expected: 2)) {
+            try CIFAR10(directory: directory, split: .train, layout: small)
+        }
+        #expect(CIFAR10Error.badRecordCount(batch3, found: 1, expected: 2).description
+            == "\(batch3): holds 1 records; the layout asked for has 2 per file (truncated?)")
+        #expect(try CIFAR10(directory: directory, split: .test, layout: small).count == 3)
+
+        // Without a layout, the official 10,000 per file is required.
+        let test = directory.appendingPathComponent("test_batch.bin").path
+        let official = #expect(throws: CIFAR10Error.self) { try CIFAR10(directory: directory, split: .test) }
+        #expect(official == .badRecordCount(test, found: 3, expected: 10_000))
+        #expect(official?.description == "\(test): holds 3 records; the CIFAR-10 layout has 10,000 per file (truncated?)")
+        #expect(CIFAR10Error.badRecordCount(test, found: 9_999, expected: 10_000).description
+            == "\(test): holds 9,999 records; the CIFAR-10 layout has 10,000 per file (truncated?)")
+        #expect(CIFAR10.Layout.official.recordsPerFile(.train) == 10_000 && CIFAR10.Layout.official.recordsPerFile(.test) == 10_000)
+    }
+
     @Test func subsetIsSeededAndDistinct() throws {
         let directory = try makeDirectory(["test_batch.bin": records(50)])
         defer { try? FileManager.default.removeItem(at: directory) }
-        let test = try CIFAR10(directory: directory, split: .test)
+        let test = try CIFAR10(directory: directory, split: .test, layout: .init(trainRecordsPerFile: 50, testRecordsPerFile: 50))
         let a = Subset(test, randomCount: 20, seed: 3), b = Subset(test, randomCount: 20, seed: 3)
         #expect(a.indices == b.indices)
         #expect(Set(a.indices).count == 20)

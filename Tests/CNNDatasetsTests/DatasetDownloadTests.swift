@@ -50,6 +50,24 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["mnist"])
     }
 
+    /// Each file is capped at its size (the official sizes by default): a larger one is refused
+    /// and nothing is left.
+    @Test func filesLargerThanTheirSizeAreRefused() throws {
+        #expect(IDXDownload.mnistFiles.map(\.maximumBytes) == [9_912_422, 28_881, 1_648_877, 4_542])
+        #expect(IDXDownload.fashionMNISTFiles.map(\.maximumBytes) == [26_421_880, 29_515, 4_422_102, 5_148])
+        let files = try Self.idxFiles()
+        let source = try DownloadFixtures.temporaryFolder(), root = try DownloadFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: source); try? FileManager.default.removeItem(at: root) }
+        for file in files { try file.data.write(to: source.appendingPathComponent(file.name)) }
+        var download = Self.download(files, baseURL: URL(fileURLWithPath: source.path))
+        download.files[2].maximumBytes = Int64(files[2].data.count - 1)
+        let path = source.appendingPathComponent(files[2].name).path
+        #expect(throws: DownloadError.tooLarge(url: path, limit: Int64(files[2].data.count - 1))) {
+            try download.install(into: root.appendingPathComponent("mnist"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty, "nothing left behind")
+    }
+
     @Test func installsFromAFileFolderURL() throws {
         let files = try Self.idxFiles()
         let source = try DownloadFixtures.temporaryFolder(), root = try DownloadFixtures.temporaryFolder()
@@ -82,7 +100,7 @@ import Testing
         #expect(throws: DownloadError.self) { try CIFAR10Download.cifar100(url: file).install(into: destination) }  // the official MD5
         let download = CIFAR10Download.cifar100(url: file, expectedMD5: MD5.digest(archive).hex)
         _ = try download.install(into: destination)
-        let test = try CIFAR100.load(directory: destination, split: .test, normalization: DatasetKind.cifar100.defaultNormalization)
+        let test = try CIFAR100.load(directory: destination, split: .test, normalization: DatasetKind.cifar100.defaultNormalization, layout: DatasetFixtures.cifar100Layout)
         #expect(test.count == 2 && test.classNames.count == 100)
         #expect(CIFAR10Download.cifar100().url.absoluteString == "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz")
     }

@@ -51,6 +51,9 @@ enum DatasetFixtures {
         return out
     }
 
+    /// The record counts of `cifar100Folder()`'s files.
+    static let cifar100Layout = CIFAR100.Layout(trainRecords: 4, testRecords: 2)
+
     /// A `cifar-100-binary` folder with 4 training and 2 test records and both name files.
     static func cifar100Folder() throws -> URL {
         let folder = try DownloadFixtures.temporaryFolder()

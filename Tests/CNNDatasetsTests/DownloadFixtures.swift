@@ -49,6 +49,9 @@ enum DownloadFixtures {
         return archive
     }
 
+    /// The record counts of the tiny data set's files (two per file), for `CIFAR10(directory:split:layout:)`.
+    static let layout = CIFAR10.Layout(trainRecordsPerFile: 2, testRecordsPerFile: 2)
+
     /// `count` records with labels `first, first+1, …` (mod 10) and patterned pixels.
     static func records(_ count: Int, firstLabel: Int) -> Data {
         var data = Data()

@@ -175,8 +175,8 @@ import Testing
         let outcome = try download.install(into: destination) { stages.append($0.stage) }
         #expect(outcome == .installed(bytes: Int64(archive.count), md5: MD5.digest(archive).hex))
         #expect(stages.first == .downloading && stages.last == .extracting)
-        let train = try CIFAR10(directory: destination, split: .train)
-        let test = try CIFAR10(directory: destination, split: .test)
+        let train = try CIFAR10(directory: destination, split: .train, layout: DownloadFixtures.layout)
+        let test = try CIFAR10(directory: destination, split: .test, layout: DownloadFixtures.layout)
         #expect(train.count == 10 && test.count == 2)
         #expect(test.label(at: 0) == 5)
         #expect(contents(destination.deletingLastPathComponent()) == ["cifar-10-batches-bin"])  // no staging left
@@ -285,6 +285,41 @@ import Testing
         }
     }
 
+    /// A source larger than the expected archive is refused once it passes the cap — an endless
+    /// one (`/dev/zero`) included — and leaves nothing beside the destination. The caps default
+    /// to the official archives' sizes.
+    @Test func sourcesLargerThanTheArchiveAreRefused() throws {
+        #expect(CIFAR10Download().maximumArchiveBytes == 170_052_171)
+        #expect(CIFAR10Download.cifar100().maximumArchiveBytes == 168_513_733)
+        let source = try DownloadFixtures.temporaryFolder(), folder = try DownloadFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: source); try? FileManager.default.removeItem(at: folder) }
+        let big = source.appendingPathComponent("big.tar.gz")
+        try Data(repeating: 7, count: 10_000).write(to: big)
+        let destination = folder.appendingPathComponent("cifar-10-batches-bin")
+        for (url, limit) in [(big, Int64(4_096)), (URL(fileURLWithPath: "/dev/zero"), Int64(3 << 20))] {
+            let download = CIFAR10Download(url: url, maximumArchiveBytes: limit)
+            #expect(throws: DownloadError.tooLarge(url: url.path, limit: limit)) { try download.install(into: destination) }
+            #expect(contents(folder).isEmpty, "\(url.path): nothing left")
+        }
+        #expect(DownloadError.tooLarge(url: "/dev/zero", limit: 170_052_171).description
+            == "/dev/zero: more than 170,052,171 bytes, larger than the expected archive; nothing was kept")
+        // Exactly the cap is accepted as far as size goes (then the checksum decides).
+        let exact = CIFAR10Download(url: big, maximumArchiveBytes: 10_000)
+        #expect(throws: DownloadError.checksumMismatch(url: big.path, expected: CIFAR10Download.officialMD5, actual: MD5.digest(Data(repeating: 7, count: 10_000)).hex,
+                                                       bytes: 10_000, note: "")) { try exact.install(into: destination) }
+
+        // Over HTTP, an announced length above the cap is refused before any byte is written.
+        let archive = try DownloadFixtures.datasetArchive()
+        let server = try DownloadTestServer(routes: ["/good.tar.gz": .body(archive)])
+        defer { server.stop() }
+        let url = server.url("/good.tar.gz")
+        let small = CIFAR10Download(url: url, expectedMD5: MD5.digest(archive).hex, maximumArchiveBytes: Int64(archive.count - 1))
+        #expect(throws: DownloadError.tooLarge(url: url.absoluteString, limit: Int64(archive.count - 1))) { try small.install(into: destination) }
+        #expect(contents(folder).isEmpty)
+        let fits = CIFAR10Download(url: url, expectedMD5: MD5.digest(archive).hex, maximumArchiveBytes: Int64(archive.count))
+        #expect(try fits.install(into: destination) == .installed(bytes: Int64(archive.count), md5: MD5.digest(archive).hex))
+    }
+
     @Test func fileURLInstallsAndReplacingSwapsAtomically() throws {
         let folder = try DownloadFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -300,7 +335,7 @@ import Testing
         #expect(contents(destination) == ["note.txt"])
         #expect(try download.install(into: destination, replacing: true) == .installed(bytes: Int64(archive.count), md5: MD5.digest(archive).hex))
         #expect(!contents(destination).contains("note.txt"))
-        #expect(try CIFAR10(directory: destination, split: .test).count == 2)
+        #expect(try CIFAR10(directory: destination, split: .test, layout: DownloadFixtures.layout).count == 2)
         #expect(contents(folder) == ["cifar-10-batches-bin", "cifar-10-binary.tar.gz"])
     }
 

@@ -38,6 +38,29 @@ import Testing
         }
     }
 
+    /// libjpeg only warns about corrupt entropy-coded data (after the SOS marker) and fills
+    /// what it lost with grey: such a file is refused with libjpeg's message, and the intact
+    /// file still decodes.
+    @Test func jpegWithCorruptScanDataIsRefused() throws {
+        let jpeg = DatasetFixtures.jpeg(width: 32, height: 32, rgb: DatasetFixtures.pattern(width: 32, height: 32), quality: 90)
+        #expect(try DecodedImage.decode(jpeg, file: "good.jpg").width == 32)
+        let bytes = [UInt8](jpeg)
+        let sos = try #require(bytes.indices.dropLast().first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+        let scan = sos + 2 + Int(bytes[sos + 2]) << 8 + Int(bytes[sos + 3])  // first entropy-coded byte
+        #expect(bytes.count - 2 - scan > 64, "a scan long enough to corrupt")
+
+        // Stuffed 0xFF bytes give a run of one bits, which no Huffman code of the image is.
+        var badCode = bytes
+        badCode.replaceSubrange(scan..<(scan + 8), with: [0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00])
+        // Cut inside the scan: libjpeg would invent the rest.
+        let cut = Array(bytes[..<(scan + (bytes.count - scan) / 2)])
+        for (name, data, message) in [("code.jpg", badCode, "Corrupt JPEG data"), ("cut.jpg", cut, "Premature end of JPEG file")] {
+            let error = #expect(throws: DatasetError.self, "\(name)") { try DecodedImage.decode(Data(data), file: name) }
+            #expect(error?.path == name)
+            #expect(error?.problem.hasPrefix("is not a readable JPEG (\(message)") == true, "\(error.map(String.init(describing:)) ?? "")")
+        }
+    }
+
     @Test func bilinearResizeMatchesHandComputedValues() {
         // 2×1 → 4×1: half-pixel centres put the samples at −0.25, 0.25, 0.75, 1.25 → clamped 0, 0.25, 0.75, 1.
         let image = DecodedImage(width: 2, height: 1, rgb: [0, 0, 0, 200, 100, 40])

@@ -83,6 +83,57 @@ import Testing
             #expect("\(error)".contains(message), "\(kind): \(error)")
         }
     }
+
+    /// A header naming a tensor twice would keep only one of the two descriptions (here the
+    /// same bytes read as F32 or as I32): the file is refused, whether the repeat is spelt
+    /// alike, with escapes, or as a canonically equivalent string.
+    @Test(arguments: [
+        (#""a""#, #""a""#, "a"),
+        (#""a""#, #""\u0061""#, "a"),
+        (#""w\"x""#, #" "w\u0022x" "#, "w\"x"),
+        (#""é""#, #""e\u0301""#, "é"),
+    ])
+    func rejectsDuplicateTensorNames(first: String, second: String, name: String) {
+        let header = #"{"# + first + #":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"# + second + #":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}"#
+        do {
+            let parsed = try SafeTensors(data: file(header: header, data: floats([1])))
+            Issue.record("accepted, keeping \(parsed.tensors.count) of 2 tensors: \(parsed.tensors)")
+        } catch {
+            #expect(error as? SafeTensorsError == .invalidHeader("duplicate tensor name '\(name)'"), "\(error)")
+        }
+    }
+
+    @Test func rejectsTwoMetadataObjects() {
+        let header = #"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"__metadata__":{"format":"x"}}"#
+        #expect(throws: SafeTensorsError.invalidHeader("duplicate '__metadata__'")) {
+            try SafeTensors(data: file(header: header, data: floats([1])))
+        }
+    }
+
+    /// Keys of nested objects, and braces, commas, colons and quotes inside strings, are not
+    /// top-level names: only the real top-level keys count.
+    @Test func nestedKeysAndPunctuationInsideStringsAreNotDuplicates() throws {
+        let header = #"{"__metadata__":{"w":"{\"w\":1}","x":"}, \"w\": {","y":"\\"},"# +
+            #""w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"{\"w\":":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"# +
+            #""\\":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}"#
+        let parsed = try SafeTensors(data: file(header: header, data: floats([1, 2, 3])))
+        #expect(parsed.tensors == ["w": Tensor(shape: [1], scalars: [1]), "{\"w\":": Tensor(shape: [1], scalars: [2]),
+                                   "\\": Tensor(shape: [], scalars: [3])])
+        #expect(parsed.metadata == ["w": #"{"w":1}"#, "x": #"}, "w": {"#, "y": "\\"])
+    }
+
+    @Test func aWrittenCheckpointStillLoadsAndRemembersItsDTypes() throws {
+        var generator = SeededGenerator(seed: 5)
+        let graph = try ModelZoo.graph(named: "resnet20", classes: 3, widthMultiplier: 0.125)
+        let network = Network(architecture: try graph.sequential(), generator: &generator)
+        let written = Checkpoint.safeTensors(of: network)
+        let parsed = try SafeTensors(data: written.encoded())
+        #expect(parsed == written)
+        let integers = Set(network.architecture.stateEntries.filter(\.isInteger).map(\.name))
+        #expect(!integers.isEmpty)
+        #expect(parsed.storedDTypes == Dictionary(uniqueKeysWithValues: written.tensors.keys.map { ($0, integers.contains($0) ? "I64" : "F32") }))
+        #expect(try Checkpoint.network(from: parsed, fallback: nil).0.parameters == network.parameters)
+    }
 }
 
 extension Data {

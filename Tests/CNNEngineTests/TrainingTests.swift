@@ -178,6 +178,36 @@ import Testing
         }
     }
 
+    /// What resuming would allocate or compute from is checked first: a batch size beyond the
+    /// stated limit, optimizer state relabelled as integers, moments no optimizer can have.
+    @Test func refusesImpossibleBatchSizesAndOptimizerState() throws {
+        let first = try run(threads: 1)
+        _ = try first.runEpoch(on: TrainingTests.quadrants(count: 48, seed: 3))
+        let saved = first.checkpoint()
+        #expect(throws: Never.self) { _ = try TrainingRun(resuming: SafeTensors(data: saved.encoded()), threads: 1) }
+        func refusal(_ file: SafeTensors) -> String? {
+            let error = #expect(throws: TrainingCheckpointError.self) { _ = try TrainingRun(resuming: SafeTensors(data: file.encoded()), threads: 1) }
+            return error?.description
+        }
+
+        var progress = try #require(try JSONSerialization.jsonObject(with: Data(saved.metadata[TrainingRun.progressKey]!.utf8)) as? [String: Any])
+        progress["batch_size"] = TrainingLimits.maximumBatchSize + 1
+        var huge = saved
+        huge.metadata[TrainingRun.progressKey] = String(decoding: try JSONSerialization.data(withJSONObject: progress), as: UTF8.self)
+        #expect(refusal(huge) == "batch size 65537 in 'cnnprune.training' is more than the 65536 accepted")
+
+        var integers = saved
+        integers.integerTensors.insert(TrainingRun.firstMomentName)
+        #expect(refusal(integers) == "tensor 'optimizer.exp_avg' is stored as I64, but the optimizer's state is floating-point")
+
+        var negative = saved
+        negative.tensors[TrainingRun.secondMomentName]!.scalars[3] = -1
+        #expect(refusal(negative) == "optimizer tensor 'optimizer.exp_avg_sq' holds negative values (a mean of squares cannot)")
+        var infinite = saved
+        infinite.tensors[TrainingRun.firstMomentName]!.scalars[0] = .infinity
+        #expect(refusal(infinite) == "optimizer tensor 'optimizer.exp_avg' holds NaN or infinite values")
+    }
+
     @Test func augmentationAndScheduleChangeTheRun() throws {
         let data = TrainingTests.quadrants(count: 96, seed: 3)
         func parameters(_ optimizer: OptimizerSettings, _ schedule: LearningRateSchedule, _ augmentation: Augmentation?) throws -> [Float] {

@@ -12,6 +12,10 @@ import Testing
     /// A scratch directory with a tiny data set (5 × 40 training and 60 test images of random
     /// pixels) and a randomly initialised SimpleCNN.
     final class Scratch {
+        /// The records in each training and test file: the tests read the data with this layout,
+        /// and the binary with it through `$CNNPRUNE_TEST_RECORDS_PER_FILE` (see `cnnprune(_:)`).
+        static let layout = CIFAR10.Layout(trainRecordsPerFile: 40, testRecordsPerFile: 60)
+
         let root: URL
         var data: URL { root.appendingPathComponent("cifar") }
         var model: URL { root.appendingPathComponent("model.safetensors") }
@@ -29,7 +33,7 @@ import Testing
                 return Data(bytes)
             }
             for split in CIFAR10.Split.allCases {
-                for name in split.fileNames { try records(split == .test ? 60 : 40).write(to: data.appendingPathComponent(name)) }
+                for name in split.fileNames { try records(Scratch.layout.recordsPerFile(split)).write(to: data.appendingPathComponent(name)) }
             }
             let names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
             try names.joined(separator: "\n").write(to: data.appendingPathComponent("batches.meta.txt"), atomically: true, encoding: .utf8)
@@ -52,12 +56,19 @@ import Testing
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("cnnprune")
     }
 
+    /// Runs the binary with `arguments` on one thread. The scratch data's files are smaller than
+    /// CIFAR-10's, which the binary accepts only when told their size: the hidden
+    /// `$CNNPRUNE_TEST_RECORDS_PER_FILE` gives `Scratch.layout` (inherited by the processes
+    /// `experiment` starts).
     func cnnprune(_ arguments: [String]) throws -> Run {
         let executable = Self.executable
         try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build cnnprune first: \(executable.path) is missing")
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments + ["--threads", "1"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CNNPRUNE_TEST_RECORDS_PER_FILE"] = "\(Scratch.layout.trainRecordsPerFile),\(Scratch.layout.testRecordsPerFile)"
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

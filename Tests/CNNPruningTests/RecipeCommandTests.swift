@@ -22,7 +22,7 @@ import Testing
         #expect((0..<10).map { matrix[$0][$0] }.reduce(0, +) == document["correct"] as? Int)
 
         // Every row against a direct forward pass of the saved model over the test images.
-        let test = try CIFAR10(directory: scratch.data, split: .test)
+        let test = try CIFAR10(directory: scratch.data, split: .test, layout: CommandOutputTests.Scratch.layout)
         let (network, _, _) = try Checkpoint.load(from: scratch.model)
         var images = Tensor(shape: [60, 3, 32, 32])
         let indices = (0..<60).map(Int32.init)

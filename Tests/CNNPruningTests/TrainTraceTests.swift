@@ -40,7 +40,7 @@ import Testing
 
         // Replaying the recorded batches (one thread, as the command ran) gives the recorded
         // losses and parameters exactly.
-        let train = try CIFAR10(directory: scratch.data, split: .train)
+        let train = try CIFAR10(directory: scratch.data, split: .train, layout: CommandOutputTests.Scratch.layout)
         let trainer = Trainer(network: fresh, optimizer: Adam(parameterCount: fresh.parameters.count, learningRate: 0.001),
                               batchSize: 16, threads: 1)
         var offset = 0

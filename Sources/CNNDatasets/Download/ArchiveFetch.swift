@@ -5,8 +5,9 @@ import FoundationNetworking
 
 /// Copies a URL's bytes into a local file while hashing them with MD5, reporting progress on
 /// the calling thread. `http`, `https` (through `URLSession`) and `file` URLs are read; a
-/// server's failure, a transfer shorter than its `Content-Length` and an idle connection are
-/// errors.
+/// server's failure, a transfer shorter than its `Content-Length`, an idle connection and more
+/// bytes than `maximumBytes` (announced or received: an endless source such as `/dev/zero`
+/// must not fill the disk) are errors.
 struct ArchiveFetch {
     /// What was received.
     struct Result {
@@ -19,6 +20,8 @@ struct ArchiveFetch {
     var url: URL
     /// Seconds without any data (while connecting or transferring) before giving up.
     var timeout: TimeInterval
+    /// The most bytes accepted: the expected file's size, or a cap when that is not known.
+    var maximumBytes: Int64
 
     /// Writes the body to `destination` (created, must not exist). `progress` is called on the
     /// calling thread with the bytes so far and the expected total when known.
@@ -49,10 +52,14 @@ struct ArchiveFetch {
         var bytes: Int64 = 0
         while true {
             let chunk: Data
-            do { chunk = try input.read(upToCount: 1 << 20) ?? Data() } catch {
+            // One byte past the limit is enough to know the file is too large.
+            let room = max(maximumBytes - bytes, 0)
+            let wanted = room >= 1 << 20 ? 1 << 20 : Int(room) + 1
+            do { chunk = try input.read(upToCount: wanted) ?? Data() } catch {
                 throw DownloadError.transfer(url: path, reason: "read failed after \(bytes) bytes")
             }
             if chunk.isEmpty { break }
+            guard bytes + Int64(chunk.count) <= maximumBytes else { throw DownloadError.tooLarge(url: path, limit: maximumBytes) }
             md5.update(chunk)
             do { try output.write(contentsOf: chunk) } catch {
                 throw DownloadError.filesystem(path: path, reason: "write failed (disk full?)")
@@ -69,7 +76,7 @@ struct ArchiveFetch {
         configuration.timeoutIntervalForResource = 24 * 3600
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
-        let receiver = Receiver(output: output)
+        let receiver = Receiver(output: output, url: url.absoluteString, maximumBytes: maximumBytes)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: configuration, delegate: receiver, delegateQueue: queue)
@@ -138,12 +145,16 @@ private final class Receiver: NSObject, URLSessionDataDelegate, @unchecked Senda
     }
 
     private let output: FileHandle
+    private let url: String
+    private let maximumBytes: Int64
     private let condition = NSCondition()
     private var state = Snapshot()
     private var md5 = MD5()
 
-    init(output: FileHandle) {
+    init(output: FileHandle, url: String, maximumBytes: Int64) {
         self.output = output
+        self.url = url
+        self.maximumBytes = maximumBytes
     }
 
     /// The state after at most `seconds` of waiting for a change.
@@ -172,12 +183,16 @@ private final class Receiver: NSObject, URLSessionDataDelegate, @unchecked Senda
                     completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
         let http = response as? HTTPURLResponse
         let status = http?.statusCode
+        let tooLarge = response.expectedContentLength > maximumBytes
         update {
             $0.status = status
             $0.expected = response.expectedContentLength >= 0 ? response.expectedContentLength : nil
             $0.contentEncoding = http?.value(forHTTPHeaderField: "Content-Encoding")
+            if tooLarge { $0.failure = DownloadError.tooLarge(url: url, limit: maximumBytes) }
         }
         if let status, !(200..<300).contains(status) {
+            completionHandler(.cancel)
+        } else if tooLarge {
             completionHandler(.cancel)
         } else {
             completionHandler(.allow)
@@ -185,6 +200,14 @@ private final class Receiver: NSObject, URLSessionDataDelegate, @unchecked Senda
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        condition.lock()
+        let refused = state.failure != nil || state.received + Int64(data.count) > maximumBytes
+        condition.unlock()
+        if refused {
+            update { if $0.failure == nil { $0.failure = DownloadError.tooLarge(url: url, limit: maximumBytes) } }
+            dataTask.cancel()
+            return
+        }
         do {
             try output.write(contentsOf: data)
         } catch {

@@ -11,6 +11,8 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case http(url: String, status: Int)
     /// The server closed the connection before sending all the bytes it announced.
     case truncated(url: String, received: Int64, expected: Int64)
+    /// The source announced or sent more than `limit` bytes, more than the expected file holds.
+    case tooLarge(url: String, limit: Int64)
     /// The transfer failed for another reason.
     case transfer(url: String, reason: String)
     /// The archive's MD5 is not the expected one (corrupt, or not the official archive); `note` says more when it can.
@@ -32,6 +34,8 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
             return "cannot download \(url): the server answered HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))"
         case .truncated(let url, let received, let expected):
             return "download of \(url) broke off: received \(received) of \(expected) bytes; nothing was kept, run the command again"
+        case .tooLarge(let url, let limit):
+            return "\(url): more than \(groupedDigits(Int(limit))) bytes, larger than the expected archive; nothing was kept"
         case .transfer(let url, let reason):
             return "download of \(url) failed: \(reason); nothing was kept"
         case .checksumMismatch(let url, let expected, let actual, let bytes, let note):
@@ -64,6 +68,8 @@ public struct CIFAR10Download: Sendable {
     public static let officialMD5 = "c32a1d4ab5d03f1284b67883e8d87530"
     /// The folder the archive holds.
     public static let folderName = "cifar-10-batches-bin"
+    /// The size in bytes of the official `cifar-10-binary.tar.gz`.
+    public static let officialArchiveBytes: Int64 = 170_052_171
     /// The files a complete folder holds.
     public static let requiredFiles = CIFAR10.Split.train.fileNames + CIFAR10.Split.test.fileNames + ["batches.meta.txt"]
 
@@ -75,20 +81,25 @@ public struct CIFAR10Download: Sendable {
     public var timeout: TimeInterval
     /// The largest total of extracted bytes accepted.
     public var extractionLimit: Int
+    /// The most archive bytes fetched (the expected archive's size): a larger source is
+    /// refused as soon as it says so or sends more, before it fills the disk.
+    public var maximumArchiveBytes: Int64
     /// The folder inside the archive that becomes the destination.
     public var archiveFolder: String
     /// What keeps a folder from being a complete data set, or nil (CIFAR-10's check by default).
     public var check: @Sendable (URL) -> String?
 
     /// A download of the archive at `url`, checked against `expectedMD5` and unpacked from its `archiveFolder`;
-    /// the defaults are CIFAR-10's official archive. `check` tells whether a folder is a complete data set.
+    /// the defaults are CIFAR-10's official archive. `check` tells whether a folder is a complete data set;
+    /// `maximumArchiveBytes` is the largest archive fetched (the official archive's size).
     public init(url: URL = CIFAR10Download.officialURL, expectedMD5: String = CIFAR10Download.officialMD5,
-                timeout: TimeInterval = 15, extractionLimit: Int = 1 << 30,
+                timeout: TimeInterval = 15, extractionLimit: Int = 1 << 30, maximumArchiveBytes: Int64 = CIFAR10Download.officialArchiveBytes,
                 archiveFolder: String = CIFAR10Download.folderName, check: @escaping @Sendable (URL) -> String? = { CIFAR10Download.problem(with: $0) }) {
         self.url = url
         self.expectedMD5 = expectedMD5.lowercased()
         self.timeout = timeout
         self.extractionLimit = extractionLimit
+        self.maximumArchiveBytes = maximumArchiveBytes
         self.archiveFolder = archiveFolder
         self.check = check
     }
@@ -97,10 +108,14 @@ public struct CIFAR10Download: Sendable {
     public static let cifar100URL = URL(string: "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz")!
     /// The MD5 the data set's page publishes for `cifar-100-binary.tar.gz`.
     public static let cifar100MD5 = "03b5dce01913d631647c71ecec9e9cb8"
+    /// The size in bytes of the official `cifar-100-binary.tar.gz`.
+    public static let cifar100ArchiveBytes: Int64 = 168_513_733
 
     /// The same download and installation for CIFAR-100's `cifar-100-binary` folder.
-    public static func cifar100(url: URL = cifar100URL, expectedMD5: String = cifar100MD5, timeout: TimeInterval = 15) -> CIFAR10Download {
-        CIFAR10Download(url: url, expectedMD5: expectedMD5, timeout: timeout, archiveFolder: "cifar-100-binary", check: { CIFAR100.problem(with: $0) })
+    public static func cifar100(url: URL = cifar100URL, expectedMD5: String = cifar100MD5, timeout: TimeInterval = 15,
+                                maximumArchiveBytes: Int64 = cifar100ArchiveBytes) -> CIFAR10Download {
+        CIFAR10Download(url: url, expectedMD5: expectedMD5, timeout: timeout, maximumArchiveBytes: maximumArchiveBytes,
+                        archiveFolder: "cifar-100-binary", check: { CIFAR100.problem(with: $0) })
     }
 
     /// A stage of `install` and how far it has come.
@@ -172,7 +187,7 @@ public struct CIFAR10Download: Sendable {
         let archive = staging.appendingPathComponent("archive.tar.gz")
         var start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let fetched = try ArchiveFetch(url: url, timeout: timeout).run(to: archive) { bytes, total in
+        let fetched = try ArchiveFetch(url: url, timeout: timeout, maximumBytes: maximumArchiveBytes).run(to: archive) { bytes, total in
             progress(Progress(stage: .downloading, bytes: bytes, total: total, seconds: elapsed()))
         }
         let source = url.isFileURL ? url.path : url.absoluteString

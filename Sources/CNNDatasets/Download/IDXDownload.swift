@@ -8,16 +8,22 @@ import Foundation
 /// try IDXDownload.mnist().install(into: URL(fileURLWithPath: "data/mnist"))
 /// ```
 public struct IDXDownload: Sendable {
-    /// One file of the set: its name and its expected MD5 (lower-case hex).
+    /// One file of the set: its name, its expected MD5 (lower-case hex) and its size.
     public struct File: Sendable, Equatable {
         /// The file name, relative to `baseURL`.
         public var name: String
         /// The expected MD5, lower-case hex.
         public var md5: String
-        /// A file called `name` whose MD5 must be `md5`.
-        public init(name: String, md5: String) {
+        /// The most bytes fetched for it (its size): a larger source is refused as soon as it
+        /// says so or sends more, before it fills the disk.
+        public var maximumBytes: Int64
+        /// The cap on a file whose size is not given: larger than any file of an IDX data set.
+        public static let defaultMaximumBytes: Int64 = 256 << 20
+        /// A file called `name` whose MD5 must be `md5`, of at most `maximumBytes` bytes.
+        public init(name: String, md5: String, maximumBytes: Int64 = File.defaultMaximumBytes) {
             self.name = name
             self.md5 = md5.lowercased()
+            self.maximumBytes = maximumBytes
         }
     }
 
@@ -41,19 +47,19 @@ public struct IDXDownload: Sendable {
     /// Fashion-MNIST's official location.
     public static let fashionMNISTURL = URL(string: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")!
 
-    /// torchvision's MD5s of the MNIST files.
+    /// torchvision's MD5s of the MNIST files, and their sizes.
     public static let mnistFiles = [
-        File(name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        File(name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432"),
-        File(name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3"),
-        File(name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c"),
+        File(name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873", maximumBytes: 9_912_422),
+        File(name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", maximumBytes: 28_881),
+        File(name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3", maximumBytes: 1_648_877),
+        File(name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", maximumBytes: 4_542),
     ]
-    /// torchvision's MD5s of the Fashion-MNIST files.
+    /// torchvision's MD5s of the Fashion-MNIST files, and their sizes.
     public static let fashionMNISTFiles = [
-        File(name: "train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        File(name: "train-labels-idx1-ubyte.gz", md5: "25c81989df183df01b3e8a0aad5dffbe"),
-        File(name: "t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79"),
-        File(name: "t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310"),
+        File(name: "train-images-idx3-ubyte.gz", md5: "8d4fb7e6c68d591d4c3dfef9ec88bf0d", maximumBytes: 26_421_880),
+        File(name: "train-labels-idx1-ubyte.gz", md5: "25c81989df183df01b3e8a0aad5dffbe", maximumBytes: 29_515),
+        File(name: "t10k-images-idx3-ubyte.gz", md5: "bef4ecab320f06d8554ea6380940ec79", maximumBytes: 4_422_102),
+        File(name: "t10k-labels-idx1-ubyte.gz", md5: "bb300cfdad3c16e7a12a480ee83cd310", maximumBytes: 5_148),
     ]
 
     /// The four MNIST files, from `baseURL` (torchvision's mirror by default).
@@ -109,7 +115,7 @@ public struct IDXDownload: Sendable {
             let url = baseURL.appendingPathComponent(file.name)
             let source = url.isFileURL ? url.path : url.absoluteString
             let before = total
-            let fetched = try ArchiveFetch(url: url, timeout: timeout).run(to: folder.appendingPathComponent(file.name)) { bytes, _ in
+            let fetched = try ArchiveFetch(url: url, timeout: timeout, maximumBytes: file.maximumBytes).run(to: folder.appendingPathComponent(file.name)) { bytes, _ in
                 progress(.init(stage: .downloading, bytes: before + bytes, total: nil,
                                seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
             }

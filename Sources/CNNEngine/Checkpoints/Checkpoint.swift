@@ -171,6 +171,7 @@ public enum Checkpoint {
             guard tensor.scalars.allSatisfy(\.isFinite) else {
                 throw CheckpointError(file: "", reason: "tensor '\(entry.name)' holds NaN or infinite values")
             }
+            try checkNumberKind(of: entry, in: file)
         }
         var parameters = [Float](repeating: 0, count: architecture.parameterCount)
         for entry in architecture.parameterEntries {
@@ -182,6 +183,23 @@ public enum Checkpoint {
             state.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.scalars)
         }
         return (Network(architecture: architecture, parameters: parameters, state: state), graph)
+    }
+}
+
+extension Checkpoint {
+    /// Refuses a tensor whose values the file stores as another kind of number than the
+    /// architecture holds: floating-point weights relabelled as integers (read as integers,
+    /// they would load as meaningless whole numbers), or an integer (a counter such as
+    /// `num_batches_tracked`) stored as floats with a fractional part.
+    static func checkNumberKind(of entry: ParameterEntry, in file: SafeTensors) throws {
+        let storedAsInteger = file.integerTensors.contains(entry.name)
+        let dtype = file.storedDTypes[entry.name] ?? (storedAsInteger ? "an integer" : "floating-point")
+        if storedAsInteger && !entry.isInteger {
+            throw CheckpointError(file: "", reason: "tensor '\(entry.name)' is stored as \(dtype), but the architecture holds it as floating-point")
+        }
+        if !storedAsInteger && entry.isInteger, let value = file.tensors[entry.name]?.scalars.first(where: { $0 != $0.rounded() }) {
+            throw CheckpointError(file: "", reason: "tensor '\(entry.name)' is stored as \(dtype) with the non-integral value \(value), but the architecture holds it as an integer")
+        }
     }
 }
 

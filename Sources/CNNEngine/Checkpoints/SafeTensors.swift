@@ -28,7 +28,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
 /// metadata. The format cannot carry code, and the reader checks every length and offset
 /// before touching data. Tensors are stored as F32, except those named in `integerTensors`
 /// (I64, as PyTorch stores `num_batches_tracked`); F16, BF16, F64, I64 and I32 files are
-/// converted on read.
+/// converted on read. A header naming a tensor (or `__metadata__`) twice is refused, since one
+/// of the two would be lost.
 public struct SafeTensors: Sendable, Equatable {
     /// Tensors by name.
     public var tensors: [String: Tensor]
@@ -37,6 +38,11 @@ public struct SafeTensors: Sendable, Equatable {
     /// Tensors written as 64-bit integers (their values rounded); read files list the tensors
     /// they held as integers.
     public var integerTensors: Set<String> = []
+    /// The dtype each tensor had in the file read (`F32`, `F16`, `BF16`, `F64`, `I64` or
+    /// `I32`), so that a reader can tell what the values were before conversion; empty for a
+    /// value built in memory. It records where the value came from, not what it holds, and is
+    /// not compared by `==`.
+    public internal(set) var storedDTypes: [String: String] = [:]
 
     /// The largest header accepted (the reference implementation's limit).
     public static let maximumHeaderLength: UInt64 = 100_000_000
@@ -76,6 +82,10 @@ public struct SafeTensors: Sendable, Equatable {
             let path = SafeTensors.path(of: error)
             throw SafeTensorsError.invalidHeader(path.isEmpty ? "malformed" : "malformed entry '\(path)'")
         }
+        // The dictionary keeps one value of a repeated key: refuse the file rather than drop a tensor.
+        if let duplicate = JSONObjectKeys.firstDuplicate(in: headerBytes) {
+            throw SafeTensorsError.invalidHeader(duplicate == "__metadata__" ? "duplicate '__metadata__'" : "duplicate tensor name '\(duplicate)'")
+        }
         var metadata: [String: String] = [:]
         if case .metadata(let values)? = header["__metadata__"] { metadata = values }
 
@@ -83,6 +93,7 @@ public struct SafeTensors: Sendable, Equatable {
         var spans: [(name: String, begin: Int, end: Int)] = []
         var tensors: [String: Tensor] = [:]
         var integerTensors = Set<String>()
+        var storedDTypes: [String: String] = [:]
         for (name, entry) in header where name != "__metadata__" {
             guard case .tensor(let dtype, let shape, let offsets) = entry else {
                 throw SafeTensorsError.invalidTensor(name: name, reason: "entry is not a tensor description")
@@ -117,6 +128,7 @@ public struct SafeTensors: Sendable, Equatable {
             }
             tensors[name] = Tensor(shape: shape, scalars: scalars)
             if dtype == "I64" || dtype == "I32" { integerTensors.insert(name) }
+            storedDTypes[name] = dtype
             spans.append((name, begin, end))
         }
         spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
@@ -135,6 +147,13 @@ public struct SafeTensors: Sendable, Equatable {
         self.tensors = tensors
         self.metadata = metadata
         self.integerTensors = integerTensors
+        self.storedDTypes = storedDTypes
+    }
+
+    /// Whether two values hold the same tensors, metadata and integer tensors (the dtypes a
+    /// file stored them as aside).
+    public static func == (lhs: SafeTensors, rhs: SafeTensors) -> Bool {
+        lhs.tensors == rhs.tensors && lhs.metadata == rhs.metadata && lhs.integerTensors == rhs.integerTensors
     }
 
     /// The file's bytes: tensors as F32 (I64 for `integerTensors`) in name order, header padded with spaces to 8 bytes.

@@ -62,7 +62,8 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
     }
 
     /// An optimizer in the state `state(of:)` saved.
-    /// - Throws: `TrainingCheckpointError` when a state tensor is missing or misshapen.
+    /// - Throws: `TrainingCheckpointError` when a state tensor is missing, misshapen, or holds
+    ///   values the optimizer cannot have (NaN or infinite ones, a negative `exp_avg_sq`).
     public func restoredOptimizer(parameterCount: Int, learningRate: Float, stepCount: Int,
                                   tensors: [String: Tensor]) throws -> any Optimizer {
         let optimizer = makeOptimizer(parameterCount: parameterCount, learningRate: learningRate)
@@ -70,6 +71,11 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
             guard let m = tensors[TrainingRun.firstMomentName], let v = tensors[TrainingRun.secondMomentName],
                   m.count == parameterCount, v.count == parameterCount else {
                 throw TrainingCheckpointError(description: "missing or misshapen optimizer moments '\(TrainingRun.firstMomentName)', '\(TrainingRun.secondMomentName)'")
+            }
+            try OptimizerSettings.requireFinite(m, named: TrainingRun.firstMomentName)
+            try OptimizerSettings.requireFinite(v, named: TrainingRun.secondMomentName)
+            guard v.scalars.allSatisfy({ $0 >= 0 }) else {
+                throw TrainingCheckpointError(description: "optimizer tensor '\(TrainingRun.secondMomentName)' holds negative values (a mean of squares cannot)")
             }
             adam.restore(stepCount: stepCount, firstMoment: m.scalars, secondMoment: v.scalars)
             return adam
@@ -81,9 +87,16 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
             guard let buffer = tensors[OptimizerSettings.momentumBufferName], buffer.count == parameterCount else {
                 throw TrainingCheckpointError(description: "missing or misshapen SGD momentum buffer '\(OptimizerSettings.momentumBufferName)'")
             }
+            try OptimizerSettings.requireFinite(buffer, named: OptimizerSettings.momentumBufferName)
             sgd.restore(stepCount: stepCount, momentumBuffer: buffer.scalars)
         }
         return sgd
+    }
+
+    private static func requireFinite(_ tensor: Tensor, named name: String) throws {
+        guard tensor.scalars.allSatisfy(\.isFinite) else {
+            throw TrainingCheckpointError(description: "optimizer tensor '\(name)' holds NaN or infinite values")
+        }
     }
 
     /// Checks settings read from a file (which bypass `init`'s defaults and PyTorch's rules).

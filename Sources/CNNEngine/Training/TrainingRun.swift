@@ -49,7 +49,6 @@ public final class TrainingRun {
     public static let firstMomentName = "optimizer.exp_avg"
     /// The name of the second moment tensor (`exp_avg_sq`).
     public static let secondMomentName = "optimizer.exp_avg_sq"
-
     /// The architecture being trained.
     public let graph: ModelGraph
     /// Trains the network one epoch at a time.
@@ -128,6 +127,10 @@ public final class TrainingRun {
             try MemoryBudget.checkTraining(network.architecture, batchSize: progress.batchSize, threads: threads)
         } catch let error as MemoryBudgetError {
             throw TrainingCheckpointError(description: "its batch size \(progress.batchSize) does not fit: \(error.description)")
+        }
+        // The optimizer's state is floating-point: integers there are relabelled or corrupt.
+        if let integer = file.integerTensors.filter({ $0.hasPrefix("optimizer.") }).min() {
+            throw TrainingCheckpointError(description: "tensor '\(integer)' is stored as \(file.storedDTypes[integer] ?? "an integer"), but the optimizer's state is floating-point")
         }
         let optimizer = try settings.restoredOptimizer(parameterCount: network.parameters.count, learningRate: progress.learningRate,
                                                        stepCount: progress.optimizerStep, tensors: file.tensors)
