@@ -71,6 +71,7 @@ class Context:
         full_env["CIFAR10_DIR"] = self.suite.data
         full_env.update(env or {})
         command = [self.suite.binary] + [str(a) for a in args]
+        self.suite.invocations += 1
         if background:
             return subprocess.Popen(command, cwd=self.folder, env=full_env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -88,8 +89,9 @@ class Context:
         """Runs `args`, which must fail with a one-line error containing every fragment."""
         rc, out, err = self.run(args, **kwargs)
         expect(rc != 0, f"exit 0 for {' '.join(map(str, args))}, expected a failure")
-        lines = [line for line in err.splitlines() if line.strip()]
-        expect(lines and lines[0].startswith("Error: "), f"no one-line 'Error: …' first on stderr: {err.strip()[:300]!r}")
+        # Progress lines may come first (a download's "fetching …"); the error is one line.
+        lines = [line for line in err.splitlines() if line.startswith("Error: ")]
+        expect(len(lines) == 1, f"not exactly one 'Error: …' line on stderr: {err.strip()[:300]!r}")
         for fragment in fragments:
             expect(fragment.lower() in lines[0].lower(), f"the error does not say {fragment!r}: {lines[0]!r}")
         return lines[0]
@@ -246,6 +248,49 @@ def checkpoint_optimizer_step_overflow(c):
     expect(not os.path.exists(c.path("m.safetensors")), "a model was written")
 
 
+BAD_NUMBERS = ["-1", "0", "-0", "1e400", "nan", "inf", "-inf", str(2**63), str(2**64), str(-2**63 - 1), "9" * 40, "1.5", "x", ""]
+
+
+@case("crash")
+def every_number_flag_with_bad_values(c):
+    """Each numeric flag of the commands that train, prune or study, with values that are out
+    of range, overflow, are not numbers or are empty: a usage error, never a trap."""
+    m = c.suite.model
+    flags = [
+        (["train", "--subset", 64, "--output", "m.safetensors"],
+         ["--epochs", "--batch-size", "--lr", "--seed", "--subset", "--threads", "--warmup-epochs", "--lr-gamma",
+          "--weight-decay", "--checkpoint-every", "--width-multiplier", "--classes"]),
+        (["prune", "--model", m, "--layer", "conv2", "--output", "p.safetensors"],
+         ["--k", "--finetune-epochs", "--batch-size", "--lr", "--iterative", "--timing-runs", "--max-layer-ratio"]),
+        (["sweep", "--model", m, "--output", "s"], ["--finetune-epochs", "--batch-size", "--lr", "--threads"]),
+        (["evaluate", "--model", m], ["--batch-size", "--timing-runs", "--threads"]),
+        (["experiment", "--epochs", 1, "--output", "e"], ["--seeds", "--finetune-epochs", "--timing-runs", "--global-ratio"]),
+    ]
+    allowed_zero = {"--seed", "--warmup-epochs", "--weight-decay", "--finetune-epochs"}
+    problems = []
+    for base, names in flags:
+        for name in names:
+            for value in BAD_NUMBERS:
+                if value in ("0", "-0") and name in allowed_zero:
+                    continue
+                if value == "1.5" and name in ("--lr", "--lr-gamma", "--weight-decay", "--width-multiplier", "--max-layer-ratio", "--global-ratio"):
+                    continue
+                if name == "--k" and value in ("0", "-0"):
+                    continue
+                if name == "--seed" and value == str(2**63):
+                    continue   # a valid 64-bit seed
+                if name in ("--lr", "--lr-gamma", "--weight-decay") and value in (str(2**63), str(2**64)):
+                    continue   # a finite positive rate: legal (a run it makes diverge stops with a message)
+                args = base + [f"{name}={value}"] if value == "" else base + [name, value]
+                try:
+                    c.fails(args)
+                except Failure as failure:
+                    problems.append(str(failure))
+    expect(not problems, f"{len(problems)} accepted or unclear: " + " | ".join(problems[:6]))
+    for name in ("s", "e", "m.safetensors", "p.safetensors"):
+        expect(not os.path.exists(c.path(name)), f"{name} was left behind")
+
+
 # ---------------------------------------------------------------------------------------------
 # data-loss: output paths, temporary files, locks, mixed models
 
@@ -320,10 +365,11 @@ def checkpoint_and_output_at_one_path(c):
 def two_runs_into_one_folder(c):
     first = c.run(["sweep", "--model", c.suite.model, "--criterion", "l1,l2,random", "--k", "0:32:2", "--output", "shared"],
                   background=True)
-    lock = c.path("shared", ".cnnprune.lock")
+    # The first run locks the folder right after creating it.
     deadline = time.time() + 60
-    while not os.path.exists(lock) and time.time() < deadline and first.poll() is None:
+    while not os.path.isdir(c.path("shared")) and time.time() < deadline and first.poll() is None:
         time.sleep(0.01)
+    time.sleep(0.05)
     second = c.fails(["sweep", "--model", c.suite.model, "--criterion", "mean-activation", "--k", "0,2", "--output", "shared"],
                      "another cnnprune run")
     out, err = first.communicate(timeout=600)
@@ -520,6 +566,7 @@ class Suite:
     def __init__(self, binary, data, work):
         self.binary, self.data, self.work = binary, data, work
         self.jpeg_bytes = None
+        self.invocations = 0
 
     def prepare(self):
         """The shared fixtures: a SimpleCNN (and its training checkpoint), one of half width."""
@@ -607,7 +654,7 @@ def main():
     if not a.work_dir:
         shutil.rmtree(work, ignore_errors=True)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(classes.items()))
-    print(f"hostile_check: {time.time() - started:.0f} s; cases passed per class: {summary}")
+    print(f"hostile_check: {time.time() - started:.0f} s, {suite.invocations} runs of cnnprune; cases passed per class: {summary}")
     print(f"hostile_check: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 

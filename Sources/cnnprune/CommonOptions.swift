@@ -201,10 +201,11 @@ enum GivenFlags {
 
 /// Checks, before any work, that the file `path` can be written as an output: a regular file,
 /// a link to one (its target is replaced), or nothing yet — never a folder, device or FIFO.
-func validateOutputFile(_ path: String, flag: String) throws {
+/// - Throws: `CLIError`, one line naming the flag, the path and the problem.
+func checkOutputFile(_ path: String, flag: String) throws {
     do {
         _ = try OutputPath.resolve(URL(fileURLWithPath: path))
     } catch let error as AtomicFileError {
-        throw ValidationError("\(flag) \(path): \(error.reason)")
+        throw CLIError("\(flag) \(path): \(error.reason)")
     }
 }

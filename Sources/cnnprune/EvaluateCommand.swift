@@ -33,10 +33,10 @@ struct EvaluateCommand: ParsableCommand {
     func validate() throws {
         guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be 1…65536, got \(batchSize)") }
         guard (1...100).contains(timingRuns) else { throw ValidationError("--timing-runs must be 1…100, got \(timingRuns)") }
-        if let predictions { try validateOutputFile(predictions, flag: "--predictions") }
     }
 
     func run() throws {
+        if let predictions { try checkOutputFile(predictions, flag: "--predictions") }
         let test = try data.load(.test)
         let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count))
         try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)

@@ -78,12 +78,12 @@ struct ExperimentCommand: ParsableCommand {
     func validate() throws {
         _ = try parseCalibration(calibration)
         try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
-        guard (1...100).contains(timingRuns) else { throw ValidationError("--timing-runs must be 1…100, got \(timingRuns)") }
+        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
+        guard timingRuns <= 100 else { throw ValidationError("--timing-runs must be at most 100, got \(timingRuns)") }
         guard globalRatio > 0 && globalRatio < 1 else { throw ValidationError("--global-ratio must be strictly between 0 and 1, got \(globalRatio)") }
         if model != nil && architecture.isGiven { throw ValidationError("--model brings its own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
-        if let seeds, seeds < 1 || seeds > ExperimentCommand.maximumSeeds {
-            throw ValidationError("--seeds must be 1…\(ExperimentCommand.maximumSeeds), got \(seeds)")
-        }
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
+        if let seeds, seeds > ExperimentCommand.maximumSeeds { throw ValidationError("--seeds must be at most \(ExperimentCommand.maximumSeeds), got \(seeds)") }
         let modelCount = models.map { modelPaths($0).count } ?? seeds ?? 1
         if UInt64.max - recipe.seed < UInt64(max(modelCount - 1, 0)) {
             throw ValidationError("--seed \(recipe.seed) with \(modelCount) models needs seeds up to --seed + \(modelCount - 1), past the largest 64-bit seed \(UInt64.max)")

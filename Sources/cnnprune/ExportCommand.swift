@@ -33,7 +33,6 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
 
     func validate() throws {
-        try validateOutputFile(output, flag: "--output")
         if let normalize {
             do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.description) }
         }
@@ -44,6 +43,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputFile(output, flag: "--output")
         let loaded = try loadAnyModel(model, fallback: try fallbackGraph())
         let (normalization, source) = try inputNormalization(recordedIn: loaded.metadata)
         var metadata: [String: String] = ["cnnprune.source_model": URL(fileURLWithPath: model).lastPathComponent,

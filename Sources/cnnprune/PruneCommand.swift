@@ -145,12 +145,13 @@ struct PruneCommand: ParsableCommand {
         }
         try validateBatchSize(batchSize)
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
-        guard (1...100).contains(timingRuns) else { throw ValidationError("--timing-runs must be 1…100, got \(timingRuns)") }
+        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
+        guard timingRuns <= 100 else { throw ValidationError("--timing-runs must be at most 100, got \(timingRuns)") }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ValidationError("--output \(output) is a folder; give the path of the .safetensors file to write")
         }
-        try validateOutputFile(output, flag: "--output")
+        do { try checkOutputFile(output, flag: "--output") } catch let error as CLIError { throw ValidationError(error.description) }
     }
 
     func run() throws {

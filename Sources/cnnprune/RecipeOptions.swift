@@ -66,7 +66,7 @@ struct RecipeOptions: ParsableArguments {
         var result: [Int] = []
         for part in parts {
             guard let epoch = Int(part), epoch > 0, epoch <= TrainingLimits.maximumEpochs else {
-                throw ValidationError("--lr-step-epochs must be epoch numbers from 1 to \(TrainingLimits.maximumEpochs) separated by commas, got '\(list)'")
+                throw ValidationError("--lr-step-epochs must be positive epoch numbers (at most \(TrainingLimits.maximumEpochs)) separated by commas, got '\(list)'")
             }
             guard result.last.map({ epoch > $0 }) ?? true else {
                 throw ValidationError("--lr-step-epochs must be strictly ascending, got '\(list)'")

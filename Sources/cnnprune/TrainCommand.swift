@@ -63,9 +63,6 @@ struct TrainCommand: ParsableCommand {
         }
         if let subset, subset <= 0 { throw ValidationError("--subset must be positive, got \(subset)") }
         if resume != nil && model != nil { throw ValidationError("--resume and --model cannot be combined") }
-        try validateOutputFile(output, flag: "--output")
-        if checkpointEvery != nil { try validateOutputFile(checkpointURL.path, flag: "--checkpoint") }
-        if let trace { try validateOutputFile(trace, flag: "--trace") }
         if OutputPath.sameFile(checkpointURL, URL(fileURLWithPath: output)) {
             throw ValidationError("--checkpoint and --output name the same file (\(output)): the final model would overwrite the training checkpoint; give them different paths")
         }
@@ -133,6 +130,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputFile(output, flag: "--output")
+        if checkpointEvery != nil { try checkOutputFile(checkpointURL.path, flag: "--checkpoint") }
+        if let trace { try checkOutputFile(trace, flag: "--trace") }
         let run: TrainingRun
         // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
         // fine-tuning a pruned model does not forget how it was made.

@@ -125,7 +125,7 @@ import Testing
             try AtomicFile.write(Data("x".utf8), to: used.appendingPathComponent("sweep.json"))
             withExtendedLifetime(lock) {}
         }
-        #expect(FileManager.default.fileExists(atPath: used.appendingPathComponent("sweep.json").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: used.path) == ["sweep.json"], "the lock adds no file")
         try? FileManager.default.removeItem(at: directory)
     }
 }
