@@ -100,5 +100,8 @@ let package = Package(
         ]),
         .testTarget(name: "CNNStudyTests", dependencies: ["CNNStudy", "CNNPruning", "CNNEngine", "CNNDatasets", "CNNCharts"]),
         .testTarget(name: "CNNStatisticsTests", dependencies: ["CNNStatistics"], exclude: ["make_reference.py"]),
+        // The command line's own tests: they launch the built `cnnprune` (its output files,
+        // messages and exit codes) on tiny data sets they write.
+        .testTarget(name: "cnnpruneTests", dependencies: ["cnnprune", "CNNEngine", "CNNDatasets"]),
     ]
 )

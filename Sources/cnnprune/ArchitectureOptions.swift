@@ -68,6 +68,14 @@ struct ArchitectureOptions: ParsableArguments {
         return Network(architecture: architecture, generator: &generator)
     }
 
+    /// The graph to assume for checkpoints that record none and match no known architecture,
+    /// for `data`'s images and classes (its test split is read only when a flag was given).
+    func fallback(for data: DataOptions) throws -> ModelGraph? {
+        guard isGiven else { return nil }
+        let test = try data.load(.test)
+        return try fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count)
+    }
+
     /// The graph to assume for checkpoints that record none (`--arch` given with `--model`).
     func fallback(inputShape: [Int], defaultClasses: Int) throws -> ModelGraph? {
         isGiven ? try graph(inputShape: inputShape, defaultClasses: defaultClasses) : nil

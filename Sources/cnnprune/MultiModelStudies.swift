@@ -15,12 +15,12 @@ func modelFiles(_ value: String) -> [String] {
 /// Checks a list of model files before any work: none empty, none twice, each loadable, and
 /// all of one architecture (several models are summarised as seeds of one network: a mixed
 /// list would be averaged as if it were one).
-func validateModelFiles(_ files: [String]) throws {
+func validateModelFiles(_ files: [String], fallback: ModelGraph? = nil) throws {
     if files.contains(where: \.isEmpty) { throw CLIError("--model has an empty entry in its comma-separated list") }
     if Set(files).count != files.count { throw CLIError("--model names the same file twice; give each model once") }
     var first: (path: String, graph: ModelGraph)?
     for path in files {
-        let graph = try loadAnyModel(path).graph
+        let graph = try loadAnyModel(path, fallback: fallback).graph
         guard let reference = first else { first = (path, graph); continue }
         guard graph == reference.graph else {
             throw CLIError("--model: \(path) (\(graph.name ?? "custom architecture")) and \(reference.path) (\(reference.graph.name ?? "custom architecture")) are networks of different architectures or widths; several models are compared as seeds of one network")
@@ -176,7 +176,7 @@ struct MultiModelSweepRun {
         var baselines = names.contains("random") ? ["random"] : []
         if let first = names.first, first != "random", names.count > 1 { baselines.append(first) }
         let sweep = MultiModelSweep(curves: curves, baselines: baselines)
-        let classes = try loadAnyModel(models[0]).network.architecture.outputShape.reduce(1, *)
+        let classes = try loadAnyModel(models[0], fallback: command.architecture.fallback(for: command.data)).network.architecture.outputShape.reduce(1, *)
         let summary = MultiModelSummary(models: models, curves: curves, title: "Sweep", xLabel: "K (units pruned)", classes: classes)
         let comparisons = sweep.comparisons.flatMap { entry in
             entry.results.map { result in
@@ -232,7 +232,7 @@ struct MultiModelSensitivityRun {
             return ((layer["fractions"] as? [NSNumber])?[safe: i]).map(\.doubleValue)
         }
         let sensitivity = MultiModelSensitivity(layers: curves, fraction: Self.fraction)
-        let classes = try loadAnyModel(models[0]).network.architecture.outputShape.reduce(1, *)
+        let classes = try loadAnyModel(models[0], fallback: command.architecture.fallback(for: command.data)).network.architecture.outputShape.reduce(1, *)
         let summary = MultiModelSummary(models: models, curves: curves, title: "Layer sensitivity", xLabel: "Fraction of the layer's units pruned",
                                         classes: classes)
         let document = Document(models: models, layers: summary.curveDocuments(), fraction: Self.fraction, reading: sensitivity.sentence)

@@ -98,6 +98,10 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// `--arch`, `--arch-file`, `--classes`, `--width-multiplier`: the architecture of a model file
+    /// that records none and matches no known one.
+    @OptionGroup(title: "Architecture (for files that record none)") var architecture: ArchitectureOptions
+
     /// Fine-tuning's optimizer, schedule and augmentation (`RecipeOptions.swift`).
     @OptionGroup(title: "Fine-tuning recipe") var recipeOptions: RecipeOptions
 
@@ -157,7 +161,7 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         let files = modelFiles(model)
         if files.count > 1 {
-            try validateModelFiles(files)
+            try validateModelFiles(files, fallback: architecture.fallback(for: data))
             try MultiModelPruneRun(command: self, models: files).run()
             return
         }
@@ -171,7 +175,7 @@ struct PruneCommand: ParsableCommand {
 
     /// Prunes `--model` to `--output` (and fine-tunes, and measures); returns what `run` prints.
     func pruneOne() throws -> PruneRunResult {
-        let general = try loadAnyModel(model)
+        let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.names.contains(criterion) {
             let run = GroupPruneRun(command: self, loaded: general)

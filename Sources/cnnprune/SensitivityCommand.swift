@@ -37,6 +37,10 @@ struct SensitivityCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// `--arch`, `--arch-file`, `--classes`, `--width-multiplier`: the architecture of a model file
+    /// that records none and matches no known one.
+    @OptionGroup(title: "Architecture (for files that record none)") var architecture: ArchitectureOptions
+
     @Option(help: "Directory for sensitivity.json, .csv, .svg and .png.")
     var output: String = "runs/sensitivity"
 
@@ -50,14 +54,14 @@ struct SensitivityCommand: ParsableCommand {
         defer { withExtendedLifetime(outputLock) {} }
         let modelList = modelFiles(model)
         if modelList.count > 1 {
-            try validateModelFiles(modelList)
+            try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
             try MultiModelSensitivityRun(command: self, models: modelList).run()
             return
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }
-        let general = try loadAnyModel(model)
+        let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         guard general.simpleCNN != nil, ImportanceCriteria.names.contains(criterion) else {
             try runGroups(general, start: start, status: status)

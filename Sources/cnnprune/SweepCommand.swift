@@ -74,6 +74,10 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var threading: ThreadOptions
 
+    /// `--arch`, `--arch-file`, `--classes`, `--width-multiplier`: the architecture of a model file
+    /// that records none and matches no known one.
+    @OptionGroup(title: "Architecture (for files that record none)") var architecture: ArchitectureOptions
+
     /// Fine-tuning's optimizer, schedule and augmentation (`RecipeOptions.swift`).
     @OptionGroup(title: "Fine-tuning recipe") var recipeOptions: RecipeOptions
 
@@ -111,13 +115,13 @@ struct SweepCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let modelList = modelFiles(model)
         if modelList.count > 1 {
-            try validateModelFiles(modelList)
+            try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
             try MultiModelSweepRun(command: self, models: modelList).run()
             return
         }
         let status = StatusLine()
         defer { status.clear() }
-        let general = try loadAnyModel(model)
+        let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         guard isSimpleCNNStudy(general) else {
             try runGroups(general, start: start, status: status)

@@ -100,10 +100,10 @@ public struct Conv2D: Layer {
     }
 
     /// A 1×1 stride-1 unpadded convolution reads the image itself as its patch matrix.
-    private var isPointwise: Bool { kernelSize == 1 && stride == 1 && padding == 0 }
+    var isPointwise: Bool { kernelSize == 1 && stride == 1 && padding == 0 }
 
-    private var patchSize: Int { inputChannels * kernelSize * kernelSize }
-    private var outputPlane: Int { outputHeight * outputWidth }
+    var patchSize: Int { inputChannels * kernelSize * kernelSize }
+    var outputPlane: Int { outputHeight * outputWidth }
 
     /// The fewest output positions one matrix product should have: smaller planes are batched.
     public static let pixelsPerProduct = 256
@@ -180,7 +180,7 @@ public struct Conv2D: Layer {
     /// thin patches (`[27, 16]` over 8,192 positions: 55 against 30 GFLOP/s).
     /// One image's patches are followed by the row of ones of `forwardWithBiasRow`, whose
     /// packed weights `[O, C·k·k + 1]` take the transposed gradient's place.
-    private var transposedGradientOffset: Int {
+    var transposedGradientOffset: Int {
         let chunk = imagesPerProduct
         if isPointwise { return 0 }
         if chunk == 1 { return (patchSize + 1) * outputPlane }
@@ -261,7 +261,7 @@ public struct Conv2D: Layer {
     /// Images `first..<first + images` as one product: their patches side by side (image `j`
     /// in columns `j·OH·OW ..< (j+1)·OH·OW`), the `[outputChannels, images·OH·OW]` result then
     /// copied to each image's NCHW output with the bias added.
-    private func forwardChunk(_ b: LayerBuffers, first: Int, images: Int) {
+    func forwardChunk(_ b: LayerBuffers, first: Int, images: Int) {
         let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane
         let plane = outputPlane, pixels = images * plane
         let columns = b.scratch, product = b.scratch + patchSize * plane * imagesPerProduct
@@ -285,121 +285,10 @@ public struct Conv2D: Layer {
         }
     }
 
-    /// The backward pass of `forwardChunk`: the output gradients gathered into one matrix, one
-    /// product for the weight gradient (transposed, at `transposedGradientOffset`; added to the
-    /// earlier chunks' unless `first` is 0) and one for the patch gradients, which are folded
-    /// back onto each image.
-    private func backwardChunk(_ b: LayerBuffers, _ g: LayerGradientBuffers, first: Int, images: Int) {
-        let inputCount = inputChannels * height * width, outputCount = outputChannels * outputPlane
-        let plane = outputPlane, pixels = images * plane
-        let columns = b.scratch, product = b.scratch + patchSize * plane * imagesPerProduct
-        for j in 0..<images {
-            let outGrad = g.output + (first + j) * outputCount
-            for c in 0..<outputChannels {
-                (product + c * pixels + j * plane).update(from: outGrad + c * plane, count: plane)
-            }
-            unfold(b.input + (first + j) * inputCount, into: columns + j * plane, rowStride: pixels)
-        }
-        BLAS.gemm(transposeA: false, transposeB: true, m: patchSize, n: outputChannels, k: pixels,
-                  a: columns, lda: pixels, b: product, ldb: pixels, beta: first == 0 ? 0 : 1,
-                  c: b.scratch + transposedGradientOffset, ldc: outputChannels)
-        if bias {
-            let biasGradient = g.parameters + outputChannels * patchSize
-            for j in 0..<images {
-                let outGrad = g.output + (first + j) * outputCount
-                for c in 0..<outputChannels {
-                    let sum = Kernels.sum(outGrad + c * plane, count: plane)
-                    biasGradient[c] = first + j == 0 ? sum : biasGradient[c] + sum
-                }
-            }
-        }
-        guard let inputGradient = g.input else { return }
-        BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: pixels, k: outputChannels,
-                  a: b.parameters, lda: patchSize, b: product, ldb: pixels, beta: 0, c: columns, ldc: pixels)
-        for j in 0..<images {
-            fold(columns + j * plane, rowStride: pixels, into: inputGradient + (first + j) * inputCount)
-        }
-    }
-
-    public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
-        precondition(!rectifiesOutput && !poolsOutput, "\(name): a convolution with a fused ReLU or max-pool is for inference only")
-        if usesWinograd, Conv2D.winogradInputGradients, let inputGradient = g.input {
-            // The parameter gradients from the direct path, the input gradient from Winograd's.
-            var parameterGradients = g
-            parameterGradients.input = nil
-            backwardDirect(b, gradients: parameterGradients)
-            inputGradientWinograd(b, outputGradient: g.output, into: inputGradient)
-            return
-        }
-        backwardDirect(b, gradients: g)
-    }
-
-    /// The backward pass of the direct convolution: shifted rows, or im2col per image or per chunk.
-    private func backwardDirect(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
-        let inputCount = inputChannels * height * width
-        let outputCount = outputChannels * outputPlane
-        let weight = b.parameters
-        let weightGradient = g.parameters
-        let biasGradient = g.parameters + outputChannels * patchSize
-        if usesShiftedRows {
-            backwardShifted(b, gradients: g)
-            return
-        }
-        let chunk = min(b.batch, imagesPerProduct)
-        if chunk > 1 {
-            var first = 0
-            while first < b.batch {
-                let images = min(chunk, b.batch - first)
-                backwardChunk(b, g, first: first, images: images)
-                first += images
-            }
-            if b.batch > 0 { untransposeGradient(b.scratch + transposedGradientOffset, into: weightGradient) }
-            return
-        }
-        for n in 0..<b.batch {
-            let image = b.input + n * inputCount
-            let columns = isPointwise ? image : b.scratch
-            if !isPointwise { unfold(image, into: columns, rowStride: outputPlane) }
-            let outGrad = g.output + n * outputCount
-            // The first sample overwrites the (transposed) weight gradient, the others add to it.
-            BLAS.gemm(transposeA: false, transposeB: true, m: patchSize, n: outputChannels, k: outputPlane,
-                      a: columns, lda: outputPlane, b: outGrad, ldb: outputPlane, beta: n == 0 ? 0 : 1,
-                      c: b.scratch + transposedGradientOffset, ldc: outputChannels)
-            if bias {
-                for c in 0..<outputChannels {
-                    let sum = Kernels.sum(outGrad + c * outputPlane, count: outputPlane)
-                    biasGradient[c] = n == 0 ? sum : biasGradient[c] + sum
-                }
-            }
-            if let inputGradient = g.input {
-                if isPointwise {
-                    // The patch gradients are the image gradient itself.
-                    BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPlane, k: outputChannels,
-                              a: weight, lda: patchSize, b: outGrad, ldb: outputPlane, beta: 0, c: inputGradient + n * inputCount, ldc: outputPlane)
-                    continue
-                }
-                // The patches are no longer needed: reuse their storage for the patch gradients.
-                BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: outputPlane, k: outputChannels,
-                          a: weight, lda: patchSize, b: outGrad, ldb: outputPlane, beta: 0, c: columns, ldc: outputPlane)
-                fold(columns, rowStride: outputPlane, into: inputGradient + n * inputCount)
-            }
-        }
-        if b.batch > 0 { untransposeGradient(b.scratch + transposedGradientOffset, into: weightGradient) }
-    }
-
-    /// The weight gradient `[O, C·k·k]` from its transpose.
-    private func untransposeGradient(_ transposed: UnsafePointer<Float>, into weightGradient: UnsafeMutablePointer<Float>) {
-        let outputs = outputChannels
-        for o in 0..<outputs {
-            let row = weightGradient + o * patchSize
-            for i in 0..<patchSize { row[i] = transposed[i &* outputs &+ o] }
-        }
-    }
-
     /// im2col: row `(c·k + ky)·k + kx`, column `oy·OW + ox` holds `x[c, oy·s − p + ky, ox·s − p + kx]`
     /// (0 outside). Rows start `rowStride` floats apart (`OH·OW` for one image alone; more when
     /// several images' patches sit side by side).
-    private func unfold(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+    func unfold(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
         if isSameSizeStrideOne {
             unfoldSameSize(image, into: columns, rowStride: rowStride)
             return
@@ -445,9 +334,9 @@ public struct Conv2D: Layer {
     /// Stride 1 with "same" padding (output as large as the input), the SimpleCNN's case: each
     /// patch row is the image plane shifted by (ky − p, kx − p), so it is one block copy plus
     /// clearing the rows and columns that fall in the padding — instead of a loop per image row.
-    private var isSameSizeStrideOne: Bool { stride == 1 && outputHeight == height && outputWidth == width }
+    var isSameSizeStrideOne: Bool { stride == 1 && outputHeight == height && outputWidth == width }
 
-    private func unfoldSameSize(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+    func unfoldSameSize(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
         let plane = height * width
         var row = columns
         for c in 0..<inputChannels {
@@ -476,71 +365,10 @@ public struct Conv2D: Layer {
     /// Zeroes, in a patch row of a same-size unfold, the columns whose pixel lies left
     /// (`shift` < 0) or right (`shift` > 0) of the image.
     @inline(__always)
-    private func clearPaddingColumns(_ row: UnsafeMutablePointer<Float>, shift: Int, rows: Range<Int>) {
+    func clearPaddingColumns(_ row: UnsafeMutablePointer<Float>, shift: Int, rows: Range<Int>) {
         guard shift != 0 else { return }
         let columns = shift < 0 ? 0..<(-shift) : (width - shift)..<width
         for y in rows { for x in columns { row[y &* width &+ x] = 0 } }
     }
 
-    /// The adjoint of `unfoldSameSize`: shifted block additions, after clearing the padding
-    /// positions of the patch gradients (they belong to no pixel).
-    private func foldSameSize(_ columns: UnsafeMutablePointer<Float>, rowStride: Int, into image: UnsafeMutablePointer<Float>) {
-        let plane = height * width
-        image.update(repeating: 0, count: inputChannels * plane)
-        var row = columns
-        for c in 0..<inputChannels {
-            let target = image + c * plane
-            for ky in 0..<kernelSize {
-                for kx in 0..<kernelSize {
-                    let (dy, dx) = (ky - padding, kx - padding)
-                    let firstRow = max(0, -dy), endRow = min(height, height - dy)
-                    if endRow > firstRow {
-                        clearPaddingColumns(row, shift: dx, rows: firstRow..<endRow)
-                        let begin = firstRow * width + max(0, -dx), end = endRow * width - max(0, dx)
-                        let destination = target + begin + dy * width + dx
-                        let source = row + begin
-                        for i in 0..<(end - begin) { destination[i] += source[i] }
-                    }
-                    row += rowStride
-                }
-            }
-        }
-    }
-
-    /// col2im: the adjoint of `unfold` (rows `rowStride` floats apart), summing each patch
-    /// gradient back onto the image gradient.
-    private func fold(_ columns: UnsafeMutablePointer<Float>, rowStride: Int, into image: UnsafeMutablePointer<Float>) {
-        if isSameSizeStrideOne {
-            foldSameSize(columns, rowStride: rowStride, into: image)
-            return
-        }
-        image.update(repeating: 0, count: inputChannels * height * width)
-        var row = UnsafePointer(columns)
-        for c in 0..<inputChannels {
-            let plane = image + c * height * width
-            for ky in 0..<kernelSize {
-                for kx in 0..<kernelSize {
-                    for oy in 0..<outputHeight {
-                        let iy = oy * stride - padding + ky
-                        if iy < 0 || iy >= height { continue }
-                        let src = row + oy * outputWidth
-                        let dst = plane + iy * width
-                        if stride == 1 {
-                            let lo = max(0, padding - kx), hi = min(outputWidth, width + padding - kx)
-                            if hi > lo {
-                                let d = dst + (lo - padding + kx)
-                                for ox in 0..<(hi - lo) { d[ox] += src[lo + ox] }
-                            }
-                        } else {
-                            for ox in 0..<outputWidth {
-                                let ix = ox &* stride &- padding &+ kx
-                                if ix >= 0 && ix < width { dst[ix] += src[ox] }
-                            }
-                        }
-                    }
-                    row += rowStride
-                }
-            }
-        }
-    }
 }
