@@ -32,7 +32,7 @@ done
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
 mkdir -p "$OUT/modules"
-FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$OUT/modules" -I Sources/CBLAS -I Sources/CZlib -I Sources/CPNG -I Sources/CJPEG
+FLAGS=(-O -parse-as-library -package-name cnnprune -sanitize=fuzzer,address -I "$OUT/modules" -I Sources/CBLAS -I Sources/CZlib -I Sources/CPNG -I Sources/CJPEG
        -I Sources/CNNKernels/include)
 
 # The engine's C kernels (Sources/CNNKernels, imported through its include/module.modulemap),

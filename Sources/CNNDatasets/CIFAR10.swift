@@ -49,8 +49,12 @@ public struct CIFAR10: LabeledImages {
 
     /// Reads a split from `directory` (which holds the `.bin` files and `batches.meta.txt`),
     /// validating every file; errors name the file and what is wrong with it.
-    /// - Parameter layout: how many records each file must hold; the official 10,000 by
-    ///   default, so that a file cut short on a record boundary is an error, not a smaller set.
+    /// - Parameters:
+    ///   - directory: the folder of `data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`
+    ///     and `batches.meta.txt`.
+    ///   - split: the training or the test images.
+    ///   - layout: how many records each file must hold; the official 10,000 by default, so
+    ///     that a file cut short on a record boundary is an error, not a smaller set.
     public init(directory: URL, split: Split, layout: Layout = .official) throws {
         let classNames = try CIFAR10.readClassNames(directory: directory)
         let expected = layout.recordsPerFile(split)
@@ -175,18 +179,8 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
         case .badMeta(let path, let why): return "\(path): \(why)"
         case .badRecordCount(let path, let found, let expected):
             let layout = expected == CIFAR10.Layout.official.testRecordsPerFile ? "the CIFAR-10 layout has" : "the layout asked for has"
-            return "\(path): holds \(groupedDigits(found)) records; \(layout) \(groupedDigits(expected)) per file (\(found < expected ? "truncated?" : "not a CIFAR-10 batch file?"))"
+            return "\(path): holds \(grouped(found)) records; \(layout) \(grouped(expected)) per file (\(found < expected ? "truncated?" : "not a CIFAR-10 batch file?"))"
         }
     }
 }
 
-/// `n` with a comma between groups of three digits, as the messages write counts (`10,000`).
-func groupedDigits(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(digit)
-    }
-    return n < 0 ? "-" + out : out
-}

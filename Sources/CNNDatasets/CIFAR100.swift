@@ -1,3 +1,4 @@
+import CNNEngine
 import Foundation
 
 /// CIFAR-100 in its official binary layout (`cifar-100-binary`: `train.bin`, `test.bin`,
@@ -51,8 +52,13 @@ public enum CIFAR100 {
     }
 
     /// Reads `split` from `directory`, with `labels` as the class.
-    /// - Parameter layout: how many records the file must hold; the official counts by default,
-    ///   so that a file cut short on a record boundary is an error, not a smaller set.
+    /// - Parameters:
+    ///   - directory: the folder of `train.bin`, `test.bin` and the label names.
+    ///   - split: the training or the test images.
+    ///   - labels: fine (100 classes) or coarse (20 superclasses).
+    ///   - normalization: the normalisation the images are read with.
+    ///   - layout: how many records the file must hold; the official counts by default, so
+    ///     that a file cut short on a record boundary is an error, not a smaller set.
     public static func load(directory: URL, split: DatasetSplit, labels: Labels = .fine, normalization: Normalization,
                             layout: Layout = .official) throws -> ByteImages {
         let classNames = try readClassNames(directory: directory, labels: labels)
@@ -64,7 +70,7 @@ public enum CIFAR100 {
         if !data.isEmpty, data.count % recordSize == 0, data.count / recordSize != expected {
             let found = data.count / recordSize
             let source = layout == .official ? "the CIFAR-100 layout has" : "the layout asked for has"
-            throw DatasetError(url.path, "holds \(groupedDigits(found)) records; \(source) \(groupedDigits(expected)) in \(fileName(split)) (\(found < expected ? "truncated?" : "not CIFAR-100's \(fileName(split))?"))")
+            throw DatasetError(url.path, "holds \(grouped(found)) records; \(source) \(grouped(expected)) in \(fileName(split)) (\(found < expected ? "truncated?" : "not CIFAR-100's \(fileName(split))?"))")
         }
         try decode(data, file: url.path, labels: labels, pixels: &pixels, labels: &out)
         return ByteImages(pixels: pixels, labels: out, shape: shape, classNames: classNames, normalization: try normalization.expanded(to: 3))

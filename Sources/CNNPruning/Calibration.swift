@@ -52,17 +52,6 @@ public enum CalibrationSet: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// `5000` → `5,000`.
-func grouped(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
-}
-
 /// One pass over calibration images that gathers `UnitStatistics` for one or more layers.
 public enum Calibration {
     /// Runs `network` over `data` and sums each layer's pre-activations (and, with `gradients`,

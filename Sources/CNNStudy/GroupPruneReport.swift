@@ -1,3 +1,5 @@
+import CNNEngine
+
 /// A global removal on channel groups, measured: what `cnnprune prune --json` prints for any
 /// architecture, and `removal` in the channel-group study's `experiment.json`.
 public struct GroupPruneReport: Codable, Sendable {

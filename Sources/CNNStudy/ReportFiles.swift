@@ -355,11 +355,6 @@ extension PointDocument {
     }
 }
 
-/// `value` with `places` decimals.
-package func format(_ value: Double, _ places: Int) -> String {
-    String(format: "%.\(places)f", value)
-}
-
 /// `text` padded with spaces on the left to `width`.
 package func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text

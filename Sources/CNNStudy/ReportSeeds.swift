@@ -1,3 +1,4 @@
+import CNNEngine
 import CNNCharts
 import CNNPruning
 import CNNStatistics

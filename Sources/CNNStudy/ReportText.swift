@@ -3,24 +3,9 @@ import Foundation
 // Number and table formatting shared by the report, the JSON documents and the command line.
 // `package`: the CLI uses them too, but they are not part of the library's API.
 
-/// `5000` → `5,000`.
-package func grouped(_ n: Int) -> String {
-    let formatter = NumberFormatter()
-    formatter.numberStyle = .decimal
-    formatter.groupingSeparator = ","
-    formatter.usesGroupingSeparator = true
-    return formatter.string(from: NSNumber(value: n)) ?? String(n)
-}
-
 /// Seconds since `start` (from `DispatchTime.now().uptimeNanoseconds`).
 package func seconds(since start: UInt64) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
-/// Rounds to `places` decimals (for JSON figures people read).
-package func rounded(_ value: Double, _ places: Int = 2) -> Double {
-    let scale = pow(10, Double(places))
-    return (value * scale).rounded() / scale
 }
 
 /// Rows of cells as a plain-text table: the first column left-aligned, the others right-aligned,

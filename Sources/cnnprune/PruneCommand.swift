@@ -284,12 +284,12 @@ struct PruneCommand: ParsableCommand {
         let rows: [(String, (ModelMeasurement) -> String, String)] = [
             ("\(outcome.layer) width", { String($0.model.width(ofLayerOrZero: outcome.layer)) },
              String(format: "%.2f", Double(outcome.pruned.model.width(ofLayerOrZero: outcome.layer)) / Double(max(1, outcome.before.model.width(ofLayerOrZero: outcome.layer))))),
-            ("parameters", { thousands($0.parameters) }, String(format: "%.2f", outcome.parameterRatio)),
-            ("file size (bytes)", { thousands($0.fileBytes) }, String(format: "%.2f", Double(outcome.pruned.fileBytes) / Double(outcome.before.fileBytes))),
-            ("MACs per image", { thousands($0.multiplyAccumulates) }, String(format: "%.2f", outcome.multiplyAccumulateRatio)),
-            ("images/s (best of \(timingRuns))", { thousands(Int(($0.imagesPerSecond ?? 0).rounded())) },
+            ("parameters", { grouped($0.parameters) }, String(format: "%.2f", outcome.parameterRatio)),
+            ("file size (bytes)", { grouped($0.fileBytes) }, String(format: "%.2f", Double(outcome.pruned.fileBytes) / Double(outcome.before.fileBytes))),
+            ("MACs per image", { grouped($0.multiplyAccumulates) }, String(format: "%.2f", outcome.multiplyAccumulateRatio)),
+            ("images/s (best of \(timingRuns))", { grouped(Int(($0.imagesPerSecond ?? 0).rounded())) },
              outcome.speedUp.map { String(format: "%.2f× faster", $0) } ?? "–"),
-            ("images/s (each run)", { $0.imagesPerSecondRuns.map { thousands(Int($0.rounded())) }.joined(separator: " ") },
+            ("images/s (each run)", { $0.imagesPerSecondRuns.map { grouped(Int($0.rounded())) }.joined(separator: " ") },
              outcome.speedUpByRound.map { String(format: "%.2f", $0) }.joined(separator: " ")),
             ("test accuracy", { String(format: "%.2f %%", $0.accuracy) }, String(format: "%+.2f points", outcome.accuracyChange)),
         ]
@@ -300,7 +300,7 @@ struct PruneCommand: ParsableCommand {
         }
         return alignedTable(cells) + """
 
-        threads: \(threading.threads); images/s are whole evaluation passes over the \(thousands(outcome.before.total)) test images; \
+        threads: \(threading.threads); images/s are whole evaluation passes over the \(grouped(outcome.before.total)) test images; \
         each run times every model once, back to back; the speed-up is the median of the runs' ratios
         """
     }
@@ -317,16 +317,6 @@ private func removalStep<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// `1234567` → `1,234,567`.
-private func thousands(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
-}
 
 extension SimpleCNN {
     fileprivate func width(ofLayerOrZero name: String) -> Int { (try? width(ofLayer: name)) ?? 0 }

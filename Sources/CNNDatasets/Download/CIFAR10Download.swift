@@ -1,3 +1,4 @@
+import CNNEngine
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -35,7 +36,7 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
         case .truncated(let url, let received, let expected):
             return "download of \(url) broke off: received \(received) of \(expected) bytes; nothing was kept, run the command again"
         case .tooLarge(let url, let limit):
-            return "\(url): more than \(groupedDigits(Int(limit))) bytes, larger than the expected archive; nothing was kept"
+            return "\(url): more than \(grouped(Int(limit))) bytes, larger than the expected archive; nothing was kept"
         case .transfer(let url, let reason):
             return "download of \(url) failed: \(reason); nothing was kept"
         case .checksumMismatch(let url, let expected, let actual, let bytes, let note):

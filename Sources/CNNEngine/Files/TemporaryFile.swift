@@ -77,7 +77,8 @@ struct TemporaryFile {
     static let host: String = {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
-        let name = String(cString: buffer).split(separator: ".").first.map(String.init) ?? "host"
+        let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+        let name = String(decoding: bytes, as: UTF8.self).split(separator: ".").first.map(String.init) ?? "host"
         let kept = name.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }
         return kept.isEmpty ? "host" : String(String.UnicodeScalarView(kept.prefix(32)))
     }()
