@@ -68,47 +68,19 @@ public enum Calibration {
         of layers: [PrunableLayer], in network: Network, on data: Data,
         gradients: Bool = false, threads: Int, batchSize: Int = 64
     ) -> [UnitStatistics] {
-        precondition(data.sampleShape == network.architecture.inputShape, "data shape does not match the network")
-        let architecture = network.architecture
-        let layerCount = architecture.layers.count
+        let layerCount = network.architecture.layers.count
         let last = gradients ? layerCount : (layers.map(\.outputActivation).max() ?? 0)
-        let classes = architecture.outputShape.reduce(1, *)
-        let parts = max(1, min(threads, data.count))
         let empty = layers.map { UnitStatistics(units: $0.unitCount, positionsPerUnit: $0.positionsPerUnit, withGradients: gradients) }
-        var results = [[UnitStatistics]](repeating: empty, count: parts)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let results = Unchecked(buffer)
-            Workers.run(parts) { part in
-                let share = Workers.share(data.count, part: part, of: parts)
-                let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: gradients)
-                var indices = [Int32](repeating: 0, count: batchSize)
-                var mine = empty
-                for start in stride(from: share.lowerBound, to: share.upperBound, by: batchSize) {
-                    let batch = min(batchSize, share.upperBound - start)
-                    for i in 0..<batch { indices[i] = Int32(start + i) }
-                    indices.withUnsafeBufferPointer {
-                        data.fillInputs(indices: UnsafeBufferPointer(rebasing: $0[0..<batch]), into: workspace.activation(0))
-                    }
-                    network.forward(workspace, batch: batch, layers: 0..<last)
-                    if gradients {
-                        for i in 0..<batch { workspace.labels[i] = Int32(data.label(at: start + i)) }
-                        _ = SoftmaxCrossEntropy.loss(logits: workspace.output, labels: workspace.labels, batch: batch,
-                                                     classes: classes, gradientScale: 1,
-                                                     gradient: workspace.activationGradient(layerCount))
-                        network.backward(workspace, batch: batch)
-                    }
-                    for (j, layer) in layers.enumerated() {
-                        mine[j].add(batch: batch, preActivations: workspace.activation(layer.outputActivation),
-                                    gradients: gradients ? UnsafePointer(workspace.activationGradient(layer.outputActivation)) : nil)
-                    }
-                }
-                results.value[part] = mine
+        // Gathered once per batch: after the forward pass, or after the backward pass when the
+        // activation gradients are wanted too (the activations are still there).
+        func gather(_ workspace: Workspace, _ batch: Int, _ statistics: inout [UnitStatistics]) {
+            for (j, layer) in layers.enumerated() {
+                statistics[j].add(batch: batch, preActivations: workspace.activation(layer.outputActivation),
+                                  gradients: gradients ? UnsafePointer(workspace.activationGradient(layer.outputActivation)) : nil)
             }
         }
-        var total = results[0]
-        for part in results.dropFirst() {
-            for j in total.indices { total[j].merge(part[j]) }
-        }
-        return total
+        return CalibrationPass.run(network, on: data, forwardLayers: last, gradients: gradients, threads: threads, batchSize: batchSize,
+                                   empty: empty, afterForward: { workspace, batch, statistics in if !gradients { gather(workspace, batch, &statistics) } },
+                                   afterBackward: gather)
     }
 }

@@ -67,54 +67,30 @@ public enum GroupCalibration {
         }
         let layerCount = architecture.layers.count
         let last = gradients ? layerCount : (points.map(\.tap.topLevelIndex).max() ?? -1) + 1
-        let classes = architecture.outputShape.reduce(1, *)
-        let parts = max(1, min(threads, data.count))
         let empty = points.map { UnitStatistics(units: $0.units, positionsPerUnit: $0.positions, withGradients: gradients) }
-        var results = [[UnitStatistics]](repeating: empty, count: parts)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let results = Unchecked(buffer)
-            Workers.run(parts) { part in
-                let share = Workers.share(data.count, part: part, of: parts)
-                let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: gradients)
-                var indices = [Int32](repeating: 0, count: batchSize)
-                var mine = empty
-                for start in stride(from: share.lowerBound, to: share.upperBound, by: batchSize) {
-                    let batch = min(batchSize, share.upperBound - start)
-                    for i in 0..<batch { indices[i] = Int32(start + i) }
-                    indices.withUnsafeBufferPointer {
-                        data.fillInputs(indices: UnsafeBufferPointer(rebasing: $0[0..<batch]), into: workspace.activation(0))
-                    }
-                    network.forward(workspace, batch: batch, layers: 0..<last)
+        let total = CalibrationPass.run(
+            network, on: data, forwardLayers: last, gradients: gradients, threads: threads, batchSize: batchSize, empty: empty,
+            afterForward: { workspace, batch, statistics in
+                for (j, point) in points.enumerated() {
+                    statistics[j].add(batch: batch, preActivations: workspace.output(at: point.tap, batch: batch))
+                }
+            },
+            afterBackward: { workspace, batch, statistics in
+                let gradient = workspace.parameterGradients
+                network.parameters.withUnsafeBufferPointer { parameters in
                     for (j, point) in points.enumerated() {
-                        mine[j].add(batch: batch, preActivations: workspace.output(at: point.tap, batch: batch))
-                    }
-                    guard gradients else { continue }
-                    for i in 0..<batch { workspace.labels[i] = Int32(data.label(at: start + i)) }
-                    _ = SoftmaxCrossEntropy.loss(logits: workspace.output, labels: workspace.labels, batch: batch,
-                                                 classes: classes, gradientScale: 1, gradient: workspace.activationGradient(layerCount))
-                    network.backward(workspace, batch: batch)
-                    let gradient = workspace.parameterGradients
-                    network.parameters.withUnsafeBufferPointer { parameters in
-                        for (j, point) in points.enumerated() {
-                            for entry in point.tensors {
-                                let slice = entry.count / point.units
-                                for unit in 0..<point.units {
-                                    var product = 0.0
-                                    let base = entry.offset + unit * slice
-                                    for i in base..<(base + slice) { product += Double(parameters[i]) * Double(gradient[i]) }
-                                    mine[j].gradientProductSum![unit] += product
-                                }
+                        for entry in point.tensors {
+                            let slice = entry.count / point.units
+                            for unit in 0..<point.units {
+                                var product = 0.0
+                                let base = entry.offset + unit * slice
+                                for i in base..<(base + slice) { product += Double(parameters[i]) * Double(gradient[i]) }
+                                statistics[j].gradientProductSum![unit] += product
                             }
                         }
                     }
                 }
-                results.value[part] = mine
-            }
-        }
-        var total = results[0]
-        for part in results.dropFirst() {
-            for j in total.indices { total[j].merge(part[j]) }
-        }
+            })
         var byGroup: [String: GroupStatistics] = [:]
         for (g, group) in groups.enumerated() {
             let mine = points.indices.filter { points[$0].group == g }.map { total[$0] }
