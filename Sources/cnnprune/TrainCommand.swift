@@ -91,7 +91,7 @@ struct TrainCommand: ParsableCommand {
     func checkResumable(_ run: TrainingRun, file: String, context: [String: String]) throws {
         let given = GivenFlags.current
         func refuse(_ flag: String, _ value: String, _ recorded: String) -> Error {
-            ValidationError("\(flag) \(value) contradicts \(file), which recorded \(recorded); drop \(flag) to resume the run as it was")
+            ValidationError("\(value.isEmpty ? flag : "\(flag) \(value)") contradicts \(file), which recorded \(recorded); drop \(flag) to resume the run as it was")
         }
         let recordedSubset = run.context[TrainCommand.subsetKey]
         if let subset, !run.context.isEmpty, recordedSubset != String(subset) {
@@ -110,11 +110,9 @@ struct TrainCommand: ParsableCommand {
         }
         let scheduleFlags = ["--lr-schedule", "--lr-step-epochs", "--lr-gamma", "--warmup-epochs"]
         if let flag = scheduleFlags.first(where: given.contains) {
-            var wanted = recipe.options.schedule(learningRate: run.schedule.baseLearningRate, epochs: recipe.epochs)
-            wanted.epochs = run.schedule.epochs
-            var recorded = run.schedule
-            recorded.epochs = wanted.epochs
-            if wanted != recorded { throw refuse(flag, "(schedule \(wanted.shape.rawValue))", "schedule \(run.schedule.shape.rawValue) with \(run.schedule.warmupEpochs) warm-up epochs") }
+            // Compared over the recorded horizon: only --epochs may change it.
+            let wanted = recipe.options.schedule(learningRate: run.schedule.baseLearningRate, epochs: run.schedule.epochs)
+            if wanted != run.schedule { throw refuse(flag, "(schedule \(wanted.shape.rawValue))", "schedule \(run.schedule.shape.rawValue) with \(run.schedule.warmupEpochs) warm-up epochs") }
         }
         if given.contains("--augment"), run.augmentation == nil { throw refuse("--augment", "", "no augmentation") }
         if let recorded = run.context[TrainCommand.datasetKey], let current = context[TrainCommand.datasetKey], recorded != current {
