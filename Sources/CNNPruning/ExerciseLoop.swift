@@ -58,7 +58,7 @@ public enum ExerciseLoop {
                 guard let recalibrate else { preconditionFailure("\(criterion.name) needs a recalibration pass") }
                 current = try recalibrate(model)
             }
-            let scores = criterion.scores(for: layer, in: model, statistics: current)
+            let scores = try criterion.scores(for: layer, in: model, statistics: current)
             let order = criterion.ranking(of: scores)
             let chosen = order.prefix(k)
             model.mask(chosen, of: layer, keepBias: true)

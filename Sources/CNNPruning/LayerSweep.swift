@@ -132,7 +132,7 @@ public enum LayerSweep {
         var prepared: [(scores: [Double], ranking: [Int], sequence: MaskSequence)] = []
         for request in requests {
             let base = try statistics(for: request)
-            let scores = request.criterion.scores(for: layer, in: network, statistics: base)
+            let scores = try request.criterion.scores(for: layer, in: network, statistics: base)
             let ranking = request.criterion.ranking(of: scores)
             switch request.method {
             case .rankOnce(let keepBias):

@@ -111,6 +111,9 @@ public struct PrunableLayer: Sendable, Equatable {
         }
     }
 
+    /// The layer's channels as a criterion scores them (a SimpleCNN layer has no BatchNorm).
+    public var producer: ProducerChannels { ProducerChannels(name: name, units: unitCount, weight: weight) }
+
     /// Checks a number of units to prune against the layer's size.
     /// - Throws: `PruningError.countOutOfRange` unless `0 ≤ k ≤ unitCount`.
     public func validate(count k: Int) throws {
@@ -124,5 +127,13 @@ public struct PrunableLayer: Sendable, Equatable {
     public func maskedOutput(bias value: Float, keepBias: Bool) -> Float {
         guard keepBias else { return 0 }
         return isRectified ? max(value, 0) : value
+    }
+}
+
+extension ImportanceCriterion {
+    /// One score per unit of `layer` in `network` (`scores(of:in:statistics:)` of its channels).
+    /// - Throws: `PruningError.notPrunable` when the criterion lacks the statistics it needs.
+    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        try scores(of: layer.producer, in: network, statistics: statistics)
     }
 }

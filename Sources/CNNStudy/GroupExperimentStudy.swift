@@ -44,9 +44,9 @@ public struct GroupExperimentStudy: Sendable {
         phase = DispatchTime.now().uptimeNanoseconds
         let groups = try studyStep { try ChannelGroups(network.architecture) }
         let criteria = try studyStep {
-            try GroupImportanceCriteria.names
+            try ImportanceCriteria.names
                 .filter { $0 != "bn-scale" || !group.normalizations.isEmpty }
-                .map { try GroupImportanceCriteria.named($0, seed: seed) }
+                .map { try ImportanceCriteria.named($0, seed: seed) }
         }
         let images = CalibrationImages(test: test, seed: seed, threads: threads, progress: progress, train: train)
         let prunable = groups.prunable(allowResidual: pruneResidual)

@@ -20,7 +20,7 @@ import Foundation
 public struct GroupRemovalStudy: Sendable {
     /// How far to prune: K of one group, a ratio per group, a global ratio, a MAC or parameter budget.
     public var target: PruningTarget
-    /// The group criterion's name (`GroupImportanceCriteria.names`).
+    /// The group criterion's name (`ImportanceCriteria.names`).
     public var criterion: String
     /// The images data-driven criteria rank on.
     public var calibration: CalibrationSet
@@ -110,7 +110,7 @@ public struct GroupRemovalStudy: Sendable {
                     fineTune: ((_ network: Network, _ step: Int) throws -> Network)? = nil,
                     trainFromScratch: ((_ fresh: Network) throws -> Network)? = nil,
                     observe: (Event) -> Void = { _ in }) throws -> Result {
-        let criterion: any GroupImportanceCriterion = try studyStep { try GroupImportanceCriteria.named(self.criterion, seed: seed) }
+        let criterion: any ImportanceCriterion = try studyStep { try ImportanceCriteria.named(self.criterion, seed: seed) }
         var provider: GroupPruner.StatisticsProvider?
         if criterion.need != .none {
             let calibrationData = UncheckedSendableBox(try images.images(calibration))

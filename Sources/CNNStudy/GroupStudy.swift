@@ -9,7 +9,7 @@ import Foundation
 /// table, chart and file. `package`: `experiment`, `sweep` and `sensitivity` share them.
 package enum GroupStudy {
     /// Statistics of `groups` for the data-driven criteria among `criteria` (none when all read weights only).
-    package static func statistics(of groups: [ChannelGroup], in network: Network, criteria: [any GroupImportanceCriterion],
+    package static func statistics(of groups: [ChannelGroup], in network: Network, criteria: [any ImportanceCriterion],
                            calibration: CalibrationSet, images: CalibrationImages) throws -> [String: GroupStatistics] {
         let need = criteria.map(\.need).max() ?? .none
         guard need != .none, !groups.isEmpty else { return [:] }
@@ -20,7 +20,7 @@ package enum GroupStudy {
         }
     }
 
-    package static func calibrationText(_ set: CalibrationSet, _ criteria: [any GroupImportanceCriterion]) -> String {
+    package static func calibrationText(_ set: CalibrationSet, _ criteria: [any ImportanceCriterion]) -> String {
         criteria.allSatisfy({ $0.need == .none }) ? "weights only" : set.label
     }
 

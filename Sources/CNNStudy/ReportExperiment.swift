@@ -83,7 +83,7 @@ public struct ExperimentReport {
                 SweepRequest(criterion: MeanActivation(), calibration: calibration, method: .rankOnce(keepBias: false),
                              label: "corrected method (mean-activation)"),
             ]
-            for name in ImportanceCriteria.names where name != "mean-activation" {
+            for name in ImportanceCriteria.layerStudyNames where name != "mean-activation" {
                 requests.append(SweepRequest(criterion: try! ImportanceCriteria.named(name, seed: seed), calibration: calibration))
             }
             self.requests = requests

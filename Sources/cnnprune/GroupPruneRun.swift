@@ -63,7 +63,7 @@ struct GroupPruneRun {
         let removal = GroupRemovalStudy(target: target, criterion: command.criterion, calibration: calibrationSet, allowResidual: command.pruneResidual,
                                    maximumGroupRatio: command.maxLayerRatio, allocation: allocation, steps: steps, seed: command.seed,
                                    threads: command.threading.threads, timingRuns: command.timingRuns)
-        if let criterion = try? GroupImportanceCriteria.named(command.criterion, seed: command.seed) {
+        if let criterion = try? ImportanceCriteria.named(command.criterion, seed: command.seed) {
             let ranking = criterion.need == .none ? criterion.name : "\(criterion.name) on \(calibrationSet.label)"
             command.say("Pruning \(command.model) (\(name)): \(targetDescription)\(steps > 1 ? " in \(steps) steps" : ""), ranked by \(ranking)\(command.pruneResidual ? ", residual groups included" : "")")
         }

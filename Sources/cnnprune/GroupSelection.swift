@@ -4,8 +4,8 @@ import CNNStudy
 /// Choosing what the channel-group commands study, from their flags: `--criterion` and `--layer`.
 extension GroupStudy {
     /// Parses `--criterion a,b,…` as group criteria, turning an unknown name into a CLI error.
-    static func criteria(_ text: String, seed: UInt64) throws -> [any GroupImportanceCriterion] {
-        do { return try GroupImportanceCriteria.parseList(text, seed: seed) } catch let error as PruningError { throw CLIError(error.description) }
+    static func criteria(_ text: String, seed: UInt64) throws -> [any ImportanceCriterion] {
+        do { return try ImportanceCriteria.parseList(text, seed: seed) } catch let error as PruningError { throw CLIError(error.description) }
     }
 
     /// The group called `name` (default: the last prunable group, the analogue of "the last

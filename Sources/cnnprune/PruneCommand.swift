@@ -27,7 +27,7 @@ struct PruneCommand: ParsableCommand {
         The output records its widths and the pruning history in the safetensors metadata: \
         evaluate, sweep, prune and train --model load it without flags.
 
-        Criteria: \(ImportanceCriteria.names.joined(separator: ", ")).
+        Criteria: \(ImportanceCriteria.layerStudyNames.joined(separator: ", ")).
         """
     )
 
@@ -63,7 +63,7 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Also prune channel groups coupled through residual sums (every branch feeding the sum loses the channel).")
     var pruneResidual = false
 
-    @Option(help: "The importance criterion (SimpleCNN layers: \(ImportanceCriteria.names.joined(separator: ", ")); channel groups: \(GroupImportanceCriteria.names.joined(separator: ", "))).")
+    @Option(help: "The importance criterion (SimpleCNN layers: \(ImportanceCriteria.layerStudyNames.joined(separator: ", ")); channel groups: \(ImportanceCriteria.names.joined(separator: ", "))).")
     var criterion: String = "l1"
 
     @Option(help: "Images that rank the units, for data-driven criteria: train:N (a seeded subset of N training images), train (all 50,000) or test (the evaluation data). Default: train:5000.")
@@ -130,11 +130,9 @@ struct PruneCommand: ParsableCommand {
         if isGroupTarget {
             guard iterative >= 1 && iterative <= 100 else { throw ValidationError("--iterative must be 1…100, got \(iterative)") }
             if let k, iterative > k { throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)") }
-            guard GroupImportanceCriteria.names.contains(criterion) else {
-                throw ValidationError(PruningError.unknownCriterion(criterion, valid: GroupImportanceCriteria.names).description)
-            }
+            _ = try parseCriteria(criterion, seed: seed)
         } else if let k {
-            if !GroupImportanceCriteria.names.contains(criterion) { _ = try parseCriteria(criterion, seed: seed) }
+            _ = try parseCriteria(criterion, seed: seed)
             guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
             guard iterative >= 1 && iterative <= k else {
                 throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)")
@@ -177,7 +175,7 @@ struct PruneCommand: ParsableCommand {
     func pruneOne() throws -> PruneRunResult {
         let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
-        if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.names.contains(criterion) {
+        if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.layerStudyNames.contains(criterion) {
             let run = GroupPruneRun(command: self, loaded: general)
             let report = try run.report()
             return PruneRunResult(report: report, text: "\n" + run.table(report) + "\n\nSaved \(output)",

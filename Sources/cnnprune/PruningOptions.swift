@@ -38,16 +38,6 @@ func parseCriteria(_ text: String, seed: UInt64) throws -> [any ImportanceCriter
     do { return try ImportanceCriteria.parseList(text, seed: seed) } catch let error as PruningError { throw ValidationError(error.description) }
 }
 
-/// Checks `--criterion a,b,…` against the SimpleCNN's criteria, else the channel-group ones;
-/// returns how many were named. An unknown name is a usage error listing both.
-func parseAnyCriteria(_ text: String, seed: UInt64) throws -> Int {
-    do { return try ImportanceCriteria.parseList(text, seed: seed).count } catch let layerError as PruningError {
-        if let groups = try? GroupImportanceCriteria.parseList(text, seed: seed) { return groups.count }
-        let extra = GroupImportanceCriteria.names.filter { !ImportanceCriteria.names.contains($0) }
-        throw ValidationError(layerError.description + " (for channel groups of other networks also \(extra.joined(separator: ", ")))")
-    }
-}
-
 /// Checks `--layer` against the SimpleCNN's prunable layers, as a usage error.
 func validateLayerName(_ name: String) throws {
     guard SimpleCNN.prunableLayers.contains(name) else {

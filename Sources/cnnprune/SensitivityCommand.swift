@@ -45,7 +45,7 @@ struct SensitivityCommand: ParsableCommand {
     var output: String = "runs/sensitivity"
 
     func validate() throws {
-        let count = try parseAnyCriteria(criterion, seed: calibrationOptions.seed)
+        let count = try parseCriteria(criterion, seed: calibrationOptions.seed).count
         guard count == 1 else { throw ValidationError("sensitivity takes one criterion, got \(count)") }
     }
 
@@ -63,7 +63,7 @@ struct SensitivityCommand: ParsableCommand {
         defer { status.clear() }
         let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
-        guard general.simpleCNN != nil, ImportanceCriteria.names.contains(criterion) else {
+        guard general.simpleCNN != nil, ImportanceCriteria.layerStudyNames.contains(criterion) else {
             try runGroups(general, start: start, status: status)
             return
         }

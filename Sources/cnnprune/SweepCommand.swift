@@ -28,11 +28,11 @@ struct SweepCommand: ParsableCommand {
         criterion, the table, sweep.csv and sweep.json a fine-tuned accuracy per K. Not with \
         --seed-compatible or --keep-bias, whose masked networks are not the removed ones.
 
-        Criteria: \(ImportanceCriteria.names.joined(separator: ", ")).
+        Criteria: \(ImportanceCriteria.layerStudyNames.joined(separator: ", ")).
 
         Any other network (a zoo architecture, an --arch-file graph, a pruned model): --layer names \
         a channel group (`cnnprune groups --model FILE` lists them; default: the last prunable one), \
-        criteria \(GroupImportanceCriteria.names.joined(separator: ", ")); each K masks the group's \
+        criteria \(ImportanceCriteria.names.joined(separator: ", ")); each K masks the group's \
         channels whole (filters, biases, BatchNorms) in a fresh copy, the layers before the group \
         run once per batch for all copies. --prune-residual allows groups coupled through residual sums.
         """
@@ -86,11 +86,12 @@ struct SweepCommand: ParsableCommand {
 
     /// Whether the SimpleCNN study (its layers, its criteria) runs, rather than the group study.
     func isSimpleCNNStudy(_ loaded: LoadedModel) -> Bool {
-        loaded.simpleCNN != nil && (try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) != nil
+        loaded.simpleCNN != nil && ((try? ImportanceCriteria.parseList(criterion, seed: calibrationOptions.seed)) ?? [])
+            .allSatisfy { ImportanceCriteria.layerStudyNames.contains($0.name) }
     }
 
     func validate() throws {
-        _ = try parseAnyCriteria(criterion, seed: calibrationOptions.seed)
+        _ = try parseCriteria(criterion, seed: calibrationOptions.seed)
         guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
             throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
         }

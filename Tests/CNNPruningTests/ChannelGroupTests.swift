@@ -124,15 +124,15 @@ import Testing
         try network.setTensor(Tensor(shape: [3], scalars: [0.5, -0.1, 2]), named: "bn.weight")
         let group = try #require(try ChannelGroups(architecture).group(named: "a"))
         // L1: |w| = 1, 3, 2, divided by their mean 2.
-        #expect(try L1Norm().groupScores(for: group, in: network) == [0.5, 1.5, 1])
+        #expect(try L1Norm().scores(for: group, in: network) == [0.5, 1.5, 1])
         // bn-scale: |γ| = 0.5, 0.1, 2 over their mean 13/15.
-        let bn = try BNScale().groupScores(for: group, in: network)
+        let bn = try BNScale().scores(for: group, in: network)
         #expect(zip(bn, [0.5, 0.1, 2].map { $0 / (2.6 / 3) }).allSatisfy { abs($0 - $1) < 1e-6 })
-        #expect(BNScale().groupRanking(of: bn) == [1, 0, 2])
+        #expect(BNScale().ranking(of: bn) == [1, 0, 2])
         // FPGM: summed distances 4+1, 4+5, 1+5 = 5, 9, 6 over their mean 20/3.
-        let fpgm = try FPGM().groupScores(for: group, in: network)
+        let fpgm = try FPGM().scores(for: group, in: network)
         #expect(zip(fpgm, [5.0, 9, 6].map { $0 * 3 / 20 }).allSatisfy { abs($0 - $1) < 1e-9 })
         let b = try #require(try ChannelGroups(architecture).group(named: "b"))
-        #expect(throws: PruningError.self) { try BNScale().groupScores(for: b, in: network) }
+        #expect(throws: PruningError.self) { try BNScale().scores(for: b, in: network) }
     }
 }

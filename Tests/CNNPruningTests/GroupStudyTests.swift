@@ -127,9 +127,9 @@ import Testing
             #expect(abs(computed - derivative) <= 2e-3 * max(1, abs(derivative)), "channel \(channel): \(computed) vs \(derivative)")
         }
         // And the criterion is its magnitude per observation, normalised.
-        let scores = try Taylor().groupScores(for: group, in: network, statistics: statistics)
+        let scores = try Taylor().scores(for: group, in: network, statistics: statistics)
         #expect(scores.count == group.units)
-        #expect(throws: PruningError.self) { try Taylor().groupScores(for: group, in: network) }
+        #expect(throws: PruningError.self) { try Taylor().scores(for: group, in: network) }
     }
 
     @Test(arguments: ["resnet20", "vgg11-bn", "simplecnn"])
@@ -315,7 +315,7 @@ import Testing
         let network = try network("vgg11-bn", width: 0.125)
         let data = images(for: network, count: 12)
         let box = UncheckedData(data)
-        for criterion in [MeanActivation(), APoZ(), Taylor()] as [any GroupImportanceCriterion] {
+        for criterion in [MeanActivation(), APoZ(), Taylor()] as [any ImportanceCriterion] {
             let pruner = GroupPruner(criterion: criterion, statistics: { network, groups in
                 try GroupCalibration.statistics(of: groups, in: network, on: box.data, gradients: criterion.need == .gradients, threads: 2)
             })
@@ -323,9 +323,9 @@ import Testing
             #expect(outcome.network.architecture.parameterCount < network.architecture.parameterCount, "\(criterion.name)")
             #expect(throws: PruningTargetError.self) { try GroupPruner(criterion: criterion).prune(network, to: .globalRatio(0.25)) }
         }
-        #expect(GroupImportanceCriteria.names.count == 9)
-        #expect(try GroupImportanceCriteria.parseList("l1,taylor").map(\.name) == ["l1", "taylor"])
-        #expect(throws: PruningError.self) { try GroupImportanceCriteria.parseList("l1,l1") }
+        #expect(ImportanceCriteria.names.count == 9)
+        #expect(try ImportanceCriteria.parseList("l1,taylor").map(\.name) == ["l1", "taylor"])
+        #expect(throws: PruningError.self) { try ImportanceCriteria.parseList("l1,l1") }
     }
 }
 

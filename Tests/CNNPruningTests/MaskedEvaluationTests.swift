@@ -14,7 +14,7 @@ import Testing
         let network = try Fixtures.smallCNN()
         let data = Fixtures.teacherImages(for: network, count: 300)
         let layer = try PrunableLayer(named: name, in: network.architecture)
-        let ranking = L1Norm().ranking(of: L1Norm().scores(for: layer, in: network, statistics: nil))
+        let ranking = L1Norm().ranking(of: try L1Norm().scores(for: layer, in: network, statistics: nil))
         let counts = Array(0..<layer.unitCount)
         // Nested masks, and masks that shrink and jump (which restart from the unmasked network).
         let jumping = [[1], [0, 2], [2], [], [0, 1, 2, 3], [3]]

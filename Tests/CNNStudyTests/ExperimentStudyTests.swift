@@ -32,7 +32,7 @@ import Testing
         let own = evaluate(network)
         #expect(report.evaluation.correct == own.correct && report.evaluation.total == StudyFixtures.test.count)
         #expect(report.counts == PruningCounts.defaultCounts(units: 8))
-        #expect(report.sweeps.count == 3 + ImportanceCriteria.names.count)
+        #expect(report.sweeps.count == 3 + ImportanceCriteria.layerStudyNames.count)
         for sweep in report.sweeps {
             let first = sweep.points[0]
             #expect(first.k == 0 && first.masked.isEmpty)
@@ -70,7 +70,7 @@ import Testing
         #expect(report.ablation.first?.request.method == .exerciseLoop)
         #expect(report.ablation.last?.request.label == report.corrected.request.label)
         #expect(report.corrected.request.calibration == .trainingSubset(120))
-        #expect(report.criteria.map(\.request.criterion.name).sorted() == ImportanceCriteria.names.sorted())
+        #expect(report.criteria.map(\.request.criterion.name).sorted() == ImportanceCriteria.layerStudyNames.sorted())
     }
 
     @Test func sensitivityCoversEveryLayerFromTheUnprunedAccuracy() {
@@ -166,6 +166,6 @@ import Testing
         #expect(summary.removal?.models.map(\.k) == [0, 2, 4])
         #expect(report.exerciseChart().series.count == 3)
         #expect(report.ablationChart().series.count == 5)
-        #expect(report.criteriaChart().series.count == ImportanceCriteria.names.count + 1)
+        #expect(report.criteriaChart().series.count == ImportanceCriteria.layerStudyNames.count + 1)
     }
 }

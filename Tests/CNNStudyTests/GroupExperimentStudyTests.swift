@@ -31,7 +31,7 @@ import Testing
         #expect(report.accuracy == own.accuracy)
         #expect(report.sweep.group.name == group.name)
         let names = report.sweep.sweeps.map(\.request.criterion.name)
-        #expect(names == GroupImportanceCriteria.names.filter { $0 != "bn-scale" || !group.normalizations.isEmpty })
+        #expect(names == ImportanceCriteria.names.filter { $0 != "bn-scale" || !group.normalizations.isEmpty })
         for sweep in report.sweep.sweeps {
             #expect(sweep.points.map(\.k) == PruningCounts.defaultCounts(units: group.units))
             #expect(sweep.points[0].correct == own.correct)

@@ -39,7 +39,7 @@ import Testing
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("seeds.json"))) as? [String: Any])
         let listed = try #require(document["models"] as? [[String: Any]])
         #expect(listed.map { $0["seed"] as? Int } == [5, 6])
-        #expect((document["criteria"] as? [[String: Any]])?.count == ImportanceCriteria.names.count)
+        #expect((document["criteria"] as? [[String: Any]])?.count == ImportanceCriteria.layerStudyNames.count)
     }
 
     @Test func withFineTuningEveryModelsRecoveryIsPairedWithItsControl() throws {

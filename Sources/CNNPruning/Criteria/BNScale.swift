@@ -4,19 +4,31 @@ import CNNEngine
 /// Convolutional Networks through Network Slimming"): a channel the BatchNorm multiplies by
 /// almost 0 contributes almost nothing. Averaged over the group's BatchNorms (each divided by
 /// its mean); smallest pruned first. Needs no data.
-public struct BNScale: GroupImportanceCriterion {
+public struct BNScale: ImportanceCriterion {
     /// The criterion; it has no settings.
     public init() {}
     public var name: String { "bn-scale" }
+    public var summary: String { "|γ| of the BatchNorm after each channel (Liu et al. 2017); smallest pruned first, no data needed" }
     public var leastImportant: ScoreOrder { .lowestFirst }
     public var need: CalibrationNeed { .none }
 
-    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
+    /// `|γ|` of the BatchNorm right after the producer.
+    public func scores(of producer: ProducerChannels, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        guard let normalization = producer.normalization else {
+            throw PruningError.notPrunable(producer.name, reason: "criterion bn-scale needs a BatchNorm after the layer, and it has none")
+        }
+        return try scales(of: normalization, in: network)
+    }
+
+    /// The mean over every BatchNorm of the group of `|γ|`, each divided by its mean.
+    public func scores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
         guard !group.normalizations.isEmpty else {
             throw PruningError.notPrunable(group.name, reason: "criterion bn-scale needs a BatchNorm after the group's layers, and it has none")
         }
-        return GroupScores.normalisedMean(try group.normalizations.map { layer in
-            try network.tensor(named: "\(layer).weight").scalars.map { Double(abs($0)) }
-        })
+        return ImportanceScores.normalisedMean(try group.normalizations.map { try scales(of: $0, in: network) })
+    }
+
+    private func scales(of layer: String, in network: Network) throws -> [Double] {
+        try network.tensor(named: "\(layer).weight").scalars.map { Double(abs($0)) }
     }
 }

@@ -5,15 +5,16 @@ import CNNEngine
 /// implementation, the distance to the median is measured by each filter's summed Euclidean
 /// distance to all the other filters of its layer; averaged over the group's producers (each
 /// divided by its mean); smallest pruned first. Needs no data.
-public struct FPGM: GroupImportanceCriterion {
+public struct FPGM: ImportanceCriterion {
     /// The criterion; it has no settings.
     public init() {}
     public var name: String { "fpgm" }
+    public var summary: String { "summed distance of each filter to the layer's other filters (He et al. 2019); smallest pruned first, no data needed" }
     public var leastImportant: ScoreOrder { .lowestFirst }
     public var need: CalibrationNeed { .none }
 
-    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
-        GroupScores.normalisedMean(try GroupScores.producerFilters(of: group, in: network).map(FPGM.summedDistances))
+    public func scores(of producer: ProducerChannels, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        FPGM.summedDistances(producer.filters(in: network))
     }
 
     /// `Σ_j ‖f_i − f_j‖` for every filter `i`.

@@ -2,7 +2,8 @@ import CNNEngine
 
 /// The L1 norm of each unit's weights — a convolution filter `weight[u, :, :, :]` or a weight
 /// row `weight[u, :]`, bias excluded (Li et al. 2017, "Pruning Filters for Efficient ConvNets");
-/// smallest pruned first. Needs no data.
+/// smallest pruned first. Needs no data. For a channel group, the mean over its producers of
+/// each filter's L1 norm divided by that producer's mean.
 public struct L1Norm: ImportanceCriterion {
     /// The criterion; it has no settings.
     public init() {}
@@ -11,18 +12,7 @@ public struct L1Norm: ImportanceCriterion {
     public var need: CalibrationNeed { .none }
     public var leastImportant: ScoreOrder { .lowestFirst }
 
-    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
-        (0..<layer.unitCount).map { unit in
-            network.filter(unit, of: layer).reduce(0.0) { $0 + Double(abs($1)) }
-        }
-    }
-}
-
-extension L1Norm: GroupImportanceCriterion {
-    /// The mean over the group's producers of each filter's L1 norm, divided by that producer's mean.
-    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
-        GroupScores.normalisedMean(try GroupScores.producerFilters(of: group, in: network).map { filters in
-            filters.map { $0.reduce(0.0) { $0 + Double(abs($1)) } }
-        })
+    public func scores(of producer: ProducerChannels, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        producer.filters(in: network).map { $0.reduce(0.0) { $0 + Double(abs($1)) } }
     }
 }

@@ -1,7 +1,8 @@
 import CNNEngine
 
 /// The L2 (Euclidean) norm of each unit's weights, bias excluded; smallest pruned first.
-/// Needs no data.
+/// Needs no data. For a channel group, the mean over its producers of each filter's L2 norm
+/// divided by that producer's mean.
 public struct L2Norm: ImportanceCriterion {
     /// The criterion; it has no settings.
     public init() {}
@@ -10,18 +11,7 @@ public struct L2Norm: ImportanceCriterion {
     public var need: CalibrationNeed { .none }
     public var leastImportant: ScoreOrder { .lowestFirst }
 
-    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
-        (0..<layer.unitCount).map { unit in
-            network.filter(unit, of: layer).reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        }
-    }
-}
-
-extension L2Norm: GroupImportanceCriterion {
-    /// The mean over the group's producers of each filter's L2 norm, divided by that producer's mean.
-    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
-        GroupScores.normalisedMean(try GroupScores.producerFilters(of: group, in: network).map { filters in
-            filters.map { $0.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
-        })
+    public func scores(of producer: ProducerChannels, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        producer.filters(in: network).map { $0.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
     }
 }

@@ -6,7 +6,9 @@ import CNNEngine
 /// For `conv2` of the SimpleCNN that is the mean of `activation(4)`, PyTorch's
 /// `model.conv2(x).mean(dim=(0, 2, 3))`. The mean is taken over all observations at once, in
 /// Double (PyTorch's reference takes the mean of per-batch means in Float; on the peer's model
-/// both give the same ranking).
+/// both give the same ranking). For a channel group, each producer's channels are read where
+/// they are carried (after the BatchNorm, before the ReLU), and each producer's scores are
+/// divided by their mean magnitude, then averaged.
 public struct MeanActivation: ImportanceCriterion {
     /// The criterion; it has no settings.
     public init() {}
@@ -15,15 +17,7 @@ public struct MeanActivation: ImportanceCriterion {
     public var need: CalibrationNeed { .activations }
     public var leastImportant: ScoreOrder { .lowestFirst }
 
-    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
-        required(statistics, for: layer).mean
-    }
-}
-
-extension MeanActivation: GroupImportanceCriterion {
-    /// For each producer of the group, the mean of its channels at the point that carries them (after the BatchNorm, before the ReLU), over calibration images and positions; each producer's scores divided by their mean
-    /// magnitude, then averaged.
-    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
-        GroupScores.normalisedMean(try required(statistics, for: group).producers.map(\.mean))
+    public func scores(of producer: ProducerChannels, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        try required(statistics, for: producer).mean
     }
 }

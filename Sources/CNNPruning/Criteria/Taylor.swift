@@ -6,7 +6,8 @@ import CNNEngine
 ///
 /// Computed on the pre-activation `z` and `∂L/∂z`, which gives the same products as the
 /// post-ReLU `a · ∂L/∂a` (both vanish where `z ≤ 0`). Needs a forward and backward pass over the
-/// calibration images.
+/// calibration images. For a channel group, each producer's channels are read after their
+/// BatchNorm (`GroupStatistics`); each producer's scores divided by their mean, then averaged.
 public struct Taylor: ImportanceCriterion {
     /// The criterion; it has no settings.
     public init() {}
@@ -15,21 +16,9 @@ public struct Taylor: ImportanceCriterion {
     public var need: CalibrationNeed { .gradients }
     public var leastImportant: ScoreOrder { .lowestFirst }
 
-    public func scores(for layer: PrunableLayer, in network: Network, statistics: UnitStatistics?) -> [Double] {
-        let statistics = required(statistics, for: layer)
+    public func scores(of producer: ProducerChannels, in network: Network, statistics: UnitStatistics?) throws -> [Double] {
+        let statistics = try required(statistics, for: producer)
         let n = Double(max(statistics.observations, 1))
         return statistics.gradientProductSum!.map { abs($0 / n) }
-    }
-}
-
-extension Taylor: GroupImportanceCriterion {
-    /// For each producer of the group, `|Σ a · ∂L/∂a| / observations` of its channels at the
-    /// point that carries them (after its BatchNorm), from `GroupStatistics`; each producer's
-    /// scores divided by their mean, then averaged.
-    public func groupScores(for group: ChannelGroup, in network: Network, statistics: GroupStatistics?) throws -> [Double] {
-        GroupScores.normalisedMean(try required(statistics, for: group).producers.map { statistics in
-            let n = Double(max(statistics.observations, 1))
-            return statistics.gradientProductSum!.map { abs($0 / n) }
-        })
     }
 }

@@ -39,7 +39,7 @@ public struct PruningTargetError: Error, CustomStringConvertible, Equatable {
 /// them group by group — the result a smaller network of the same architecture family.
 public struct GroupPruner: Sendable {
     /// Ranks the channels of each group.
-    public var criterion: any GroupImportanceCriterion
+    public var criterion: any ImportanceCriterion
     /// Allow pruning groups coupled through residual sums.
     public var allowResidual: Bool
     /// The largest fraction of any group that global pruning may remove (so no group vanishes).
@@ -55,7 +55,7 @@ public struct GroupPruner: Sendable {
     public var statistics: StatisticsProvider?
 
     /// A pruner that ranks with `criterion` (see the properties for the rest).
-    public init(criterion: any GroupImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9,
+    public init(criterion: any ImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9,
                 allocation: BudgetAllocation = .global, statistics: StatisticsProvider? = nil) {
         self.criterion = criterion
         self.allowResidual = allowResidual
@@ -73,7 +73,7 @@ public struct GroupPruner: Sendable {
             }
             gathered = try statistics(network, groups)
         }
-        return try groups.map { try criterion.groupScores(for: $0, in: network, statistics: gathered[$0.name]) }
+        return try groups.map { try criterion.scores(for: $0, in: network, statistics: gathered[$0.name]) }
     }
 
     /// The result of one pruning run.
@@ -143,7 +143,7 @@ public struct GroupPruner: Sendable {
                     let cumulative = min(Int((Double(units) * ratio * share).rounded(.down)), units - 1)
                     let wanted = min(cumulative - removedCount(group.name), group.units - 1)
                     guard wanted > 0 else { continue }
-                    selection[group.name] = Array(criterion.groupRanking(of: groupScores).prefix(wanted))
+                    selection[group.name] = Array(criterion.ranking(of: groupScores).prefix(wanted))
                 }
                 current = try apply(selection, to: current, record: &removed)
             case .globalRatio(let ratio):
@@ -202,7 +202,7 @@ public struct GroupPruner: Sendable {
         guard !groups.isEmpty else {
             throw PruningTargetError(description: "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
         }
-        let rankings = try scores(of: groups, in: network).map { criterion.groupRanking(of: $0) }
+        let rankings = try scores(of: groups, in: network).map { criterion.ranking(of: $0) }
         let alreadyRemoved = record
         func selection(percent: Int) -> [String: [Int]] {
             var selection: [String: [Int]] = [:]
@@ -240,7 +240,7 @@ public struct GroupPruner: Sendable {
             guard (1..<group.units).contains(k) else {
                 throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
             }
-            let ranking = criterion.groupRanking(of: try scores(of: [group], in: network)[0])
+            let ranking = criterion.ranking(of: try scores(of: [group], in: network)[0])
             return [group.name: Array(ranking.prefix(k))]
         case .uniformRatio(let ratio):
             try checkFraction(ratio, flag: "--ratio")
@@ -250,7 +250,7 @@ public struct GroupPruner: Sendable {
             for (group, groupScores) in zip(prunable, scored) {
                 let k = min(Int((Double(group.units) * ratio).rounded(.down)), group.units - 1)
                 guard k > 0 else { continue }
-                selection[group.name] = Array(criterion.groupRanking(of: groupScores).prefix(k))
+                selection[group.name] = Array(criterion.ranking(of: groupScores).prefix(k))
             }
             return selection
         case .globalRatio(let ratio):

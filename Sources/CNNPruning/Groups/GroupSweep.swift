@@ -217,12 +217,12 @@ public struct GroupMaskedEvaluation: Sendable {
 /// One line of a group sweep: the criterion and its legend name.
 public struct GroupSweepRequest: Sendable {
     /// Ranks the group's channels.
-    public var criterion: any GroupImportanceCriterion
+    public var criterion: any ImportanceCriterion
     /// The legend name (the criterion's name by default).
     public var label: String
 
     /// A request to sweep with `criterion`, shown as `label` (the criterion's name by default).
-    public init(criterion: any GroupImportanceCriterion, label: String? = nil) {
+    public init(criterion: any ImportanceCriterion, label: String? = nil) {
         self.criterion = criterion
         self.label = label ?? criterion.name
     }
@@ -276,8 +276,8 @@ public enum GroupSweep {
         var prepared: [(scores: [Double], ranking: [Int])] = []
         var unitSets: [[Int]] = [[]]
         for request in requests {
-            let scores = try request.criterion.groupScores(for: group, in: network, statistics: statistics)
-            let ranking = request.criterion.groupRanking(of: scores)
+            let scores = try request.criterion.scores(for: group, in: network, statistics: statistics)
+            let ranking = request.criterion.ranking(of: scores)
             prepared.append((scores, ranking))
             for k in counts { unitSets.append(Array(ranking.prefix(k))) }
         }

@@ -40,7 +40,7 @@ public struct ChannelPruner: Sendable {
             statistics = Calibration.statistics(of: [prunable], in: network, on: calibration,
                                                 gradients: criterion.need == .gradients, threads: threads)[0]
         }
-        let scores = criterion.scores(for: prunable, in: network, statistics: statistics)
+        let scores = try criterion.scores(for: prunable, in: network, statistics: statistics)
         return (scores, criterion.ranking(of: scores))
     }
 
