@@ -32,8 +32,8 @@ enum CalibrationPass {
         var results = [[UnitStatistics]](repeating: empty, count: parts)
         results.withUnsafeMutableBufferPointer { buffer in
             let results = Unchecked(buffer)
-            Workers.run(parts) { part in
-                let share = Workers.share(data.count, part: part, of: parts)
+            Parallel.run(parts) { part in
+                let share = Parallel.slice(data.count, part: part, of: parts)
                 let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: gradients)
                 var indices = [Int32](repeating: 0, count: batchSize)
                 var mine = empty

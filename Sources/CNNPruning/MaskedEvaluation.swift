@@ -150,8 +150,8 @@ public final class MaskedEvaluation: @unchecked Sendable {
         let last = caching ? consumer : layer.outputActivation
         gathered.withUnsafeMutableBufferPointer { buffer in
             let gathered = Unchecked(buffer)
-            Workers.run(parts) { part in
-                let share = Workers.share(count, part: part, of: parts)
+            Parallel.run(parts) { part in
+                let share = Parallel.slice(count, part: part, of: parts)
                 let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: false)
                 var indices = [Int32](repeating: 0, count: batchSize)
                 var statistics = empty
@@ -196,8 +196,8 @@ public final class MaskedEvaluation: @unchecked Sendable {
         let consumer = Consumer(network: network, layer: layer)
         perWorker.withUnsafeMutableBufferPointer { buffer in
             let results = Unchecked(buffer)
-            Workers.run(parts) { part in
-                results.value[part] = evaluate(sequences, share: Workers.share(sampleCount, part: part, of: parts), consumer: consumer)
+            Parallel.run(parts) { part in
+                results.value[part] = self.evaluate(sequences, share: Parallel.slice(self.sampleCount, part: part, of: parts), consumer: consumer)
             }
         }
         var total = perWorker[0]

@@ -98,7 +98,7 @@ public final class Adam: Optimizer, @unchecked Sendable {
         let count = parameters.count
         job = Job(parameters: parameters.baseAddress, gradients: gradients.baseAddress, count: count,
                   parts: max(1, min(workers, count / 4096)), constants: constants)
-        Parallel.run(job.parts, reusing: work!)
+        Parallel.runPrebuilt(job.parts, work!)
     }
 
     private struct Constants {

@@ -106,7 +106,7 @@ public final class Evaluator {
                         }
                     }
                     while current.value.pointee < total {
-                        Parallel.run(min(threads, total - current.value.pointee), reusing: work)
+                        Parallel.runPrebuilt(min(threads, total - current.value.pointee), work)
                         current.value.pointee += batchSize
                     }
                 }

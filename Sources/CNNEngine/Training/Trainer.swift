@@ -196,10 +196,10 @@ public final class Trainer {
         let parts = min(threads, batch)
         arguments = StepArguments(indices: indices.baseAddress, batch: batch, parts: parts, step: stepsTaken)
         reducer.setParticipants(parts)
-        Parallel.run(parts, reusing: stepWork(for: data))
+        Parallel.runPrebuilt(parts, stepWork(for: data))
         var loss = 0.0
         for worker in 0..<parts { loss += losses[worker] }
-        if parts > 1 { Parallel.run(threads, reusing: reduceWork!) }
+        if parts > 1 { Parallel.runPrebuilt(threads, reduceWork!) }
         return (loss / Double(batch), Array(workspaces[0].parameterGradients))
     }
 
@@ -208,13 +208,13 @@ public final class Trainer {
         let parts = min(threads, batch)
         arguments = StepArguments(indices: indices.baseAddress, batch: batch, parts: parts, step: stepsTaken)
         reducer.setParticipants(parts)
-        Parallel.run(parts, reusing: work)
+        Parallel.runPrebuilt(parts, work)
         var loss = 0.0
         for worker in 0..<parts { loss += losses[worker] }
         guard loss.isFinite else { return loss }
         stepsTaken &+= 1
         network.updateState(from: workspaces[0], batch: batch)
-        if parts > 1 { Parallel.run(threads, reusing: reduceWork!) }
+        if parts > 1 { Parallel.runPrebuilt(threads, reduceWork!) }
         let total = workspaces[0].parameterGradients
         network.parameters.withUnsafeMutableBufferPointer { parameters in
             optimizer.step(parameters: parameters, gradients: UnsafeBufferPointer(total), workers: threads)

@@ -55,6 +55,9 @@ public struct ChannelGroup: Sendable, Equatable {
     public var isResidual: Bool
     /// Whether the channels carry the network's input (never prunable).
     public var isInput: Bool
+    /// What one unit is called in messages and reports: `channel`, or `neuron` for the output
+    /// features of `Linear` layers.
+    public var unitName = "channel"
 
     /// Whether units may be removed: never for the input or the output, and for groups coupled
     /// through a residual sum only when `allowResidual`.

@@ -41,6 +41,7 @@ public struct ChannelGroups: Sendable {
             var producers: [String] = []
             var normalizations: [String] = []
             var isInput = false, isOutput = false, merged = false
+            var unitName = "channel"
         }
         var drafts: [Draft] = []
         var parent: [Int] = []
@@ -93,6 +94,7 @@ public struct ChannelGroups: Sendable {
                 let block = linear.inputFeatures / max(drafts[find(input)].units, 1)
                 add(GroupMember(tensor: "\(name).weight", dimension: 1, block: block, role: .consumer), to: input)
                 let output = newGroup(units: linear.outputFeatures)
+                drafts[output].unitName = "neuron"
                 drafts[output].producers.append(name)
                 add(GroupMember(tensor: "\(name).weight", dimension: 0, role: .producer), to: output)
                 add(GroupMember(tensor: "\(name).bias", dimension: 0, role: .producer), to: output)
@@ -133,7 +135,8 @@ public struct ChannelGroups: Sendable {
                     + draft.members.filter { $0.role == .consumer }
                 result.append(ChannelGroup(name: draft.producers.first ?? "group\(result.count)", units: draft.units, members: ordered,
                                            producers: draft.producers, normalizations: draft.normalizations,
-                                           isOutput: draft.isOutput, isResidual: draft.producers.count > 1, isInput: draft.isInput))
+                                           isOutput: draft.isOutput, isResidual: draft.producers.count > 1, isInput: draft.isInput,
+                                           unitName: draft.unitName))
             }
             return result
         }

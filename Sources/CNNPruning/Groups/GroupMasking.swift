@@ -16,7 +16,7 @@ extension Network {
     public mutating func mask(_ units: some Sequence<Int>, of group: ChannelGroup) throws {
         let units = Array(units)
         for unit in units where !(0..<group.units).contains(unit) {
-            throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: "channel")
+            throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: group.unitName)
         }
         for member in group.members where member.role != .consumer && member.dimension == 0 {
             // Running statistics stay: with weight and bias zeroed, a BatchNorm emits 0 whatever they are.

@@ -125,7 +125,7 @@ public struct GroupPruner: Sendable {
                 if step == 1 {
                     let group = try prunableGroup(name, in: groups)
                     guard (1..<group.units).contains(k) else {
-                        throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
+                        throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: group.unitName)
                     }
                     guard steps <= k else {
                         throw PruningTargetError(description: "--iterative \(steps) would leave steps that remove nothing from \(name): K is \(k); give 1…\(k)")
@@ -238,7 +238,7 @@ public struct GroupPruner: Sendable {
         case .count(let k, let name):
             let group = try prunableGroup(name, in: groups)
             guard (1..<group.units).contains(k) else {
-                throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
+                throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: group.unitName)
             }
             let ranking = criterion.ranking(of: try scores(of: [group], in: network)[0])
             return [group.name: Array(ranking.prefix(k))]
@@ -274,8 +274,7 @@ public struct GroupPruner: Sendable {
         var candidates: [(score: Double, group: Int, unit: Int)] = []
         let scored = try scores(of: groups, in: network)
         for (index, scores) in scored.enumerated() {
-            let sign: Double = criterion.leastImportant == .lowestFirst ? 1 : -1
-            for (unit, score) in scores.enumerated() { candidates.append((score.isNaN ? -.infinity : sign * score, index, unit)) }
+            for (unit, score) in scores.enumerated() { candidates.append((criterion.leastImportant.sortKey(score), index, unit)) }
         }
         candidates.sort { ($0.score, $0.group, $0.unit) < ($1.score, $1.group, $1.unit) }
         let total = candidates.count

@@ -23,12 +23,12 @@ public struct GroupRemoval: Sendable {
         var removedSet = Set<Int>()
         for unit in units {
             guard (0..<group.units).contains(unit) else {
-                throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: "channel")
+                throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: group.unitName)
             }
             removedSet.insert(unit)
         }
         guard removedSet.count < group.units else {
-            throw RemovalError.noUnitsLeft(layer: group.name, units: group.units, unitName: "channel")
+            throw RemovalError.noUnitsLeft(layer: group.name, units: group.units, unitName: group.unitName)
         }
         let kept = (0..<group.units).filter { !removedSet.contains($0) }
         let widths = Dictionary(uniqueKeysWithValues: group.producers.map { ($0, kept.count) })

@@ -59,7 +59,7 @@ public struct GroupMaskedEvaluation: Sendable {
     public func correctCounts<Data: LabeledImages>(masking unitSets: [[Int]], on data: Data) throws -> [Int] {
         guard let point = resumePoint else { return correctCounts(try unitSets.map { try network.masking($0, of: group) }, on: data) }
         for unit in unitSets.joined() where !(0..<group.units).contains(unit) {
-            throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: "channel")
+            throw RemovalError.unitOutOfRange(unit, layer: group.name, units: group.units, unitName: group.unitName)
         }
         // Past the point no tensor differs between the copies: the unmasked network runs them all.
         let shared = Network(architecture: point.architecture, parameters: network.parameters, state: network.state)
@@ -179,8 +179,8 @@ public struct GroupMaskedEvaluation: Sendable {
         var perWorker = [[Int]](repeating: [Int](repeating: 0, count: copies), count: parts)
         perWorker.withUnsafeMutableBufferPointer { buffer in
             let results = Unchecked(buffer)
-            Workers.run(parts) { part in
-                let share = Workers.share(data.count, part: part, of: parts)
+            Parallel.run(parts) { part in
+                let share = Parallel.slice(data.count, part: part, of: parts)
                 let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: false)
                 let saved = UnsafeMutablePointer<Float>.allocate(capacity: max(1, savedCount))
                 defer { saved.deallocate() }
@@ -270,7 +270,7 @@ public enum GroupSweep {
         threads: Int, statistics: GroupStatistics? = nil
     ) throws -> GroupSweepResult {
         for k in counts where !(0...group.units).contains(k) {
-            throw PruningError.countOutOfRange(k, layer: group.name, units: group.units, unitName: "channel")
+            throw PruningError.countOutOfRange(k, layer: group.name, units: group.units, unitName: group.unitName)
         }
         let evaluation = try GroupMaskedEvaluation(network: network, group: group, threads: threads)
         var prepared: [(scores: [Double], ranking: [Int])] = []

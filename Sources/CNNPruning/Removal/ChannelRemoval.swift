@@ -4,6 +4,8 @@ import CNNEngine
 /// dense network — new widths, fewer parameters, fewer multiply-accumulates — that saves, loads,
 /// evaluates, trains and prunes again like any other.
 ///
+/// It is the removal of the layer's channel group (`GroupRemoval`: a SimpleCNN layer is a
+/// group with one producer), with the SimpleCNN's widths read back from the smaller network.
 /// Like Torch-Pruning's `prune_conv_out_channels` and its dependency graph, the producer and its
 /// consumer change together:
 /// - the layer's `weight` `[units, …]` and `bias` `[units]` lose the removed units' slices;
@@ -67,68 +69,25 @@ public struct ChannelRemoval: Sendable {
         guard removedSet.count < layer.unitCount else {
             throw RemovalError.noUnitsLeft(layer: layer.name, units: layer.unitCount, unitName: layer.unitName)
         }
-        let kept = (0..<layer.unitCount).filter { !removedSet.contains($0) }
-
-        var smaller = model
-        try ChannelRemoval.setWidth(of: layer.name, in: &smaller, to: kept.count)
-        let architecture = try smaller.architecture()
-
-        let consumerWeight = "\(layer.consumerName).weight"
-        var parameters = [Float](repeating: 0, count: architecture.parameterCount)
-        for entry in architecture.parameterEntries {
-            let source = try network.entry(named: entry.name)
-            let old = network.parameters[source.offset..<(source.offset + source.count)]
-            let values: [Float]
-            switch entry.name {
-            case layer.weight.name, layer.bias.name:
-                // `[units, …]`: keep whole unit slices.
-                values = ChannelRemoval.gather(old, rows: 1, units: layer.unitCount, kept: kept)
-            case consumerWeight:
-                // `[out, units · block]`: in every output row keep the kept units' input blocks.
-                values = ChannelRemoval.gather(old, rows: source.shape[0], units: layer.unitCount, kept: kept)
-            default:
-                values = Array(old)
-            }
-            precondition(values.count == entry.count, "\(entry.name): \(values.count) values for shape \(entry.shape)")
-            parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: values)
+        guard let group = try ChannelGroups(network.architecture).group(named: layer.name) else {
+            throw PruningError.unknownLayer(layer.name, valid: SimpleCNN.prunableLayers)
         }
-        self.network = Network(architecture: architecture, parameters: parameters)
+        let removal = try GroupRemoval(removing: removedSet, of: group, from: network)
+        guard let graph = removal.network.architecture.graph, let smaller = SimpleCNN(graph: graph),
+              smaller.inputChannels == model.inputChannels, smaller.classes == model.classes else {
+            throw RemovalError.widthsMismatch("removing units of \(layer.name) did not leave a SimpleCNN")
+        }
+        self.network = removal.network
         self.model = smaller
         self.layer = layer
-        self.removed = removedSet.sorted()
-        self.kept = kept
+        self.removed = removal.removed
+        self.kept = removal.kept
     }
 
     /// The layer called `name` as it is in the smaller network.
     public var prunedLayer: PrunableLayer {
         // The layer exists and is prunable in the smaller network, as it was in the input one.
         try! PrunableLayer(named: layer.name, in: network.architecture)
-    }
-
-    /// Reads `values` as `[rows, units, block]` and keeps `[rows, kept, block]`.
-    static func gather(_ values: ArraySlice<Float>, rows: Int, units: Int, kept: [Int]) -> [Float] {
-        precondition(values.count % (rows * units) == 0)
-        let block = values.count / (rows * units)
-        var out: [Float] = []
-        out.reserveCapacity(rows * kept.count * block)
-        let base = values.startIndex
-        for row in 0..<rows {
-            for unit in kept {
-                let start = base + (row * units + unit) * block
-                out.append(contentsOf: values[start..<(start + block)])
-            }
-        }
-        return out
-    }
-
-    /// Sets the SimpleCNN width that the layer called `name` has.
-    static func setWidth(of name: String, in model: inout SimpleCNN, to width: Int) throws {
-        switch name {
-        case "conv1": model.conv1 = width
-        case "conv2": model.conv2 = width
-        case "fc1": model.fc1 = width
-        default: throw PruningError.notPrunable(name, reason: "the SimpleCNN has no width for it")
-        }
     }
 }
 
