@@ -116,14 +116,4 @@ public struct SimpleCNN: Codable, Equatable, Sendable {
         }
         return SimpleCNN(inputChannels: c1[1], imageSize: side * 4, conv1: c1[0], conv2: c2[0], fc1: f1[0], classes: f2[0])
     }
-
-    /// Multiply-accumulates of one forward pass over one image, per layer and in total.
-    public func multiplyAccumulates() -> (conv1: Int, conv2: Int, fc1: Int, fc2: Int, total: Int) {
-        let c1 = conv1 * inputChannels * 9 * imageSize * imageSize
-        let half = imageSize / 2
-        let c2 = conv2 * conv1 * 9 * half * half
-        let f1 = fc1 * conv2 * finalMapSize * finalMapSize
-        let f2 = classes * fc1
-        return (c1, c2, f1, f2, c1 + c2 + f1 + f2)
-    }
 }

@@ -185,7 +185,7 @@ public struct RemovalStudy: Sendable {
             if let quarter = pruned.first, quarter.k != half.k, let s = quarter.speedUp { line += " (K = \(quarter.k): \(format(s, 2))×)" }
             line += ", for \(format(100 * macRatio, 0)) % of the multiply-accumulates."
             if speedUp < 1 / macRatio {
-                let c1 = o.model.multiplyAccumulates().conv1
+                let c1 = ((try? o.model.architecture()).map { ArchitectureCost($0).multiplyAccumulatesByLayer["conv1"] ?? 0 }) ?? 0
                 line += " That is less than the multiply-accumulates alone would give (\(format(1 / macRatio, 2))×): part of each pass does not shrink — `conv1` (\(format(100 * Double(c1) / Double(o.multiplyAccumulates), 0)) % of the original's multiply-accumulates) is untouched, and so is the work outside them: reading and normalising the images, `conv1`'s ReLU and pooling."
             }
             md.append(line)

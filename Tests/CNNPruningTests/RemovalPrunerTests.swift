@@ -138,7 +138,7 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(result.outcome)) as! [String: Any]
         #expect(json["layer"] as? String == "fc1" && json["count"] as? Int == 8)
         let before = try #require(json["before"] as? [String: Any])
-        #expect(before["macs"] as? Int == model.multiplyAccumulates().total)
+        #expect(before["macs"] as? Int == ArchitectureCost(try model.architecture()).multiplyAccumulates)
         #expect(before["file_bytes"] as? Int != nil && before["images_per_second"] as? Double != nil)
         let decoded = try JSONDecoder().decode(PruningOutcome.self, from: JSONEncoder().encode(result.outcome))
         #expect(decoded == result.outcome)

@@ -30,7 +30,15 @@ import Testing
         #expect(network.parameters.count - half.network.parameters.count == 16 * 16 * 9 + 16 + 16 * 64 * 256)
         #expect(try half.network.tensor(named: "conv2.weight").shape == [16, 16, 3, 3])
         #expect(try half.network.tensor(named: "fc1.weight").shape == [256, 16 * 64])
-        #expect(half.model.multiplyAccumulates().total < model.multiplyAccumulates().total)
+        #expect(ArchitectureCost(half.network.architecture).multiplyAccumulates < ArchitectureCost(network.architecture).multiplyAccumulates)
+    }
+
+    /// The SimpleCNN's cost by hand: conv1 16·3·9·32², conv2 32·16·9·16², fc1 256·2048, fc2 10·256.
+    @Test func architectureCostOfTheSimpleCNNByHand() throws {
+        let cost = ArchitectureCost(try SimpleCNN().architecture())
+        #expect(cost.multiplyAccumulatesByLayer == ["conv1": 442_368, "conv2": 1_179_648, "fc1": 524_288, "fc2": 2_560])
+        #expect(cost.multiplyAccumulates == 442_368 + 1_179_648 + 524_288 + 2_560)
+        #expect(cost.parameters == 532_202)
     }
 
     @Test func keepsExactlyTheSurvivingSlices() throws {
@@ -146,7 +154,7 @@ import Testing
         let bytes = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int
         #expect(measured.fileBytes == bytes)
         #expect(measured.parameters == removal.network.parameters.count)
-        #expect(measured.multiplyAccumulates == removal.model.multiplyAccumulates().total)
+        #expect(measured.multiplyAccumulates == ArchitectureCost(try removal.model.architecture()).multiplyAccumulates)
         #expect(measured.accuracy == 100 && measured.imagesPerSecond == nil)
     }
 

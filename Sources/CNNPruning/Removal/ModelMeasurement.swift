@@ -39,7 +39,7 @@ public struct ModelMeasurement: Codable, Equatable, Sendable {
     public init(network: Network, model: SimpleCNN, evaluation: Evaluation, threads: Int = 1) {
         self.model = model
         parameters = network.parameters.count
-        multiplyAccumulates = model.multiplyAccumulates().total
+        multiplyAccumulates = ArchitectureCost(network.architecture).multiplyAccumulates
         fileBytes = Checkpoint.safeTensors(of: network, model: model).encoded().count
         accuracy = evaluation.accuracy
         correct = evaluation.correct
