@@ -57,7 +57,7 @@ for _ in 1...4 {
 }
 
 // Remove half of every prunable channel group, ranked by the L1 norm of the filters.
-let pruner = GroupPruner(criterion: try GroupImportanceCriteria.named("l1"))
+let pruner = GroupPruner(criterion: try ImportanceCriteria.named("l1"))
 let outcome = try pruner.prune(trainer.network, to: .uniformRatio(0.5))
 
 let evaluator = Evaluator(threads: 1)
