@@ -172,14 +172,6 @@ func validateBatchSize(_ value: Int) throws {
     guard value <= TrainingLimits.maximumBatchSize else { throw ValidationError("--batch-size must be at most \(TrainingLimits.maximumBatchSize), got \(value)") }
 }
 
-/// Checks that a training run of `batchSize` on `threads` workers fits in memory for `network`.
-func checkTrainingMemory(_ network: Network, batchSize: Int, threads: Int) throws {
-    do {
-        try MemoryBudget.checkTraining(network.architecture, batchSize: batchSize, threads: threads)
-    } catch let error as MemoryBudgetError {
-        throw CLIError("--batch-size \(batchSize) does not fit: \(error.description); use a smaller --batch-size or fewer --threads")
-    }
-}
 
 /// The long flags given on this process's command line (`--seed`, `--lr`, …), to tell a flag
 /// given explicitly from its default value (ArgumentParser reports only the value).

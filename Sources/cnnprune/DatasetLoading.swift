@@ -10,17 +10,6 @@ extension CIFAR100.Labels: ExpressibleByArgument {}
 nonisolated(unsafe) private var decodedFolders: [String: (train: ByteImages, test: ByteImages)] = [:]
 
 extension DataOptions {
-    /// The flags that give these options again, for a command run from another (`experiment`'s removal step).
-    var arguments: [String] {
-        var flags = ["--dataset", dataset.rawValue, "--labels", labels.rawValue, "--split-seed", String(splitSeed)]
-        if let directory { flags += ["--data", directory] }
-        if download { flags.append("--download") }
-        if let imageSize { flags += ["--image-size", String(imageSize)] }
-        if let testFraction { flags += ["--test-fraction", String(testFraction)] }
-        if let normalize { flags += ["--normalize", normalize] }
-        return flags
-    }
-
     /// The directory to read, and a phrase saying where it came from (for error messages).
     var resolvedDirectory: (url: URL, source: String) { Self.resolve(directory, dataset: dataset) }
 
