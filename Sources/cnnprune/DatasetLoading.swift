@@ -132,32 +132,3 @@ extension DataOptions {
         [DatasetDescription.metadataKey: DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil).json]
     }
 }
-
-/// Downloads and installs `kind` at `destination` (see `installCIFAR10` for the progress line
-/// and interruption handling).
-@discardableResult
-func installDataset(_ kind: DatasetKind, url: URL? = nil, md5: String? = nil, timeout: TimeInterval = 15,
-                    into destination: URL, replacing: Bool = false) throws -> CIFAR10Download.Outcome {
-    switch kind {
-    case .cifar10:
-        return try installCIFAR10(CIFAR10Download(url: url ?? CIFAR10Download.officialURL, expectedMD5: md5 ?? CIFAR10Download.officialMD5, timeout: timeout),
-                                  into: destination, replacing: replacing)
-    case .cifar100:
-        return try installCIFAR10(CIFAR10Download.cifar100(url: url ?? CIFAR10Download.cifar100URL, expectedMD5: md5 ?? CIFAR10Download.cifar100MD5, timeout: timeout),
-                                  into: destination, replacing: replacing)
-    case .mnist, .fashionMNIST:
-        let download = kind == .mnist ? IDXDownload.mnist(baseURL: url ?? IDXDownload.mnistURL, timeout: timeout)
-                                      : IDXDownload.fashionMNIST(baseURL: url ?? IDXDownload.fashionMNISTURL, timeout: timeout)
-        let source = download.baseURL.isFileURL ? download.baseURL.path : download.baseURL.absoluteString
-        printError("fetching \(kind.displayName) from \(source) into \(destination.path)")
-        do {
-            return try withInterruptionCleanup(staging: CIFAR10Download.stagingDirectory(for: destination)) {
-                try download.install(into: destination, replacing: replacing)
-            }
-        } catch let error as DownloadError {
-            throw CLIError(error.description)
-        }
-    case .folder:
-        throw CLIError("--dataset folder is the user's own images; there is nothing to download")
-    }
-}
