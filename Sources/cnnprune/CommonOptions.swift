@@ -85,43 +85,29 @@ func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, me
     return (loaded.network, model, loaded.metadata)
 }
 
-/// Loads a checkpoint of any architecture, turning any problem into a one-line CLI error.
-/// - Parameter fallback: the architecture for a file that records none (`--arch`).
+/// Loads a checkpoint of any architecture (CNNEngine's `ModelFile`), turning any problem into a
+/// one-line CLI error.
+/// - Parameters:
+///   - path: the model file.
+///   - fallback: the architecture for a file that records none (`--arch`).
 func loadAnyModel(_ path: String, fallback: ModelGraph? = nil) throws -> LoadedModel {
-    try checkReadableFile(path, what: "model file")
-    let loaded: LoadedModel
     do {
-        loaded = try Checkpoint.loadModel(from: URL(fileURLWithPath: path), fallback: fallback)
+        return try ModelFile.load(path, fallback: fallback)
+    } catch let error as InputPathError {
+        throw CLIError(error.description)
     } catch let error as CheckpointError {
         throw CLIError(error.description)
     }
-    do {
-        // A single image must fit before anything else is allocated.
-        try MemoryBudget.check(loaded.network.architecture, samplesPerWorker: 1, workers: 1, training: false)
-    } catch let error as MemoryBudgetError {
-        throw CLIError("\(path): the network is too large to run here: \(error.description)")
-    }
-    return loaded
 }
 
-/// Checks that `path` names a regular file that can be read (following links), with a message
-/// that says what is actually wrong: missing, a link loop, a folder or device, unreadable.
+/// Checks that `path` names a regular file that can be read (CNNEngine's `InputPath`), as a
+/// one-line CLI error.
 func checkReadableFile(_ path: String, what: String) throws {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
-        switch errno {
-        case ENOENT:
-            var link = stat()
-            throw CLIError(lstat(path, &link) == 0 ? "\(path): a symbolic link to a missing file, not a \(what)" : "\(path): no such \(what)")
-        case ELOOP: throw CLIError("\(path): too many levels of symbolic links (a link loop?)")
-        case EACCES: throw CLIError("\(path): permission denied (a folder on the way cannot be searched)")
-        default: throw CLIError("\(path): \(String(cString: strerror(errno)))")
-        }
+    do {
+        try InputPath.check(path, what: what)
+    } catch let error as InputPathError {
+        throw CLIError(error.description)
     }
-    guard info.st_mode & S_IFMT == S_IFREG else {
-        throw CLIError("\(path): is \(OutputPath.describe(info.st_mode)), not a \(what)")
-    }
-    guard access(path, R_OK) == 0 else { throw CLIError("\(path): permission denied: the \(what) cannot be read") }
 }
 
 /// Checks that a study on `network` (calibration batches of 64 images with gradients, one per
@@ -172,14 +158,6 @@ func validateBatchSize(_ value: Int) throws {
     guard value <= TrainingLimits.maximumBatchSize else { throw ValidationError("--batch-size must be at most \(TrainingLimits.maximumBatchSize), got \(value)") }
 }
 
-/// Checks that a training run of `batchSize` on `threads` workers fits in memory for `network`.
-func checkTrainingMemory(_ network: Network, batchSize: Int, threads: Int) throws {
-    do {
-        try MemoryBudget.checkTraining(network.architecture, batchSize: batchSize, threads: threads)
-    } catch let error as MemoryBudgetError {
-        throw CLIError("--batch-size \(batchSize) does not fit: \(error.description); use a smaller --batch-size or fewer --threads")
-    }
-}
 
 /// The long flags given on this process's command line (`--seed`, `--lr`, …), to tell a flag
 /// given explicitly from its default value (ArgumentParser reports only the value).

@@ -10,17 +10,6 @@ extension CIFAR100.Labels: ExpressibleByArgument {}
 nonisolated(unsafe) private var decodedFolders: [String: (train: ByteImages, test: ByteImages)] = [:]
 
 extension DataOptions {
-    /// The flags that give these options again, for a command run from another (`experiment`'s removal step).
-    var arguments: [String] {
-        var flags = ["--dataset", dataset.rawValue, "--labels", labels.rawValue, "--split-seed", String(splitSeed)]
-        if let directory { flags += ["--data", directory] }
-        if download { flags.append("--download") }
-        if let imageSize { flags += ["--image-size", String(imageSize)] }
-        if let testFraction { flags += ["--test-fraction", String(testFraction)] }
-        if let normalize { flags += ["--normalize", normalize] }
-        return flags
-    }
-
     /// The directory to read, and a phrase saying where it came from (for error messages).
     var resolvedDirectory: (url: URL, source: String) { Self.resolve(directory, dataset: dataset) }
 
@@ -141,34 +130,5 @@ extension DataOptions {
     /// The checkpoint metadata recording what `data` is (`cnnprune.dataset`).
     func metadata(for data: ByteImages) -> [String: String] {
         [DatasetDescription.metadataKey: DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil).json]
-    }
-}
-
-/// Downloads and installs `kind` at `destination` (see `installCIFAR10` for the progress line
-/// and interruption handling).
-@discardableResult
-func installDataset(_ kind: DatasetKind, url: URL? = nil, md5: String? = nil, timeout: TimeInterval = 15,
-                    into destination: URL, replacing: Bool = false) throws -> CIFAR10Download.Outcome {
-    switch kind {
-    case .cifar10:
-        return try installCIFAR10(CIFAR10Download(url: url ?? CIFAR10Download.officialURL, expectedMD5: md5 ?? CIFAR10Download.officialMD5, timeout: timeout),
-                                  into: destination, replacing: replacing)
-    case .cifar100:
-        return try installCIFAR10(CIFAR10Download.cifar100(url: url ?? CIFAR10Download.cifar100URL, expectedMD5: md5 ?? CIFAR10Download.cifar100MD5, timeout: timeout),
-                                  into: destination, replacing: replacing)
-    case .mnist, .fashionMNIST:
-        let download = kind == .mnist ? IDXDownload.mnist(baseURL: url ?? IDXDownload.mnistURL, timeout: timeout)
-                                      : IDXDownload.fashionMNIST(baseURL: url ?? IDXDownload.fashionMNISTURL, timeout: timeout)
-        let source = download.baseURL.isFileURL ? download.baseURL.path : download.baseURL.absoluteString
-        printError("fetching \(kind.displayName) from \(source) into \(destination.path)")
-        do {
-            return try withInterruptionCleanup(staging: CIFAR10Download.stagingDirectory(for: destination)) {
-                try download.install(into: destination, replacing: replacing)
-            }
-        } catch let error as DownloadError {
-            throw CLIError(error.description)
-        }
-    case .folder:
-        throw CLIError("--dataset folder is the user's own images; there is nothing to download")
     }
 }

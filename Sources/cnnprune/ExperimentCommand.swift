@@ -50,7 +50,11 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "SimpleCNN only: study these trained models (comma-separated safetensors files) instead of training --seeds models; model i's calibration subset and random ranking take seed --seed + i.")
     var models: String?
 
-    @OptionGroup var recipe: TrainingRecipe
+    /// `--epochs`, `--batch-size`, `--lr`, `--seed` and the recipe flags.
+    @OptionGroup var training: TrainingOptions
+
+    /// The training recipe the flags describe (fine-tuning is a copy of it, shorter).
+    var recipe: TrainingRecipe { training.recipe }
 
     @Option(help: "Images that rank the channels for the corrected method and the other criteria (train:N, train or test).")
     var calibration: String = CalibrationSet.default.description
@@ -156,8 +160,8 @@ struct ExperimentCommand: ParsableCommand {
                 var generator = SeededGenerator(seed: seed)
                 print("Model \(index + 1) of \(modelCount): training the SimpleCNN for \(recipe.epochs) epochs (seed \(seed))")
                 let trainingStart = DispatchTime.now().uptimeNanoseconds
-                let trained = try seeded.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
-                                               threads: threading.threads, echo: true)
+                let trained = try TerminalTraining(recipe: seeded, threads: threading.threads, echo: true)
+                    .train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test)
                 let url = directory.appendingPathComponent("model-seed\(seed).safetensors")
                 try Checkpoint.save(trained.network, model: widths, to: url, metadata: data.metadata(for: train))
                 studyModels.append(StudyModel(network: trained.network, widths: widths,
@@ -166,9 +170,9 @@ struct ExperimentCommand: ParsableCommand {
             }
         }
 
-        let fineTuning = finetuneEpochs > 0
-            ? recipe.options.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: recipe.lr, batchSize: recipe.batchSize, seed: recipe.seed))
-            : nil
+        var fineTuningRecipe = recipe
+        fineTuningRecipe.epochs = finetuneEpochs
+        let fineTuning = finetuneEpochs > 0 ? FineTuning(fineTuningRecipe) : nil
         let study = ExperimentStudy(configuration: ExperimentConfiguration(
             calibration: calibrationSet, seed: recipe.seed, fineTuning: fineTuning, timingRuns: timingRuns, threads: threading.threads,
             datasetName: data.dataset.displayName, arguments: Array(CommandLine.arguments.dropFirst())))
@@ -197,8 +201,8 @@ struct ExperimentCommand: ParsableCommand {
         var generator = SeededGenerator(seed: recipe.seed)
         print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipeDescription(seed: recipe.seed)))")
         let trainingStart = DispatchTime.now().uptimeNanoseconds
-        let trained = try recipe.train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test,
-                                       threads: threading.threads, echo: true)
+        let trained = try TerminalTraining(recipe: recipe, threads: threading.threads, echo: true)
+            .train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test)
         let trainingSeconds = seconds(since: trainingStart)
         let path = directory.appendingPathComponent("model.safetensors")
         try Checkpoint.save(trained.network, model: widths, to: path, metadata: data.metadata(for: train))
@@ -209,6 +213,8 @@ struct ExperimentCommand: ParsableCommand {
 
     /// `Adam, lr 0.001, batch 64, seed 0`: the recipe in the report's words.
     private func recipeDescription(seed: UInt64) -> String {
-        "\(recipe.options.description(learningRate: recipe.lr)), batch \(recipe.batchSize), seed \(seed)"
+        var seeded = recipe
+        seeded.seed = seed
+        return seeded.description
     }
 }

@@ -16,6 +16,9 @@ struct GroupExperiment {
     let status: StatusLine
     let start: UInt64
 
+    /// The largest fraction of any group the removal step takes (`prune`'s `--max-layer-ratio` default).
+    static let maximumGroupRatio = 0.9
+
     func run() throws {
         let directory = URL(fileURLWithPath: command.output)
         let threads = command.threading.threads
@@ -35,9 +38,9 @@ struct GroupExperiment {
             let fresh = try command.architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: command.recipe.seed)
             try command.data.check(fresh, fits: train, model: command.architecture.archFile ?? command.architecture.arch ?? "network")
             name = fresh.architecture.graph?.name ?? "custom architecture"
-            let recipe = "\(command.recipe.options.description(learningRate: command.recipe.lr)), batch \(command.recipe.batchSize), seed \(command.recipe.seed)"
+            let recipe = command.recipe.description
             print("Training \(name) for \(command.recipe.epochs) epochs (\(recipe))")
-            let trained = try command.recipe.train(fresh, on: train, test: test, threads: threads, echo: true)
+            let trained = try TerminalTraining(recipe: command.recipe, threads: threads, echo: true).train(fresh, on: train, test: test)
             network = trained.network
             let path = directory.appendingPathComponent("model.safetensors")
             var metadata = command.data.metadata(for: train)
@@ -60,16 +63,18 @@ struct GroupExperiment {
         }
         if let trainingSeconds { report.timings["training"] = trainingSeconds }
 
-        // 3. Global removal, fine-tuned and measured, through `prune`'s own run.
+        // 3. Global removal by l1, fine-tuned and measured, as `prune --global-ratio R --json` does it.
         let phase = DispatchTime.now().uptimeNanoseconds
-        let prunedPath = directory.appendingPathComponent("pruned.safetensors").path
-        var arguments = ["--model", origin.path, "--global-ratio", String(command.globalRatio), "--criterion", "l1",
-                         "--output", prunedPath, "--finetune-epochs", String(command.finetuneEpochs), "--timing-runs", String(command.timingRuns),
-                         "--batch-size", String(command.recipe.batchSize), "--lr", String(command.recipe.lr), "--seed", String(command.recipe.seed),
-                         "--threads", String(threads), "--json"] + command.recipe.options.arguments + command.data.arguments
-        if command.pruneResidual { arguments.append("--prune-residual") }
-        let prune = try PruneCommand.parse(arguments)
-        report.removal = try GroupPruneRun(command: prune, loaded: try loadAnyModel(origin.path)).report()
+        let target = PruningTarget.globalRatio(command.globalRatio)
+        let removal = GroupRemovalStudy(target: target, criterion: "l1", allowResidual: command.pruneResidual, maximumGroupRatio: GroupExperiment.maximumGroupRatio,
+                                        seed: command.recipe.seed, threads: threads, timingRuns: command.timingRuns)
+        var fineTuning = command.recipe
+        fineTuning.epochs = max(1, command.finetuneEpochs)
+        let prune = GroupPruneRun(model: origin.path, loaded: try loadAnyModel(origin.path), data: command.data,
+                                  output: directory.appendingPathComponent("pruned.safetensors").path, removal: removal,
+                                  targetDescription: GroupPruneRun.describe(target, allocation: .global, maximumGroupRatio: GroupExperiment.maximumGroupRatio),
+                                  recipe: fineTuning, finetuneEpochs: command.finetuneEpochs, scratchControl: nil, echo: false)
+        report.removal = try prune.report()
         report.globalRatio = command.globalRatio
         report.timings["removal"] = seconds(since: phase)
         report.timings["total"] = seconds(since: start)

@@ -176,7 +176,7 @@ struct PruneCommand: ParsableCommand {
         let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.layerStudyNames.contains(criterion) {
-            let run = GroupPruneRun(command: self, loaded: general)
+            let run = try GroupPruneRun(command: self, loaded: general)
             let report = try run.report()
             return PruneRunResult(report: report, text: "\n" + run.table(report) + "\n\nSaved \(output)",
                                   before: report.before.accuracy, pruned: report.pruned.accuracy, fineTuned: report.fineTuned?.accuracy,
@@ -209,10 +209,7 @@ struct PruneCommand: ParsableCommand {
         var fineTune: ((Network, SimpleCNN, Int) throws -> Network)?
         if let train, finetuneEpochs > 0 {
             fineTune = { network, model, step in
-                let recipe = try self.recipe(seed: self.seed &+ UInt64(step - 1))
-                let run = try recipe.makeRun(network: network, threads: self.threading.threads)
-                try recipe.train(run, on: train, test: test, threads: self.threading.threads, echo: !self.json, epochs: self.finetuneEpochs)
-                return run.network
+                try self.fineTuning(step: step).train(network, on: train, test: test).network
             }
         }
         let result = try removalStep {
@@ -264,10 +261,15 @@ struct PruneCommand: ParsableCommand {
         return String(decoding: try encoder.encode(entries), as: UTF8.self)
     }
 
-    /// The training recipe for fine-tuning, from this command's flags.
-    func recipe(seed: UInt64) throws -> TrainingRecipe {
-        try TrainingRecipe.parse(["--epochs", String(max(1, finetuneEpochs)), "--batch-size", String(batchSize),
-                                  "--lr", String(lr), "--seed", String(seed)] + recipeOptions.arguments)
+    /// The fine-tuning recipe from this command's flags (`--finetune-epochs`, `--batch-size`,
+    /// `--lr`, `--seed` and the recipe flags).
+    var fineTuningRecipe: TrainingRecipe {
+        recipeOptions.applied(to: TrainingRecipe(epochs: max(1, finetuneEpochs), batchSize: batchSize, learningRate: lr, seed: seed))
+    }
+
+    /// The fine-tuning after pruning step `step` (1-based): the recipe seeded SEED + step − 1.
+    func fineTuning(step: Int) -> TerminalTraining {
+        TerminalTraining(recipe: fineTuningRecipe.forPruningStep(step), threads: threading.threads, echo: !json)
     }
 
     /// Prints a progress line: to stdout, or to stderr under `--json`.

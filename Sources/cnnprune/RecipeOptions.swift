@@ -76,53 +76,22 @@ struct RecipeOptions: ParsableArguments {
         return result
     }
 
-    /// The optimizer these flags choose.
-    var optimizerSettings: OptimizerSettings {
-        OptimizerSettings(kind: optimizer, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay)
-    }
-
-    /// The schedule for a run of `epochs` epochs at peak rate `learningRate`.
-    func schedule(learningRate: Float, epochs: Int) -> LearningRateSchedule {
-        LearningRateSchedule(shape: lrSchedule, baseLearningRate: learningRate, epochs: epochs,
-                             milestones: lrStepEpochs.flatMap { try? milestones($0) } ?? [], gamma: lrGamma, warmupEpochs: warmupEpochs)
-    }
-
-    /// The augmentation `--augment` asks for, seeded by `seed`.
-    func augmentation(seed: UInt64) -> Augmentation? {
-        augment ? CIFAR10.standardAugmentation(seed: seed) : nil
+    /// `base` with these flags' optimizer, schedule (shape, milestones, gamma, warm-up) and
+    /// augmentation; its epochs, batch size, learning rate and seed stay.
+    func applied(to base: TrainingRecipe) -> TrainingRecipe {
+        var recipe = base
+        recipe.optimizer = OptimizerSettings(kind: optimizer, momentum: momentum ?? 0, nesterov: nesterov, weightDecay: weightDecay)
+        recipe.scheduleShape = lrSchedule
+        recipe.milestones = lrStepEpochs.flatMap { try? milestones($0) } ?? []
+        recipe.gamma = lrGamma
+        recipe.warmupEpochs = warmupEpochs
+        recipe.augmentation = augment ? CIFAR10.standardAugmentation(seed: base.seed) : nil
+        return recipe
     }
 
     /// `fineTuning` with these options' optimizer, schedule and augmentation (seeded by its seed).
     func applied(to fineTuning: FineTuning) -> FineTuning {
-        var result = fineTuning
-        result.optimizer = optimizerSettings
-        result.schedule = lrSchedule == .constant && warmupEpochs == 0 ? nil : schedule(learningRate: fineTuning.learningRate, epochs: fineTuning.epochs)
-        result.augmentation = augmentation(seed: fineTuning.seed)
-        return result
-    }
-
-    /// The recipe in words, e.g. "SGD (momentum 0.9), lr 0.1 step at epochs 100, 150 (×0.1), 5 warm-up epochs, augmented".
-    func description(learningRate: Float) -> String {
-        var text = "\(optimizerSettings.description), lr \(learningRate)"
-        switch lrSchedule {
-        case .constant: break
-        case .step: text += " step at epochs \((lrStepEpochs.flatMap { try? milestones($0) } ?? []).map(String.init).joined(separator: ", ")) (×\(lrGamma))"
-        case .cosine: text += " cosine to 0"
-        }
-        if warmupEpochs > 0 { text += ", \(warmupEpochs) warm-up epoch\(warmupEpochs == 1 ? "" : "s")" }
-        if augment { text += ", crop+flip augmentation" }
-        return text
-    }
-
-    /// The arguments that reproduce these options (for commands that re-parse a recipe).
-    var arguments: [String] {
-        var result = ["--optimizer", optimizer.rawValue, "--lr-schedule", lrSchedule.rawValue, "--lr-gamma", String(lrGamma),
-                      "--warmup-epochs", String(warmupEpochs)]
-        if let momentum { result += ["--momentum", String(momentum)] }
-        if nesterov { result.append("--nesterov") }
-        if let weightDecay { result += ["--weight-decay", String(weightDecay)] }
-        if let lrStepEpochs { result += ["--lr-step-epochs", lrStepEpochs] }
-        if augment { result.append("--augment") }
-        return result
+        FineTuning(applied(to: TrainingRecipe(epochs: fineTuning.epochs, batchSize: fineTuning.batchSize,
+                                               learningRate: fineTuning.learningRate, seed: fineTuning.seed)))
     }
 }

@@ -16,7 +16,14 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var threading: ThreadOptions
-    @OptionGroup var recipe: TrainingRecipe
+    /// `--epochs`, `--batch-size`, `--lr`, `--seed` and the recipe flags.
+    @OptionGroup var training: TrainingOptions
+
+    /// The recipe the flags describe.
+    var recipe: TrainingRecipe { training.recipe }
+
+    /// The recipe run with this command's threads and output.
+    var terminal: TerminalTraining { TerminalTraining(recipe: recipe, threads: threading.threads, echo: !json) }
 
     @Option(help: "Checkpoint to start from instead of a fresh initialisation.")
     var model: String?
@@ -101,17 +108,20 @@ struct TrainCommand: ParsableCommand {
         if given.contains("--batch-size"), recipe.batchSize != run.trainer.batchSize {
             throw refuse("--batch-size", String(recipe.batchSize), "batch size \(run.trainer.batchSize)")
         }
-        if given.contains("--lr"), recipe.lr != run.schedule.baseLearningRate {
-            throw refuse("--lr", String(recipe.lr), "learning rate \(run.schedule.baseLearningRate)")
+        if given.contains("--lr"), recipe.learningRate != run.schedule.baseLearningRate {
+            throw refuse("--lr", String(recipe.learningRate), "learning rate \(run.schedule.baseLearningRate)")
         }
         let optimizerFlags = ["--optimizer", "--momentum", "--nesterov", "--weight-decay"]
-        if !given.isDisjoint(with: optimizerFlags), recipe.options.optimizerSettings != run.optimizerSettings {
-            throw refuse(optimizerFlags.first(where: given.contains)!, recipe.options.optimizerSettings.description, run.optimizerSettings.description)
+        if !given.isDisjoint(with: optimizerFlags), recipe.optimizer != run.optimizerSettings {
+            throw refuse(optimizerFlags.first(where: given.contains)!, recipe.optimizer.description, run.optimizerSettings.description)
         }
         let scheduleFlags = ["--lr-schedule", "--lr-step-epochs", "--lr-gamma", "--warmup-epochs"]
         if let flag = scheduleFlags.first(where: given.contains) {
             // Compared over the recorded horizon: only --epochs may change it.
-            let wanted = recipe.options.schedule(learningRate: run.schedule.baseLearningRate, epochs: run.schedule.epochs)
+            var recorded = recipe
+            recorded.learningRate = run.schedule.baseLearningRate
+            recorded.epochs = run.schedule.epochs
+            let wanted = recorded.schedule
             if wanted != run.schedule { throw refuse(flag, "(schedule \(wanted.shape.rawValue))", "schedule \(run.schedule.shape.rawValue) with \(run.schedule.warmupEpochs) warm-up epochs") }
         }
         if given.contains("--augment"), run.augmentation == nil { throw refuse("--augment", "", "no augmentation") }
@@ -166,13 +176,13 @@ struct TrainCommand: ParsableCommand {
             let loaded = try loadAnyModel(model)
             try data.check(loaded.network, fits: train, model: model, metadata: loaded.metadata)
             inherited = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
-            run = try recipe.makeRun(network: loaded.network, threads: threading.threads)
+            run = try terminal.makeRun(from: loaded.network)
         } else {
             // The exercise's SimpleCNN (or --arch / --arch-file) for this data's image shape and classes.
             if !architecture.isGiven || architecture.arch == "simplecnn" { _ = try data.simpleCNN(for: train) }
             let network = try architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: recipe.seed)
             try data.check(network, fits: train, model: architecture.archFile ?? architecture.arch ?? "simplecnn")
-            run = try recipe.makeRun(network: network, threads: threading.threads)
+            run = try terminal.makeRun(from: network)
         }
         run.context = context
         inherited.merge(data.metadata(for: train)) { _, new in new }
@@ -185,7 +195,7 @@ struct TrainCommand: ParsableCommand {
             traceRecorder = recorder
         }
         let checkpointURL = self.checkpointURL
-        let epochs = try recipe.train(run, on: train, test: test, threads: threading.threads, echo: !json) { run in
+        let epochs = try terminal.train(run, on: train, test: test) { run in
             guard let every = checkpointEvery, run.epochsCompleted % every == 0 else { return }
             try run.checkpoint().write(to: checkpointURL)
             printError("checkpoint: epoch \(run.epochsCompleted) saved to \(checkpointURL.path)")
@@ -201,89 +211,6 @@ struct TrainCommand: ParsableCommand {
         } else {
             print(String(format: "test accuracy %.2f%%, model saved to %@", epochs.last?.testAccuracy ?? 0, output))
         }
-    }
-}
-
-/// The exercise's training flags, shared by `train`, `experiment` and fine-tuning.
-struct TrainingRecipe: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Training epochs.")
-    var epochs: Int = 10
-
-    @Option(parsing: .unconditional, help: "Images per training step.")
-    var batchSize: Int = 64
-
-    @Option(parsing: .unconditional, help: "Learning rate (the peak rate under a schedule).")
-    var lr: Float = 0.001
-
-    @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.")
-    var seed: UInt64 = 0
-
-    /// Optimizer, schedule and augmentation flags (`RecipeOptions.swift`).
-    @OptionGroup(title: "Training recipe") var options: RecipeOptions
-
-    func validate() throws {
-        try validateEpochs(epochs, flag: "--epochs", minimum: 1)
-        guard options.warmupEpochs < epochs || options.warmupEpochs == 0 else {
-            throw ValidationError("--warmup-epochs (\(options.warmupEpochs)) must be below --epochs (\(epochs))")
-        }
-        try validateBatchSize(batchSize)
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
-    }
-
-    /// Trains `network` (any architecture) for `epochs` with a fresh optimizer, as
-    /// `train(_:on:test:…)` does for a run; returns the trained network and the epoch records.
-    func train(_ network: Network, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil) throws -> (network: Network, epochs: [EpochRecord]) {
-        let run = try makeRun(network: network, threads: threads)
-        run.schedule.epochs = epochs ?? self.epochs   // a cosine schedule anneals over the epochs actually run
-        let records = try self.train(run, on: train, test: test, threads: threads, echo: echo, epochs: epochs)
-        return (run.network, records)
-    }
-
-    /// A fresh run of this recipe starting from `network`.
-    func makeRun(network: Network, threads: Int) throws -> TrainingRun {
-        try checkTrainingMemory(network, batchSize: batchSize, threads: threads)
-        return TrainingRun(network: network, optimizer: options.optimizerSettings,
-                    schedule: options.schedule(learningRate: lr, epochs: epochs), augmentation: options.augmentation(seed: seed),
-                    batchSize: batchSize, threads: threads, seed: seed)
-    }
-
-    /// Trains `run` until it has completed `epochs` (default: this recipe's), evaluating on
-    /// `test` after each epoch and calling `afterEpoch`; prints a line per epoch (to stdout when
-    /// `echo`, else stderr) and a live progress bar on a terminal.
-    @discardableResult
-    func train(_ run: TrainingRun, on train: ByteImages, test: ByteImages, threads: Int, echo: Bool, epochs: Int? = nil,
-               afterEpoch: (TrainingRun) throws -> Void = { _ in }) throws -> [EpochRecord] {
-        let epochCount = epochs ?? self.epochs
-        let evaluator = Evaluator(threads: threads)
-        var progress = ProgressLine()
-        var records: [EpochRecord] = []
-        while run.epochsCompleted < epochCount {
-            let epoch = run.epochsCompleted + 1
-            let summary: EpochSummary
-            do {
-                summary = try run.runEpoch(on: train) { p in
-                    progress.update(String(format: "epoch %d/%d %@ batch %d/%d loss %.4f %.0f img/s ETA %@",
-                                           epoch, epochCount, ProgressLine.bar(Double(p.batch) / Double(p.batchCount)),
-                                           p.batch, p.batchCount, p.meanLoss, p.imagesPerSecond, ProgressLine.duration(p.remaining)),
-                                    force: p.batch == p.batchCount)
-                }
-            } catch let error as NonFiniteLossError {
-                progress.clear()
-                throw CLIError(error.description)
-            }
-            progress.clear()
-            let evalStart = DispatchTime.now().uptimeNanoseconds
-            let evaluation = evaluator.evaluate(run.network, on: test)
-            let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - evalStart) / 1e9
-            let record = EpochRecord(epoch: epoch, trainLoss: summary.trainLoss, seconds: summary.seconds,
-                                     imagesPerSecond: summary.imagesPerSecond, testAccuracy: evaluation.accuracy, evalSeconds: evalSeconds)
-            records.append(record)
-            let line = String(format: "epoch %d/%d  loss %.4f  test %.2f%%  train %.1fs (%.0f img/s)  eval %.2fs",
-                              epoch, epochCount, record.trainLoss, record.testAccuracy, record.seconds, record.imagesPerSecond, evalSeconds)
-            if echo { print(line); fflush(nil) } else { printError(line) }
-            try afterEpoch(run)
-        }
-        return records
     }
 }
 

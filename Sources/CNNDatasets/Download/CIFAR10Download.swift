@@ -4,7 +4,8 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Why CIFAR-10 could not be downloaded and installed; every case is one line for the user.
+/// Why a data set could not be downloaded and installed; every case is one line for the user,
+/// in the library's terms (a command line adds its own flags to try).
 public enum DownloadError: Error, CustomStringConvertible, Equatable {
     /// No connection could be made (no network, unknown host, no answer).
     case offline(url: String, reason: String)
@@ -26,11 +27,15 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
     case destinationExists(path: String, reason: String)
     /// A file or folder could not be created, moved or removed while installing; `reason` is the system's.
     case filesystem(path: String, reason: String)
+    /// The data set (a `DatasetKind` raw value) is the user's own images: there is nothing to download.
+    case notDownloadable(dataset: String)
+    /// An expected MD5 was given for a data set of several files, each checked against its own.
+    case checksumNotApplicable(dataset: String)
 
     public var description: String {
         switch self {
         case .offline(let url, let reason):
-            return "cannot download \(url): \(reason) (offline?); on a machine without network, fetch the file elsewhere and pass --url file:///path/to/cifar-10-binary.tar.gz"
+            return "cannot download \(url): \(reason) (offline?); on a machine without network, fetch the file elsewhere and install it from its file:// URL"
         case .http(let url, let status):
             return "cannot download \(url): the server answered HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))"
         case .truncated(let url, let received, let expected):
@@ -46,9 +51,13 @@ public enum DownloadError: Error, CustomStringConvertible, Equatable {
         case .incomplete(let url, let reason):
             return "\(url): \(reason); nothing was kept"
         case .destinationExists(let path, let reason):
-            return "\(path) exists but \(reason); move it away or pass --force to replace it"
+            return "\(path) exists but \(reason); move it away, or install again replacing it"
         case .filesystem(let path, let reason):
             return "\(path): \(reason)"
+        case .notDownloadable(let dataset):
+            return "\(dataset) is the user's own images; there is nothing to download"
+        case .checksumNotApplicable(let dataset):
+            return "an expected MD5 applies to the single archive of cifar10 and cifar100; \(dataset)'s files are checked against their own MD5s"
         }
     }
 }

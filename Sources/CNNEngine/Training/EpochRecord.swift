@@ -1,5 +1,5 @@
-/// One training epoch: what `train --json` prints and `experiment.json` records for a model
-/// trained by the run (``ExperimentReport/ModelOrigin/trained(path:epochs:recipe:)``).
+/// One training epoch of a ``TrainingRecipe``, evaluated after it: what `train --json` prints
+/// and `experiment.json` records for a model the study trained.
 public struct EpochRecord: Codable, Sendable, Equatable {
     /// 1-based epoch number.
     public var epoch: Int
