@@ -52,7 +52,9 @@ public enum CalibrationSet: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// One pass over calibration images that gathers `UnitStatistics` for one or more layers.
+/// One pass over calibration images that gathers `UnitStatistics` for one or more layers: the
+/// channel groups' calibration (`GroupCalibration`) of the layers' groups, each a group with
+/// one producer read at its output.
 public enum Calibration {
     /// Runs `network` over `data` and sums each layer's pre-activations (and, with `gradients`,
     /// their products with the per-image loss gradient, for the Taylor criterion).
@@ -68,19 +70,18 @@ public enum Calibration {
         of layers: [PrunableLayer], in network: Network, on data: Data,
         gradients: Bool = false, threads: Int, batchSize: Int = 64
     ) -> [UnitStatistics] {
-        let layerCount = network.architecture.layers.count
-        let last = gradients ? layerCount : (layers.map(\.outputActivation).max() ?? 0)
-        let empty = layers.map { UnitStatistics(units: $0.unitCount, positionsPerUnit: $0.positionsPerUnit, withGradients: gradients) }
-        // Gathered once per batch: after the forward pass, or after the backward pass when the
-        // activation gradients are wanted too (the activations are still there).
-        func gather(_ workspace: Workspace, _ batch: Int, _ statistics: inout [UnitStatistics]) {
-            for (j, layer) in layers.enumerated() {
-                statistics[j].add(batch: batch, preActivations: workspace.activation(layer.outputActivation),
-                                  gradients: gradients ? UnsafePointer(workspace.activationGradient(layer.outputActivation)) : nil)
+        // A prunable layer is a group with one producer, read at its own output.
+        guard let all = try? ChannelGroups(network.architecture) else { preconditionFailure("the layers' channel groups cannot be traced") }
+        let groups = layers.map { layer -> ChannelGroup in
+            guard let group = all.group(named: layer.name), group.producers == [layer.name] else {
+                preconditionFailure("\(layer.name) is not a channel group of its own")
             }
+            return group
         }
-        return CalibrationPass.run(network, on: data, forwardLayers: last, gradients: gradients, threads: threads, batchSize: batchSize,
-                                   empty: empty, afterForward: { workspace, batch, statistics in if !gradients { gather(workspace, batch, &statistics) } },
-                                   afterBackward: gather)
+        guard let gathered = try? GroupCalibration.statistics(of: groups, in: network, on: data, gradients: gradients,
+                                                              threads: threads, batchSize: batchSize) else {
+            preconditionFailure("the layers' outputs cannot be read for calibration")
+        }
+        return groups.map { gathered[$0.name]!.producers[0] }
     }
 }

@@ -21,7 +21,10 @@ public struct MaskSequence: Sendable, Equatable {
 }
 
 /// Test accuracy of a network with units of one layer masked, for many masks, without running
-/// the whole network again for each.
+/// the whole network again for each: the SimpleCNN study's policy (a cache shared between
+/// calls, statistics gathered on the way, biases kept on request) over the masked-evaluation
+/// engine of channel groups — a layer is a channel group with one producer, resumed at its
+/// consumer (`GroupResumePoint`).
 ///
 /// Masking unit `u` of the layer replaces its slice of the consumer's input (the next weighted
 /// layer's input, after ReLU, pooling and flatten) by a constant `v` (0, or the rectified bias
@@ -65,6 +68,8 @@ public final class MaskedEvaluation: @unchecked Sendable {
 
     private let labels: [Int32]
     private let inputCount: Int
+    /// The engine: the layer's channel group, resumed at its consumer.
+    private let masking: ConsumerMasking
     private let cache: UnsafeMutablePointer<Float>?
     private let source: Source
     /// The activation `source` fills.
@@ -134,6 +139,14 @@ public final class MaskedEvaluation: @unchecked Sendable {
         self.sourceActivation = sourceActivation
         let inputCount = architecture.shapes[consumer].reduce(1, *)
         self.inputCount = inputCount
+        // A layer is a channel group with one producer; its resume point is the consumer's input.
+        guard let group = try? ChannelGroups(architecture).group(named: layer.name),
+              let point = GroupResumePoint(group: group, in: architecture), point.place == .activation(consumer),
+              let masking = try? ConsumerMasking(network: network, group: group, point: point,
+                                                 fills: (0..<layer.unitCount).map { point.fill(bias: network.bias($0, of: layer)) ?? 0 }) else {
+            preconditionFailure("\(layer.name) has no channel group resumed at its consumer")
+        }
+        self.masking = masking
         let caching = count * inputCount * MemoryLayout<Float>.size <= cacheLimit
         let cache = caching ? UnsafeMutablePointer<Float>.allocate(capacity: max(1, count * inputCount)) : nil
         self.cache = cache
@@ -193,11 +206,24 @@ public final class MaskedEvaluation: @unchecked Sendable {
         }
         let parts = threads
         var perWorker = [[[Int]]](repeating: sequences.map { [Int](repeating: 0, count: $0.masks.count) }, count: parts)
-        let consumer = Consumer(network: network, layer: layer)
+        let c = layer.consumerIndex, inputCount = self.inputCount
+        let (cache, source, sourceActivation, labels) = (self.cache, self.source, self.sourceActivation, self.labels)
+        let network = masking.network
         perWorker.withUnsafeMutableBufferPointer { buffer in
             let results = Unchecked(buffer)
             Parallel.run(parts) { part in
-                results.value[part] = self.evaluate(sequences, share: Parallel.slice(self.sampleCount, part: part, of: parts), consumer: consumer)
+                var indices = [Int32](repeating: 0, count: self.batchSize)
+                results.value[part] = self.masking.correctCounts(
+                    sequences, share: Parallel.slice(self.sampleCount, part: part, of: parts), batchSize: self.batchSize,
+                    prepare: { workspace, start, batch in
+                        if let cache {
+                            workspace.activation(c).update(from: cache + start * inputCount, count: batch * inputCount)
+                        } else {
+                            indices.withUnsafeMutableBufferPointer { source(workspace, start, batch, $0) }
+                            network.forward(workspace, batch: batch, layers: sourceActivation..<c)
+                        }
+                    },
+                    label: { Int(labels[$0]) })
             }
         }
         var total = perWorker[0]
@@ -210,221 +236,5 @@ public final class MaskedEvaluation: @unchecked Sendable {
     /// Accuracy in percent for a number of correct predictions.
     public func accuracy(correct: Int) -> Double {
         sampleCount == 0 ? 0 : 100 * Double(correct) / Double(sampleCount)
-    }
-
-    private func evaluate(_ sequences: [MaskSequence], share: Range<Int>, consumer: Consumer) -> [[Int]] {
-        let architecture = network.architecture
-        let c = layer.consumerIndex
-        let layerCount = architecture.layers.count
-        let zCount = architecture.shapes[c + 1].reduce(1, *)
-        let classes = architecture.outputShape.reduce(1, *)
-        let units = layer.unitCount
-        let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: false)
-        let deltaWorkspace = consumer.deltaArchitecture.map { Workspace(architecture: $0, batchCapacity: batchSize, training: false) }
-        let unmasked = UnsafeMutablePointer<Float>.allocate(capacity: batchSize * zCount)
-        defer { unmasked.deallocate() }
-        // Each unit's contribution to the consumer's pre-activation, computed at most once per
-        // batch and shared by all sequences (when it fits in 16 MB per worker).
-        let sharing = units * batchSize * zCount <= 1 << 22
-        let contributions = UnsafeMutablePointer<Float>.allocate(capacity: sharing ? units * batchSize * zCount : 1)
-        defer { contributions.deallocate() }
-        var computed = [Bool](repeating: false, count: units)
-        let z = workspace.activation(c + 1)
-        let input = workspace.activation(c)
-        let biases = (0..<units).map { network.bias($0, of: layer) }
-        var counts = sequences.map { [Int](repeating: 0, count: $0.masks.count) }
-        var indices = [Int32](repeating: 0, count: batchSize)
-        network.parameters.withUnsafeBufferPointer { parameters in
-            for start in stride(from: share.lowerBound, to: share.upperBound, by: batchSize) {
-                let batch = min(batchSize, share.upperBound - start)
-                if let cache {
-                    input.update(from: cache + start * inputCount, count: batch * inputCount)
-                } else {
-                    indices.withUnsafeMutableBufferPointer { source(workspace, start, batch, $0) }
-                    network.forward(workspace, batch: batch, layers: sourceActivation..<c)
-                }
-                for u in 0..<units { computed[u] = false }
-                if sharing, let bias = consumer.linearBiasOffset {
-                    // All units' contributions at once, and the unmasked pre-activation as their
-                    // sum plus the bias: one pass of the consumer instead of two.
-                    for j in 0..<zCount { z[j] = parameters[bias + j] }
-                    for n in 1..<max(batch, 1) { (z + n * zCount).update(from: z, count: zCount) }
-                    for u in 0..<units {
-                        let contribution = contributions + u * batchSize * zCount
-                        consumer.contribution(of: u, batch: batch, input: input, inputCount: inputCount, zCount: zCount,
-                                              parameters: parameters.baseAddress!, into: contribution, workspace: deltaWorkspace)
-                        computed[u] = true
-                        for i in 0..<(batch * zCount) { z[i] += contribution[i] }
-                    }
-                } else {
-                    network.forward(workspace, batch: batch, layers: c..<(c + 1))
-                }
-                unmasked.update(from: z, count: batch * zCount)
-                for (s, sequence) in sequences.enumerated() {
-                    var current = Set<Int>()
-                    z.update(from: unmasked, count: batch * zCount)
-                    for (i, mask) in sequence.masks.enumerated() {
-                        let target = Set(mask)
-                        if !current.isSubset(of: target) {
-                            z.update(from: unmasked, count: batch * zCount)
-                            current = []
-                        }
-                        for unit in target.subtracting(current).sorted() {
-                            let contribution = contributions + unit * batchSize * zCount
-                            if sharing && !computed[unit] {
-                                consumer.contribution(of: unit, batch: batch, input: input, inputCount: inputCount, zCount: zCount,
-                                                      parameters: parameters.baseAddress!, into: contribution, workspace: deltaWorkspace)
-                                computed[unit] = true
-                            }
-                            let constant = layer.maskedOutput(bias: biases[unit], keepBias: sequence.keepBias)
-                            consumer.addMaskingDelta(unit: unit, constant: constant, batch: batch, input: input, inputCount: inputCount,
-                                                     into: z, zCount: zCount, parameters: parameters.baseAddress!,
-                                                     contribution: sharing ? UnsafePointer(contribution) : nil, workspace: deltaWorkspace)
-                        }
-                        current = target
-                        if c + 1 < layerCount {
-                            network.forward(workspace, batch: batch, layers: (c + 1)..<layerCount)
-                        }
-                        let logits = workspace.output
-                        var correct = 0
-                        for n in 0..<batch {
-                            let row = logits + n * classes
-                            var best = 0
-                            for j in 1..<classes where row[j] > row[best] { best = j }
-                            if Int32(best) == labels[start + n] { correct += 1 }
-                        }
-                        counts[s][i] += correct
-                    }
-                }
-            }
-        }
-        return counts
-    }
-}
-
-/// How masking one unit changes the consumer's pre-activation `z`.
-///
-/// The consumer is linear in its input, so replacing unit `u`'s slice `x_u` of the input by a
-/// constant `v` changes `z` by `consumer(v − x_u)` on that slice alone: `v · (row sums of W_u)
-/// − x_u · W_uᵀ` for a `Linear` consumer (`W_u` the unit's columns), a one-channel convolution
-/// of `v − x_u` with the unit's kernels for a `Conv2D` consumer (padding stays 0 either way).
-private struct Consumer: @unchecked Sendable {
-    enum Kind {
-        case linear(weightOffset: Int, inputCount: Int, rowSums: [Float])
-        case convolution(networks: [Network])
-    }
-
-    let kind: Kind
-    let featuresPerUnit: Int
-    let deltaArchitecture: Sequential?
-    /// Where a `Linear` consumer's bias starts in the parameters; `nil` for a convolution.
-    let linearBiasOffset: Int?
-
-    init(network: Network, layer: PrunableLayer) {
-        let architecture = network.architecture
-        let c = layer.consumerIndex
-        featuresPerUnit = layer.consumerFeaturesPerUnit
-        let weight = architecture.parameterEntries.first { $0.layerIndex == c && $0.name.hasSuffix(".weight") }!
-        if let conv = architecture.layers[c] as? Conv2D {
-            let shape = architecture.shapes[c]
-            let delta = try! Sequential(inputShape: [1, shape[1], shape[2]]) {
-                Conv2D(name: "delta", inputChannels: 1, outputChannels: conv.outputChannels,
-                       kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding)
-            }
-            let kernel = conv.kernelSize * conv.kernelSize
-            let networks = (0..<layer.unitCount).map { unit -> Network in
-                var values = [Float](repeating: 0, count: delta.parameterCount)
-                for o in 0..<conv.outputChannels {
-                    let source = weight.offset + (o * conv.inputChannels + unit) * kernel
-                    for t in 0..<kernel { values[o * kernel + t] = network.parameters[source + t] }
-                }
-                return Network(architecture: delta, parameters: values)
-            }
-            kind = .convolution(networks: networks)
-            deltaArchitecture = delta
-            linearBiasOffset = nil
-        } else {
-            let outputs = weight.shape[0], inputs = weight.shape[1]
-            var sums = [Float](repeating: 0, count: layer.unitCount * outputs)
-            for unit in 0..<layer.unitCount {
-                for j in 0..<outputs {
-                    var s = 0.0
-                    let row = weight.offset + j * inputs + unit * featuresPerUnit
-                    for p in 0..<featuresPerUnit { s += Double(network.parameters[row + p]) }
-                    sums[unit * outputs + j] = Float(s)
-                }
-            }
-            kind = .linear(weightOffset: weight.offset, inputCount: inputs, rowSums: sums)
-            deltaArchitecture = nil
-            linearBiasOffset = architecture.parameterEntries.first { $0.layerIndex == c && $0.name.hasSuffix(".bias") }!.offset
-        }
-    }
-
-    /// Writes unit `unit`'s contribution to `z` into `output` (`batch × zCount`): `x_u · W_uᵀ`
-    /// for a `Linear` consumer, the convolution of `−x_u` for a `Conv2D` one — what masking the
-    /// unit subtracts, apart from the constant's share.
-    func contribution(of unit: Int, batch: Int, input: UnsafeMutablePointer<Float>, inputCount: Int, zCount: Int,
-                      parameters: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, workspace: Workspace?) {
-        let features = featuresPerUnit
-        switch kind {
-        case .linear(let weightOffset, let inputs, _):
-            BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: zCount, k: features,
-                      a: input + unit * features, lda: inputCount,
-                      b: parameters + weightOffset + unit * features, ldb: inputs,
-                      beta: 0, c: output, ldc: zCount)
-        case .convolution:
-            convolve(unit: unit, constant: 0, batch: batch, input: input, inputCount: inputCount, workspace: workspace!)
-            output.update(from: workspace!.output, count: batch * zCount)
-        }
-    }
-
-    /// Adds to `z` (the consumer's pre-activations of `batch` images) the change from replacing
-    /// unit `unit`'s slice of `input` by `constant`, using the unit's `contribution` when given.
-    func addMaskingDelta(unit: Int, constant: Float, batch: Int, input: UnsafeMutablePointer<Float>, inputCount: Int,
-                         into z: UnsafeMutablePointer<Float>, zCount: Int, parameters: UnsafePointer<Float>,
-                         contribution: UnsafePointer<Float>?, workspace: Workspace?) {
-        let features = featuresPerUnit
-        switch kind {
-        case .linear(let weightOffset, let inputs, let rowSums):
-            if let contribution {
-                for i in 0..<(batch * zCount) { z[i] -= contribution[i] }
-            } else {
-                BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: zCount, k: features, alpha: -1,
-                          a: input + unit * features, lda: inputCount,
-                          b: parameters + weightOffset + unit * features, ldb: inputs,
-                          beta: 1, c: z, ldc: zCount)
-            }
-            if constant != 0 {
-                rowSums.withUnsafeBufferPointer { sums in
-                    let s = sums.baseAddress! + unit * zCount
-                    for n in 0..<batch {
-                        let row = z + n * zCount
-                        for j in 0..<zCount { row[j] += constant * s[j] }
-                    }
-                }
-            }
-        case .convolution:
-            // The contribution of −x_u plus the constant's is one convolution of v − x_u.
-            if let contribution, constant == 0 {
-                for i in 0..<(batch * zCount) { z[i] += contribution[i] }
-                return
-            }
-            convolve(unit: unit, constant: constant, batch: batch, input: input, inputCount: inputCount, workspace: workspace!)
-            let change = workspace!.output
-            for i in 0..<(batch * zCount) { z[i] += change[i] }
-        }
-    }
-
-    /// Runs the unit's one-channel convolution over `constant − x_u` into `workspace.output`.
-    private func convolve(unit: Int, constant: Float, batch: Int, input: UnsafeMutablePointer<Float>, inputCount: Int, workspace: Workspace) {
-        guard case .convolution(let networks) = kind else { return }
-        let features = featuresPerUnit
-        let delta = workspace.activation(0)
-        for n in 0..<batch {
-            let source = input + n * inputCount + unit * features
-            let target = delta + n * features
-            for p in 0..<features { target[p] = constant - source[p] }
-        }
-        networks[unit].forward(workspace, batch: batch)
     }
 }

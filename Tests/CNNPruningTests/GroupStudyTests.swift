@@ -195,11 +195,19 @@ import Testing
         // Top level: VGG's features.0 · BatchNorm · ReLU · max-pool, then features.4.
         let first = try #require(try resumePoint("features.0", in: try network("vgg11-bn", width: 0.125).architecture))
         #expect(first.place == .activation(4) && first.consumer?.place == .activation(5) && first.plane == 256)
-        // SimpleCNN's fc1 (a Linear) · ReLU, then fc2: one value per unit, no convolution to pass.
+        // SimpleCNN's fc1 (a Linear) · ReLU, then fc2, a Linear consumer: one value per unit.
         let simple = try network("simplecnn", width: 0.125).architecture
         let fc1 = try #require(try resumePoint("fc1", in: simple))
         let fc2 = try #require(simple.layerIndex(named: "fc2"))
-        #expect(fc1.plane == 1 && fc1.consumer == nil && fc1.place == .activation(fc2))
+        #expect(fc1.plane == 1 && fc1.consumer?.weight == "fc2.weight" && fc1.place == .activation(fc2))
+        #expect(fc1.consumer?.place == .activation(fc2 + 1) && fc1.isRectified && !fc1.isNormalized)
+        #expect(fc1.fill(bias: -0.5) == 0 && fc1.fill(bias: 0.25) == 0.25)
+        // conv2 · ReLU · max-pool · flatten, then fc1: 8 × 8 = 64 features per channel (at full width).
+        let conv2 = try #require(try resumePoint("conv2", in: try SimpleCNN().architecture()))
+        #expect(conv2.place == .activation(7) && conv2.plane == 64 && conv2.consumer?.weight == "fc1.weight")
+        #expect(conv2.inputLayers == 0..<7)
+        // A BatchNorm in the chain transforms a kept bias: no fill.
+        #expect(first.isNormalized && first.fill(bias: 1) == nil)
     }
 
     @Test(arguments: ["resnet20", "vgg11-bn"])

@@ -14,6 +14,9 @@ public struct LayerOutputTap: Sendable, Equatable {
     public let topLevelIndex: Int
     /// For an inner layer: its output's offset in the block's scratch, in units of `batch` floats.
     let scratchOffset: Int?
+    /// Whether the output is a top-level activation (`Workspace.activation(topLevelIndex + 1)`,
+    /// with its gradient kept in training), rather than an inner output of a block.
+    public var isTopLevel: Bool { scratchOffset == nil }
 
     /// The top-level activations a forward pass must compute for the tap to be valid.
     public var requiredLayers: Range<Int> { 0..<(topLevelIndex + 1) }

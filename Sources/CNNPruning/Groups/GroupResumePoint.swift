@@ -6,8 +6,8 @@ import CNNEngine
 ///
 /// Masking zeroes a producer's filters and bias and its BatchNorm's weight and bias
 /// (`Network.mask(_:of:)`), so the masked channels leave the producer and the BatchNorm as
-/// exact zeros, and rectifiers, pooling and dropout at inference keep them zero, channel by
-/// channel. Every other channel is computed from the same values as in the unmasked network.
+/// exact zeros, and rectifiers, pooling, dropout at inference and flattening keep them zero,
+/// channel by channel (or, with the bias kept, the constant `fill(bias:)`). Every other channel is computed from the same values as in the unmasked network.
 /// So the unmasked network can run up to the end of that chain once, and each copy only zeroes
 /// its channels there and runs the rest — the same operations on the same values as a full pass.
 /// The rest holds no tensor that masking changes (the point exists only when every masked
@@ -37,19 +37,25 @@ public struct GroupResumePoint: Sendable {
     public let architecture: Sequential
     /// For a place inside a block: the inner output that copies alter.
     public let tap: LayerOutputTap?
-    /// The convolution that reads the zeroed channels, when it comes right at the resume point:
-    /// being linear, it lets copies start again past it too (see `Consumer`).
+    /// The convolution or linear layer that reads the zeroed channels, when it comes right at
+    /// the resume point: being linear, it lets copies start again past it too (see `Consumer`).
     public let consumer: Consumer?
+    /// Whether a rectifier lies between the producer and the resume point.
+    public let isRectified: Bool
+    /// Whether a BatchNorm lies between the producer and the resume point.
+    public let isNormalized: Bool
 
-    /// The convolution right after the resume point, and where copies start again past it.
+    /// The convolution or linear layer right after the resume point, and where copies start
+    /// again past it.
     ///
-    /// Its output for a copy is its output for the unmasked network minus what the masked
-    /// channels contributed, the same convolution (no bias) over those channels alone. So a
-    /// copy costs a convolution over its masked channels instead of over all of them, and equals
-    /// the full pass up to Float rounding in the convolution's sums.
+    /// Its output for a copy is its output for the unmasked network plus what replacing the
+    /// masked channels by their constant changes: the same layer (no bias) over the change in
+    /// those channels alone. So a copy costs that layer over its masked channels instead of over
+    /// all of them, and equals the full pass up to Float rounding in the layer's sums
+    /// (`ConsumerMasking`).
     public struct Consumer: Sendable {
-        /// The convolution, as bound in the architecture.
-        public let layer: Conv2D
+        /// The `Conv2D` or `Linear`, as bound in the architecture.
+        public let layer: any Layer
         /// Its weight's checkpoint name.
         public let weight: String
         /// Where copies start again past it.
@@ -74,7 +80,7 @@ public struct GroupResumePoint: Sendable {
         /// Whether `layer` (full name `name`) keeps zero channels zero, channel by channel, at inference.
         func keepsZeros(_ layer: any Layer, name: String) -> Bool {
             if layer is BatchNorm2D { return normalizations.contains(name) }
-            return layer is ReLU || layer is MaxPool2D || layer is AvgPool2D || layer is GlobalAvgPool2D || layer is Dropout
+            return layer is ReLU || layer is MaxPool2D || layer is AvgPool2D || layer is GlobalAvgPool2D || layer is Dropout || layer is Flatten
         }
         if let p = architecture.layerIndex(named: producer) {
             var last = p
@@ -90,8 +96,11 @@ public struct GroupResumePoint: Sendable {
             self.plane = count / group.units
             self.architecture = architecture
             self.tap = nil
-            if let convolution = architecture.layers[resume] as? Conv2D, !convolution.name.isEmpty {
-                consumer = Consumer(layer: convolution, weight: convolution.name + ".weight", place: .activation(resume + 1),
+            self.isRectified = architecture.layers[p...last].contains { $0 is ReLU }
+            self.isNormalized = architecture.layers[p...last].contains { $0 is BatchNorm2D }
+            let next = architecture.layers[resume]
+            if (next is Conv2D || next is Linear) && !next.name.isEmpty {
+                consumer = Consumer(layer: next, weight: next.name + ".weight", place: .activation(resume + 1),
                                     tap: nil, outputShape: architecture.shapes[resume + 1])
             } else {
                 consumer = nil
@@ -117,6 +126,8 @@ public struct GroupResumePoint: Sendable {
         self.plane = count / group.units
         self.architecture = keeping
         self.tap = tap
+        self.isRectified = block.main[p...last].contains { $0 is ReLU }
+        self.isNormalized = block.main[p...last].contains { $0 is BatchNorm2D }
         if let convolution = block.main[last + 1] as? Conv2D, !convolution.name.isEmpty,
            let output = keeping.mainBranchTap(ofBlock: blockIndex, layer: last + 1) {
             consumer = Consumer(layer: convolution, weight: prefix + convolution.name + ".weight", place: .block(blockIndex, mainLayer: last + 2),
@@ -134,6 +145,24 @@ public struct GroupResumePoint: Sendable {
         case .activation(let index): return 0..<index
         case .block(let index, _): return 0..<(index + 1)
         }
+    }
+
+    /// The top-level layers that run before a copy's values at `place` are there: up to the
+    /// place at the top level, the whole block (its consumer included) inside one.
+    public var inputLayers: Range<Int> {
+        switch place {
+        case .activation(let index): return 0..<index
+        case .block(let index, _): return 0..<(index + 1)
+        }
+    }
+
+    /// The constant a channel whose filter is zeroed but whose bias `bias` is kept carries at
+    /// the resume point: the bias, rectified where the chain rectifies; `nil` where a BatchNorm
+    /// in the chain would transform it (masking with the bias kept is the exercise's way, for
+    /// layers without one).
+    public func fill(bias: Float) -> Float? {
+        guard !isNormalized else { return nil }
+        return isRectified ? max(bias, 0) : bias
     }
 
     /// The values that copies zero channels in, for the first `batch` samples of `workspace`

@@ -5,10 +5,12 @@ import CNNEngine
 /// the BatchNorm that follows the producer, else the producer's own output (before any ReLU).
 ///
 /// With gradients, `UnitStatistics.gradientProductSum` holds `Σ a · ∂L/∂a` over images and
-/// positions for each channel `a` at that point (summed per-image losses), computed exactly from
-/// the parameter gradients: the point is linear in its layer's weight and bias, so
+/// positions for each channel `a` at that point (summed per-image losses): from the activation
+/// gradients where the point is a top-level activation (as the SimpleCNN study's layers are),
+/// and inside residual blocks, where activation gradients are not kept, exactly from the
+/// parameter gradients: the point is linear in its layer's weight and bias, so
 /// `Σ a · ∂L/∂a = Σ_θ θ · ∂L/∂θ` over the channel's weights and bias (`γ·∂L/∂γ + β·∂L/∂β`
-/// for a BatchNorm). That holds inside residual blocks, where activation gradients are not kept.
+/// for a BatchNorm).
 public struct GroupStatistics: Sendable, Equatable {
     /// The layers read, aligned with the group's producers (`layer1.0.bn1`, or the producer).
     public var points: [String]
@@ -68,17 +70,25 @@ public enum GroupCalibration {
         let layerCount = architecture.layers.count
         let last = gradients ? layerCount : (points.map(\.tap.topLevelIndex).max() ?? -1) + 1
         let empty = points.map { UnitStatistics(units: $0.units, positionsPerUnit: $0.positions, withGradients: gradients) }
+        // A top-level point reads its activations and their gradients together after the
+        // backward pass (the activations are still there); a point inside a block reads its
+        // activations after the forward pass and its products from the parameter gradients.
+        let topLevel = points.map { gradients && $0.tap.isTopLevel }
         let total = CalibrationPass.run(
             network, on: data, forwardLayers: last, gradients: gradients, threads: threads, batchSize: batchSize, empty: empty,
             afterForward: { workspace, batch, statistics in
-                for (j, point) in points.enumerated() {
+                for (j, point) in points.enumerated() where !topLevel[j] {
                     statistics[j].add(batch: batch, preActivations: workspace.output(at: point.tap, batch: batch))
                 }
             },
             afterBackward: { workspace, batch, statistics in
+                for (j, point) in points.enumerated() where topLevel[j] {
+                    statistics[j].add(batch: batch, preActivations: workspace.output(at: point.tap, batch: batch),
+                                      gradients: UnsafePointer(workspace.activationGradient(point.tap.topLevelIndex + 1)))
+                }
                 let gradient = workspace.parameterGradients
                 network.parameters.withUnsafeBufferPointer { parameters in
-                    for (j, point) in points.enumerated() {
+                    for (j, point) in points.enumerated() where !topLevel[j] {
                         for entry in point.tensors {
                             let slice = entry.count / point.units
                             for unit in 0..<point.units {

@@ -9,10 +9,11 @@ import CNNEngine
 /// then only the rest of the network per copy. Given the masked units rather than the copies
 /// (`correctCounts(masking:on:)`), it shares more where the group has a `GroupResumePoint`: the
 /// producer, its BatchNorm and rectifier run once too, and each copy zeroes its channels in
-/// their output; where a convolution reads them next, it runs once as well, and each copy
-/// subtracts what its newly masked channels contributed (one small convolution over those
-/// channels). The accuracies are those of evaluating every copy in full: exactly (the same
-/// operations on the same values), or, past a convolution, up to Float rounding in its sums.
+/// their output; where a convolution or linear layer reads them next, it runs once as well, and
+/// each copy adds the change its newly masked channels make to that layer's output, on the one
+/// masked-evaluation engine the SimpleCNN study uses too (`ConsumerMasking`). The accuracies are
+/// those of evaluating every copy in full: exactly (the same operations on the same values), or,
+/// past the consumer, up to Float rounding in its sums.
 /// The tests check both, prediction for prediction, on networks whose predictions masking flips.
 ///
 /// Measured (`benchmarks/group_sweep.py`, ResNet-20, `layer3.2.conv1`, 16 values of K on the
@@ -63,8 +64,8 @@ public struct GroupMaskedEvaluation: Sendable {
         }
         // Past the point no tensor differs between the copies: the unmasked network runs them all.
         let shared = Network(architecture: point.architecture, parameters: network.parameters, state: network.state)
-        if let consumer = point.consumer {
-            return try consumerCorrectCounts(point: point, consumer: consumer, unitSets: unitSets, shared: shared, on: data)
+        if point.consumer != nil {
+            return try consumerCorrectCounts(point: point, unitSets: unitSets, on: data)
         }
         let units = group.units, plane = point.plane
         return tally(on: data, architecture: point.architecture, copies: unitSets.count, savedCount: batchSize * units * plane, workerState: {}) { workspace, batch, saved, _, score in
@@ -82,68 +83,38 @@ public struct GroupMaskedEvaluation: Sendable {
         }
     }
 
-    /// `correctCounts(masking:on:)` past the consumer: per copy, the consumer's unmasked output
-    /// less the contribution of the channels masked since the copy before it (when its set grows
-    /// that one's, as a sweep's nested sets do; else of all its channels, from the unmasked output).
-    private func consumerCorrectCounts<Data: LabeledImages>(
-        point: GroupResumePoint, consumer: GroupResumePoint.Consumer, unitSets: [[Int]], shared: Network, on data: Data
-    ) throws -> [Int] {
-        var steps: [(fromUnmasked: Bool, units: [Int])] = []
-        var current = Set<Int>()
-        for set in unitSets {
-            let next = Set(set)
-            steps.append(next.isSuperset(of: current) ? (false, set.filter { !current.contains($0) }) : (true, set))
-            current = next
-        }
-        // One convolution over the newly masked channels per copy, with the consumer's filters
-        // for those channels; one architecture per channel count.
-        let convolution = consumer.layer
-        var architectures: [Int: Sequential] = [:]
-        for count in Set(steps.map(\.units.count)) where count > 0 {
-            architectures[count] = try Sequential(inputShape: [count] + point.channelShape.dropFirst(), layers: [
-                Conv2D(name: "contribution", inputChannels: count, outputChannels: convolution.outputChannels, kernelSize: convolution.kernelSize,
-                       stride: convolution.stride, padding: convolution.padding, bias: false),
-            ])
-        }
-        let weight = try network.entry(named: consumer.weight)
-        let kernel = convolution.kernelSize * convolution.kernelSize, inputs = convolution.inputChannels
-        let contributions: [Network?] = steps.map { step in
-            guard let architecture = architectures[step.units.count] else { return nil }
-            var filters = [Float](repeating: 0, count: architecture.parameterCount)
-            for o in 0..<convolution.outputChannels {
-                for (j, unit) in step.units.enumerated() {
-                    for t in 0..<kernel { filters[(o * step.units.count + j) * kernel + t] = network.parameters[weight.offset + (o * inputs + unit) * kernel + t] }
-                }
-            }
-            return Network(architecture: architecture, parameters: filters)
-        }
-        let units = group.units, plane = point.plane, batchSize = self.batchSize
-        let outputCount = consumer.outputShape.reduce(1, *)
-        return tally(on: data, architecture: point.architecture, copies: unitSets.count, savedCount: batchSize * outputCount, workerState: {
-            architectures.mapValues { Workspace(architecture: $0, batchCapacity: batchSize, training: false) }
-        }) { workspace, batch, saved, workspaces, score in
-            shared.forward(workspace, batch: batch, layers: point.sharedLayers)
-            let channels = UnsafePointer(point.storage(in: workspace, batch: batch))
-            let output = point.consumerStorage(in: workspace, batch: batch)!
-            saved.update(from: output, count: batch * outputCount)
-            for v in unitSets.indices {
-                let step = steps[v]
-                if step.fromUnmasked { output.update(from: saved, count: batch * outputCount) }
-                if let contribution = contributions[v], let scratch = workspaces[step.units.count] {
-                    let gathered = scratch.activation(0)
-                    for n in 0..<batch {
-                        for (j, unit) in step.units.enumerated() {
-                            (gathered + (n * step.units.count + j) * plane).update(from: channels + (n * units + unit) * plane, count: plane)
+    /// `correctCounts(masking:on:)` past the consumer, on the one masked-evaluation engine
+    /// (`ConsumerMasking`): per copy, the consumer's unmasked output plus the change of the
+    /// channels masked since the copy before it (when its set grows that one's, as a sweep's
+    /// nested sets do; else of all its channels, from the unmasked output).
+    private func consumerCorrectCounts<Data: LabeledImages>(point: GroupResumePoint, unitSets: [[Int]], on data: Data) throws -> [Int] {
+        precondition(data.sampleShape == point.architecture.inputShape, "data shape does not match the network")
+        let masking = try ConsumerMasking(network: network, group: group, point: point)
+        let sequences = [MaskSequence(masks: unitSets)]
+        let parts = max(1, min(threads, data.count))
+        let batchSize = self.batchSize, shared = masking.network
+        var perWorker = [[Int]](repeating: [Int](repeating: 0, count: unitSets.count), count: parts)
+        perWorker.withUnsafeMutableBufferPointer { buffer in
+            let results = Unchecked(buffer)
+            Parallel.run(parts) { part in
+                var indices = [Int32](repeating: 0, count: batchSize)
+                results.value[part] = masking.correctCounts(
+                    sequences, share: Parallel.slice(data.count, part: part, of: parts), batchSize: batchSize,
+                    prepare: { workspace, start, batch in
+                        for i in 0..<batch { indices[i] = Int32(start + i) }
+                        indices.withUnsafeBufferPointer {
+                            data.fillInputs(indices: UnsafeBufferPointer(rebasing: $0[0..<batch]), into: workspace.activation(0))
                         }
-                    }
-                    contribution.forward(scratch, batch: batch)
-                    let subtracted = UnsafePointer(scratch.output)
-                    for i in 0..<(batch * outputCount) { output[i] -= subtracted[i] }
-                }
-                point.resume(shared, from: consumer.place, in: workspace, batch: batch)
-                score(v)
+                        shared.forward(workspace, batch: batch, layers: point.inputLayers)
+                    },
+                    label: { data.label(at: $0) })[0]
             }
         }
+        var total = perWorker[0]
+        for worker in perWorker.dropFirst() {
+            for v in total.indices { total[v] += worker[v] }
+        }
+        return total
     }
 
     /// Correctly classified images of `data` for each network of `variants` (copies of
