@@ -59,20 +59,12 @@ public struct ChannelRemoval: Sendable {
             throw RemovalError.widthsMismatch("the network does not have the widths \(model.widthsDescription)")
         }
         let layer = try PrunableLayer(named: layerName, in: network.architecture)
-        var removedSet = Set<Int>()
-        for unit in units {
-            guard (0..<layer.unitCount).contains(unit) else {
-                throw RemovalError.unitOutOfRange(unit, layer: layer.name, units: layer.unitCount, unitName: layer.unitName)
-            }
-            removedSet.insert(unit)
-        }
-        guard removedSet.count < layer.unitCount else {
-            throw RemovalError.noUnitsLeft(layer: layer.name, units: layer.unitCount, unitName: layer.unitName)
-        }
         guard let group = try ChannelGroups(network.architecture).group(named: layer.name) else {
             throw PruningError.unknownLayer(layer.name, valid: SimpleCNN.prunableLayers)
         }
-        let removal = try GroupRemoval(removing: removedSet, of: group, from: network)
+        // The group checks the units (`RemovalError.unitOutOfRange`, `.noUnitsLeft`, naming a
+        // linear layer's units neurons).
+        let removal = try GroupRemoval(removing: units, of: group, from: network)
         guard let graph = removal.network.architecture.graph, let smaller = SimpleCNN(graph: graph),
               smaller.inputChannels == model.inputChannels, smaller.classes == model.classes else {
             throw RemovalError.widthsMismatch("removing units of \(layer.name) did not leave a SimpleCNN")
