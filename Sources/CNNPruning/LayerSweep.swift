@@ -191,14 +191,7 @@ public enum Sensitivity {
         statistics provider: (PrunableLayer) -> LayerSweep.StatisticsProvider
     ) throws -> [LayerCurve] {
         try layers.map { layer in
-            var counts: [Int] = []
-            var kept: [Double] = []
-            for fraction in fractions {
-                let k = PruningCounts.count(fraction: fraction, of: layer.unitCount)
-                if let last = counts.last, k <= last { continue }
-                counts.append(k)
-                kept.append(fraction)
-            }
+            let (counts, kept) = PruningCounts.counts(fractions: fractions, of: layer.unitCount)
             let prepared = evaluation?(layer) ?? MaskedEvaluation(
                 network: network, layer: layer, data: evaluationData, threads: threads,
                 collectStatistics: request.criterion.need == .activations && request.calibration == .test)

@@ -61,4 +61,18 @@ public enum PruningCounts {
     public static func count(fraction: Double, of units: Int) -> Int {
         min(units, max(0, Int((fraction * Double(units)).rounded())))
     }
+
+    /// The distinct unit counts of a sensitivity curve: `count(fraction:of:)` of each fraction,
+    /// in order, a fraction dropped when its count does not exceed the one before (a small
+    /// layer cannot tell 10 % from 20 %), with the fractions kept.
+    public static func counts(fractions: [Double], of units: Int) -> (counts: [Int], fractions: [Double]) {
+        var counts: [Int] = [], kept: [Double] = []
+        for fraction in fractions {
+            let k = count(fraction: fraction, of: units)
+            if let last = counts.last, k <= last { continue }
+            counts.append(k)
+            kept.append(fraction)
+        }
+        return (counts, kept)
+    }
 }

@@ -40,6 +40,12 @@ import Testing
         #expect((0..<10).map { PruningCounts.count(fraction: Double($0) / 10, of: 16) } == [0, 2, 3, 5, 6, 8, 10, 11, 13, 14])
     }
 
+    /// Sensitivity fractions of a 4-unit layer: 0, 10 % (0 again: dropped), 25 %, 50 %, 60 % (2 again: dropped), 75 %.
+    @Test func sensitivityCountsDropRepeatedCounts() {
+        let (counts, fractions) = PruningCounts.counts(fractions: [0, 0.1, 0.25, 0.5, 0.6, 0.75], of: 4)
+        #expect(counts == [0, 1, 2, 3] && fractions == [0, 0.25, 0.5, 0.75])
+    }
+
     @Test func calibrationSets() throws {
         #expect(try CalibrationSet(parsing: "train:5000") == .trainingSubset(5000))
         #expect(try CalibrationSet(parsing: "train") == .training)

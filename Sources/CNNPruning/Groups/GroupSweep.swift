@@ -310,13 +310,7 @@ public enum GroupSensitivity {
                 unprunable.append((group.name, why))
                 continue
             }
-            var counts: [Int] = [], kept: [Double] = []
-            for fraction in fractions {
-                let k = PruningCounts.count(fraction: fraction, of: group.units)
-                if let last = counts.last, k <= last { continue }
-                counts.append(k)
-                kept.append(fraction)
-            }
+            let (counts, kept) = PruningCounts.counts(fractions: fractions, of: group.units)
             let result = try GroupSweep.run(network: network, group: group, requests: [request], counts: counts,
                                             evaluationData: evaluationData, threads: threads, statistics: statistics[group.name])
             curves.append(Curve(group: group, fractions: kept, sweep: result.sweeps[0], baseline: result.baseline))
