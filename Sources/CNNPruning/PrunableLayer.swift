@@ -51,57 +51,44 @@ public struct PrunableLayer: Sendable, Equatable {
     /// `channel` or `neuron`, for messages and reports.
     public var unitName: String { kind == .convolution ? "channel" : "neuron" }
 
-    /// Finds and checks the layer called `name` in `architecture`.
+    /// Finds and checks the layer called `name` in `architecture`: the layer's channel group
+    /// (`ChannelGroups`), which must have it as its one producer, resumed at its consumer
+    /// (`GroupResumePoint`) — what the SimpleCNN study needs of a layer is what the channel
+    /// groups say of it.
     /// - Throws: `PruningError.unknownLayer` (listing the prunable layers) or
     ///   `PruningError.notPrunable` when the layer's units cannot be masked.
     public init(named name: String, in architecture: Sequential) throws {
         guard let index = architecture.layerIndex(named: name) else {
             throw PruningError.unknownLayer(name, valid: PrunableLayer.all(in: architecture).map(\.name))
         }
-        let layers = architecture.layers
-        let kind: Kind
-        let units: Int
-        if let conv = layers[index] as? Conv2D {
-            kind = .convolution
-            units = conv.outputChannels
-        } else if let linear = layers[index] as? Linear {
-            kind = .linear
-            units = linear.outputFeatures
-        } else {
+        let layer = architecture.layers[index]
+        guard layer is Conv2D || layer is Linear else {
             throw PruningError.notPrunable(name, reason: "only Conv2D and Linear layers have prunable units")
         }
-        var rectified = false
-        var consumer: Int?
-        for next in (index + 1)..<layers.count {
-            let layer = layers[next]
-            if layer is ReLU { rectified = true; continue }
-            if layer is MaxPool2D || layer is Flatten { continue }
-            if layer is Conv2D || layer is Linear { consumer = next }
-            break
+        let notReaching = "its output does not reach the next weighted layer through ReLU, MaxPool2D and Flatten only"
+        guard let group = try? ChannelGroups(architecture).group(named: name), group.producers == [name] else {
+            throw PruningError.notPrunable(name, reason: notReaching)
         }
-        guard let consumer else {
-            let reason = index == layers.count - 1 || layers[(index + 1)...].allSatisfy({ $0 is ReLU || $0 is MaxPool2D || $0 is Flatten })
-                ? "it is the output layer (its units are the classes)"
-                : "its output does not reach the next weighted layer through ReLU, MaxPool2D and Flatten only"
-            throw PruningError.notPrunable(name, reason: reason)
+        if group.isOutput { throw PruningError.notPrunable(name, reason: "it is the output layer (its units are the classes)") }
+        guard group.normalizations.isEmpty, let point = GroupResumePoint(group: group, in: architecture),
+              case .activation(let consumer) = point.place, let reader = point.consumer else {
+            throw PruningError.notPrunable(name, reason: notReaching)
         }
-        let entries = architecture.parameterEntries.filter { $0.layerIndex == index }
-        guard let weight = entries.first(where: { $0.name == "\(name).weight" }),
-              let bias = entries.first(where: { $0.name == "\(name).bias" }) else {
+        guard let weight = architecture.parameterEntries.first(where: { $0.name == "\(name).weight" }),
+              let bias = architecture.parameterEntries.first(where: { $0.name == "\(name).bias" }) else {
             throw PruningError.notPrunable(name, reason: "it has no weight and bias")
         }
-        let consumerInput = architecture.shapes[consumer].reduce(1, *)
         self.name = name
-        self.kind = kind
+        self.kind = layer is Conv2D ? .convolution : .linear
         self.layerIndex = index
-        self.unitCount = units
-        self.positionsPerUnit = architecture.shapes[index + 1].reduce(1, *) / units
+        self.unitCount = group.units
+        self.positionsPerUnit = architecture.shapes[index + 1].reduce(1, *) / group.units
         self.weight = weight
         self.bias = bias
-        self.isRectified = rectified
+        self.isRectified = point.isRectified
         self.consumerIndex = consumer
-        self.consumerName = layers[consumer].name
-        self.consumerFeaturesPerUnit = consumerInput / units
+        self.consumerName = reader.layer.name
+        self.consumerFeaturesPerUnit = point.plane
     }
 
     /// Every prunable layer of `architecture`, in order (for the SimpleCNN: conv1, conv2, fc1).
