@@ -76,6 +76,11 @@ struct CLIError: Error, CustomStringConvertible {
     }
 }
 
+/// Runs `body`, turning a study's error into the command line's one-line message.
+func studyStep<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as StudyError { throw CLIError(error) }
+}
+
 /// Loads a SimpleCNN checkpoint, turning any problem into a one-line CLI error.
 func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, metadata: [String: String]) {
     let loaded = try loadAnyModel(path)
