@@ -218,7 +218,7 @@ struct SweepCommand: ParsableCommand {
                     progress.note("\(names[r]), K = \(point.k): \(before) → \(format(point.accuracy, 2)) % fine-tuned")
                 })
         } catch let error as NonFiniteLossError {
-            throw CLIError("fine-tuning diverged: \(error.description); try a smaller --lr")
+            throw CLIError("fine-tuning diverged: \(error.commandLineDescription); try a smaller --lr")
         } catch let error as RemovalError {
             throw CLIError(error.description)
         }
