@@ -1,4 +1,4 @@
-import CNNEngine
+@testable import CNNEngine
 import Foundation
 import Testing
 
