@@ -4,7 +4,7 @@ import Foundation
 
 /// A SimpleCNN layer's removal as `prune` runs it: the K least important units of one layer
 /// removed (in `steps` equal steps, re-ranked between them, optionally fine-tuned after each),
-/// then the original, pruned and fine-tuned models measured (``CNNPruning/ChannelPruner``); and
+/// then the original, pruned and fine-tuned models measured (`ChannelPruner`); and
 /// the smaller model saved with its pruning history.
 public struct LayerRemovalStudy: Sendable {
     /// The layer: `conv1`, `conv2` or `fc1`.

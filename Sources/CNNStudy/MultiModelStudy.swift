@@ -134,7 +134,7 @@ public struct MultiModelCurves: Sendable {
 
 /// `sweep --model a,b,…`'s summary: the criteria over the models — per criterion and K the mean
 /// test accuracy with its 95 % interval, and every criterion compared *paired* (same model, same
-/// K) with `random` and with the first criterion, Holm-corrected (``MultiModelSweep``).
+/// K) with `random` and with the first criterion, Holm-corrected (`MultiModelSweep`).
 public struct MultiModelSweepSummary: Sendable {
     /// The criteria's curves over the models.
     public let curves: MultiModelCurves
@@ -204,7 +204,7 @@ public struct MultiModelSweepSummary: Sendable {
 }
 
 /// `sensitivity --model a,b,…`'s summary: each layer's sensitivity over the models, and which
-/// layer loses most at ``fraction`` (``MultiModelSensitivity``).
+/// layer loses most at ``fraction`` (`MultiModelSensitivity`).
 public struct MultiModelSensitivitySummary: Sendable {
     /// The fraction pruned at which the layers' drops are compared.
     public static let fraction = 0.5
