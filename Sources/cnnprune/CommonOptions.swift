@@ -70,10 +70,15 @@ struct CLIError: Error, CustomStringConvertible {
     /// A study's error as the command line's one-line message, with the flag that helps.
     init(_ error: StudyError) {
         switch error {
-        case .fineTuningDiverged(let cause): self.init("fine-tuning diverged: \(cause.description); try a smaller --lr")
+        case .fineTuningDiverged(let cause): self.init("fine-tuning diverged: \(cause.commandLineDescription); try a smaller --lr")
         default: self.init(error.description)
         }
     }
+}
+
+/// Runs `body`, turning a study's error into the command line's one-line message.
+func studyStep<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as StudyError { throw CLIError(error) }
 }
 
 /// Loads a SimpleCNN checkpoint, turning any problem into a one-line CLI error.
@@ -96,8 +101,19 @@ func loadAnyModel(_ path: String, fallback: ModelGraph? = nil) throws -> LoadedM
     } catch let error as InputPathError {
         throw CLIError(error.description)
     } catch let error as CheckpointError {
-        throw CLIError(error.description)
+        throw CLIError(error.commandLineDescription)
     }
+}
+
+extension CheckpointError {
+    /// The message with the flags that help: `--arch`/`--arch-file` for a file that records no
+    /// architecture.
+    var commandLineDescription: String { description + (needsArchitecture ? "; give it with --arch or --arch-file" : "") }
+}
+
+extension NonFiniteLossError {
+    /// The message with the flag that helps.
+    var commandLineDescription: String { description + " (try a smaller --lr)" }
 }
 
 /// Checks that `path` names a regular file that can be read (CNNEngine's `InputPath`), as a

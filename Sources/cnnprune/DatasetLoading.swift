@@ -15,11 +15,8 @@ extension DataOptions {
 
     /// `--data`, else the data set's environment variable, else its default path.
     static func resolve(_ directory: String?, dataset: DatasetKind) -> (url: URL, source: String) {
-        if let directory, !directory.isEmpty { return (URL(fileURLWithPath: directory), "--data") }
-        if let variable = dataset.environmentVariable, let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty {
-            return (URL(fileURLWithPath: value), "$\(variable)")
-        }
-        return (URL(fileURLWithPath: dataset.defaultPath ?? "."), "the default location")
+        let (url, origin) = DataDirectory.locate(directory, dataset: dataset)
+        return (url, origin == .given ? "--data" : origin.description)
     }
 
     /// `--normalize`, else the data set's default.

@@ -122,25 +122,6 @@ struct GroupPruneRun {
                       finetuneEpochs: finetuneEpochs, steps: steps, calibration: result.calibrationDescription,
                       scratch: result.scratchMeasurement, scratchEpochs: scratchEpochs)
     }
-
-    func table(_ report: Report) -> String {
-        var columns = [("original", report.before), ("pruned", report.pruned)]
-        if let fineTuned = report.fineTuned { columns.append(("fine-tuned", fineTuned)) }
-        let final = columns.last!.1
-        if let scratch = report.scratch { columns.append(("from scratch (\(report.scratchEpochs ?? 0) epochs)", scratch)) }
-        let rows: [(String, (Measurement) -> String, String)] = [
-            ("parameters", { "\($0.parameters)" }, String(format: "%.2f", Double(final.parameters) / Double(report.before.parameters))),
-            ("MACs per image", { "\($0.multiplyAccumulates)" }, String(format: "%.2f", Double(final.multiplyAccumulates) / Double(report.before.multiplyAccumulates))),
-            ("file size (bytes)", { "\($0.fileBytes)" }, String(format: "%.2f", Double(final.fileBytes) / Double(report.before.fileBytes))),
-            ("images/s (best of \(removal.timingRuns))", { String(format: "%.0f", $0.imagesPerSecond) },
-             String(format: "%.2f× faster", final.imagesPerSecond / max(report.before.imagesPerSecond, 1))),
-            ("test accuracy", { String(format: "%.2f %%", $0.accuracy) }, String(format: "%+.2f points", final.accuracy - report.before.accuracy)),
-        ]
-        let headers = [""] + columns.map(\.0) + ["final/original"]
-        var cells = [headers]
-        for (name, value, ratio) in rows { cells.append([name] + columns.map { value($0.1) } + [ratio]) }
-        return alignedTable(cells)
-    }
 }
 
 extension GroupPruneRun {

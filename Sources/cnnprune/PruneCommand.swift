@@ -178,7 +178,7 @@ struct PruneCommand: ParsableCommand {
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.layerStudyNames.contains(criterion) {
             let run = try GroupPruneRun(command: self, loaded: general)
             let report = try run.report()
-            return PruneRunResult(report: report, text: "\n" + run.table(report) + "\n\nSaved \(output)",
+            return PruneRunResult(report: report, text: "\n" + report.table(timingRuns: timingRuns) + "\n\nSaved \(output)",
                                   before: report.before.accuracy, pruned: report.pruned.accuracy, fineTuned: report.fineTuned?.accuracy,
                                   parameterRatio: Double(report.pruned.parameters) / Double(report.before.parameters),
                                   macsRatio: Double(report.pruned.multiplyAccumulates) / Double(report.before.multiplyAccumulates))
@@ -200,7 +200,8 @@ struct PruneCommand: ParsableCommand {
         let train = finetuneEpochs > 0 ? try images.trainingSet() : nil
         status.clear()
 
-        let pruner = ChannelPruner(layer: layer, criterion: criterion, threads: threading.threads)
+        let study = LayerRemovalStudy(layer: layer, count: k, steps: iterative, criterion: criterion, calibrationLabel: calibrationSet.description,
+                                      finetuneEpochs: finetuneEpochs, threads: threading.threads, timingRuns: timingRuns)
         let unitName = layer.hasPrefix("fc") ? "neuron" : "channel"
         let ranking = criterion.need == .none ? "\(criterion.name) (weights only)" : "\(criterion.name) on \(calibrationSet.label)"
         say("Pruning \(layer) of \(model) (\(loaded.model.widthsDescription)): removing \(k) of \(units) \(unitName)s"
@@ -212,25 +213,20 @@ struct PruneCommand: ParsableCommand {
                 try self.fineTuning(step: step).train(network, on: train, test: test).network
             }
         }
-        let result = try removalStep {
-            try pruner.prune(k, steps: iterative, from: loaded.network, model: loaded.model,
-                             calibration: calibrationImages, calibrationLabel: calibrationSet.description, test: test,
-                             timingRuns: timingRuns, fineTune: fineTune,
-                             onRemoval: { step in
-                                 let head = iterative > 1 ? "step \(step.step)/\(iterative): " : ""
-                                 say("\(head)removed \(unitName)s \(step.removed.map(String.init).joined(separator: ", ")) → \(layer) has \(step.width); "
-                                     + String(format: "test accuracy %.2f %%", step.accuracy)
-                                     + (fineTune != nil ? "; fine-tuning \(finetuneEpochs) epoch\(finetuneEpochs == 1 ? "" : "s")" : ""))
-                             },
-                             onStep: { step in
-                                 guard let accuracy = step.fineTunedAccuracy else { return }
-                                 say(String(format: "%@fine-tuned: test accuracy %.2f %%", iterative > 1 ? "step \(step.step)/\(iterative) " : "", accuracy))
-                             })
+        let result = try studyStep {
+            try study.run(network: loaded.network, model: loaded.model, calibration: calibrationImages, test: test, fineTune: fineTune,
+                          onRemoval: { step in
+                              let head = iterative > 1 ? "step \(step.step)/\(iterative): " : ""
+                              say("\(head)removed \(unitName)s \(step.removed.map(String.init).joined(separator: ", ")) → \(layer) has \(step.width); "
+                                  + String(format: "test accuracy %.2f %%", step.accuracy)
+                                  + (fineTune != nil ? "; fine-tuning \(finetuneEpochs) epoch\(finetuneEpochs == 1 ? "" : "s")" : ""))
+                          },
+                          onStep: { step in
+                              guard let accuracy = step.fineTunedAccuracy else { return }
+                              say(String(format: "%@fine-tuned: test accuracy %.2f %%", iterative > 1 ? "step \(step.step)/\(iterative) " : "", accuracy))
+                          })
         }
-
-        var metadata: [String: String] = [:]
-        metadata[PruneCommand.historyKey] = try history(appending: result.outcome, to: loaded.metadata)
-        metadata.merge(data.metadata(for: test)) { _, new in new }
+        let metadata = try study.metadata(for: result.outcome, source: model, inputMetadata: loaded.metadata, extra: data.metadata(for: test))
         do {
             try Checkpoint.save(result.network, model: result.model, to: URL(fileURLWithPath: output), metadata: metadata)
         } catch {
@@ -238,27 +234,11 @@ struct PruneCommand: ParsableCommand {
         }
 
         let outcome = result.outcome
-        return PruneRunResult(report: PruneReport(model: model, output: output, steps: iterative, finetuneEpochs: finetuneEpochs, outcome: outcome),
-                              text: "\n" + table(outcome) + "\n\nSaved \(output) (\(result.model.widthsDescription))",
+        let report = study.report(outcome, model: model, output: output)
+        return PruneRunResult(report: report,
+                              text: "\n" + report.table(timingRuns: timingRuns, threads: threading.threads) + "\n\nSaved \(output) (\(result.model.widthsDescription))",
                               before: outcome.before.accuracy, pruned: outcome.pruned.accuracy, fineTuned: outcome.fineTuned?.accuracy,
                               parameterRatio: outcome.parameterRatio, macsRatio: outcome.multiplyAccumulateRatio)
-    }
-
-    /// The metadata key holding the pruning history (JSON array, oldest first).
-    static let historyKey = "cnnprune.pruning"
-
-    /// The input's pruning history with this run appended, as JSON.
-    private func history(appending outcome: PruningOutcome, to metadata: [String: String]) throws -> String {
-        var entries: [PruningRecord] = []
-        if let json = metadata[PruneCommand.historyKey], let old = try? JSONDecoder().decode([PruningRecord].self, from: Data(json.utf8)) {
-            entries = old
-        }
-        entries.append(PruningRecord(source: URL(fileURLWithPath: model).lastPathComponent, layer: outcome.layer, criterion: outcome.criterion,
-                                     calibration: outcome.calibration, k: outcome.count, steps: iterative,
-                                     finetuneEpochs: finetuneEpochs, removed: outcome.removed))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(entries), as: UTF8.self)
     }
 
     /// The fine-tuning recipe from this command's flags (`--finetune-epochs`, `--batch-size`,
@@ -276,34 +256,6 @@ struct PruneCommand: ParsableCommand {
     func say(_ line: String) {
         if json { printError(line) } else { print(line); fflush(nil) }
     }
-
-    /// The before/after table.
-    private func table(_ outcome: PruningOutcome) -> String {
-        var columns = [("original", outcome.before), ("pruned", outcome.pruned)]
-        if let fineTuned = outcome.fineTuned { columns.append(("fine-tuned", fineTuned)) }
-        let rows: [(String, (ModelMeasurement) -> String, String)] = [
-            ("\(outcome.layer) width", { String($0.model.width(ofLayerOrZero: outcome.layer)) },
-             String(format: "%.2f", Double(outcome.pruned.model.width(ofLayerOrZero: outcome.layer)) / Double(max(1, outcome.before.model.width(ofLayerOrZero: outcome.layer))))),
-            ("parameters", { grouped($0.parameters) }, String(format: "%.2f", outcome.parameterRatio)),
-            ("file size (bytes)", { grouped($0.fileBytes) }, String(format: "%.2f", Double(outcome.pruned.fileBytes) / Double(outcome.before.fileBytes))),
-            ("MACs per image", { grouped($0.multiplyAccumulates) }, String(format: "%.2f", outcome.multiplyAccumulateRatio)),
-            ("images/s (best of \(timingRuns))", { grouped(Int(($0.imagesPerSecond ?? 0).rounded())) },
-             outcome.speedUp.map { String(format: "%.2f× faster", $0) } ?? "–"),
-            ("images/s (each run)", { $0.imagesPerSecondRuns.map { grouped(Int($0.rounded())) }.joined(separator: " ") },
-             outcome.speedUpByRound.map { String(format: "%.2f", $0) }.joined(separator: " ")),
-            ("test accuracy", { String(format: "%.2f %%", $0.accuracy) }, String(format: "%+.2f points", outcome.accuracyChange)),
-        ]
-        let headers = [""] + columns.map(\.0) + ["final/original"]
-        var cells = [headers]
-        for (name, value, ratio) in rows {
-            cells.append([name] + columns.map { value($0.1) } + [ratio])
-        }
-        return alignedTable(cells) + """
-
-        threads: \(threading.threads); images/s are whole evaluation passes over the \(grouped(outcome.before.total)) test images; \
-        each run times every model once, back to back; the speed-up is the median of the runs' ratios
-        """
-    }
 }
 
 /// Runs `body`, turning pruning and removal errors into one-line CLI errors.
@@ -318,82 +270,3 @@ private func removalStep<T>(_ body: () throws -> T) throws -> T {
 }
 
 
-extension SimpleCNN {
-    fileprivate func width(ofLayerOrZero name: String) -> Int { (try? width(ofLayer: name)) ?? 0 }
-}
-
-/// One pruning in a model's history (`cnnprune.pruning` metadata).
-struct PruningRecord: Codable {
-    /// The file pruned (name only).
-    var source: String
-    var layer: String
-    var criterion: String
-    var calibration: String
-    var k: Int
-    var steps: Int
-    var finetuneEpochs: Int
-    /// Units removed, as indices of the source file's layer.
-    var removed: [Int]
-
-    enum CodingKeys: String, CodingKey {
-        case source, layer, criterion, calibration, k, steps, removed
-        case finetuneEpochs = "finetune_epochs"
-    }
-}
-
-/// `prune --json` output.
-struct PruneReport: Encodable {
-    var model: String
-    var output: String
-    var steps: Int
-    var finetuneEpochs: Int
-    var outcome: PruningOutcome
-
-    enum CodingKeys: String, CodingKey {
-        case model, output, layer, criterion, calibration, k, removed, before, pruned, steps
-        case finetuneEpochs = "finetune_epochs"
-        case fineTuned = "fine_tuned"
-        case stepResults = "step_results"
-        case parameterRatio = "parameter_ratio"
-        case macsRatio = "macs_ratio"
-        case speedUp = "speed_up"
-        case speedUpByRound = "speed_up_by_run"
-        case accuracyChange = "accuracy_change"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(model, forKey: .model)
-        try c.encode(output, forKey: .output)
-        try c.encode(outcome.layer, forKey: .layer)
-        try c.encode(outcome.criterion, forKey: .criterion)
-        try c.encode(outcome.calibration, forKey: .calibration)
-        try c.encode(outcome.count, forKey: .k)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(finetuneEpochs, forKey: .finetuneEpochs)
-        try c.encode(outcome.removed, forKey: .removed)
-        try c.encode(Self.roundedFigures(outcome.before), forKey: .before)
-        try c.encode(Self.roundedFigures(outcome.pruned), forKey: .pruned)
-        try c.encode(outcome.fineTuned.map(Self.roundedFigures), forKey: .fineTuned)
-        try c.encode(outcome.steps.map { step -> PruningStep in
-            var step = step
-            step.accuracy = rounded(step.accuracy)
-            step.fineTunedAccuracy = step.fineTunedAccuracy.map { rounded($0) }
-            return step
-        }, forKey: .stepResults)
-        try c.encode(rounded(outcome.parameterRatio, 4), forKey: .parameterRatio)
-        try c.encode(rounded(outcome.multiplyAccumulateRatio, 4), forKey: .macsRatio)
-        try c.encode(outcome.speedUp.map { rounded($0, 3) }, forKey: .speedUp)
-        try c.encode(outcome.speedUpByRound.map { rounded($0, 3) }, forKey: .speedUpByRound)
-        try c.encode(rounded(outcome.accuracyChange), forKey: .accuracyChange)
-    }
-
-    /// Accuracy to 2 decimals, speeds to whole images per second.
-    private static func roundedFigures(_ m: ModelMeasurement) -> ModelMeasurement {
-        var m = m
-        m.accuracy = rounded(m.accuracy)
-        m.imagesPerSecond = m.imagesPerSecond.map { $0.rounded() }
-        m.imagesPerSecondRuns = m.imagesPerSecondRuns.map { $0.rounded() }
-        return m
-    }
-}

@@ -50,22 +50,26 @@ struct SensitivityCommand: ParsableCommand {
     }
 
     func run() throws {
+        let modelList = modelFiles(model)
+        guard modelList.count > 1 else { _ = try analyseOne(); return }
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
-        let modelList = modelFiles(model)
-        if modelList.count > 1 {
-            try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
-            try MultiModelSensitivityRun(command: self, models: modelList).run()
-            return
-        }
+        try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
+        try MultiModelSensitivityRun(command: self, models: modelList).run()
+    }
+
+    /// Analyses the one model of `--model` into `--output`; returns its layers' curves and its
+    /// classes, for a several-model summary.
+    func analyseOne() throws -> (curves: [ModelCurve], classes: Int) {
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }
         let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         guard general.simpleCNN != nil, ImportanceCriteria.layerStudyNames.contains(criterion) else {
-            try runGroups(general, start: start, status: status)
-            return
+            return try runGroups(general, start: start, status: status)
         }
         let loaded = try loadModel(model)
         let chosen = try parseCriteria(criterion, seed: calibrationOptions.seed)[0]
@@ -90,5 +94,7 @@ struct SensitivityCommand: ParsableCommand {
         print(analysis.chart(classes: loaded.network.architecture.outputShape.reduce(1, *), title: nil).terminalText(width: 78, height: 22))
         print("")
         print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
+        return (ModelCurve.sensitivity(analysis.document(model: model, baseline: baseline, seconds: 0)),
+                loaded.network.architecture.outputShape.reduce(1, *))
     }
 }

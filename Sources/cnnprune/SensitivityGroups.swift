@@ -8,7 +8,7 @@ extension SensitivityCommand {
     /// `sensitivity` over every channel group of any network: each prunable group on its own,
     /// 0 %, 10 %, … 90 % of its channels masked; every other group listed with why it is not
     /// prunable (never as a flat curve).
-    func runGroups(_ loaded: LoadedModel, start: UInt64, status: StatusLine) throws {
+    func runGroups(_ loaded: LoadedModel, start: UInt64, status: StatusLine) throws -> (curves: [ModelCurve], classes: Int) {
         if keepBias { throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)") }
         let network = loaded.network
         let groups = try pruningStep { try ChannelGroups(network.architecture) }
@@ -58,5 +58,6 @@ extension SensitivityCommand {
         print(chart.terminalText(width: 78, height: 22))
         print("")
         print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
+        return (ModelCurve.sensitivity(document), classes)
     }
 }

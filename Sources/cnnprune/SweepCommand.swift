@@ -111,22 +111,26 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        let modelList = modelFiles(model)
+        guard modelList.count > 1 else { _ = try sweepOne(); return }
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
+        try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
+        try MultiModelSweepRun(command: self, models: modelList).run()
+    }
+
+    /// Sweeps the one model of `--model` into `--output`; returns its criteria's curves and its
+    /// classes, for a several-model summary.
+    func sweepOne() throws -> (curves: [ModelCurve], classes: Int) {
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
-        let modelList = modelFiles(model)
-        if modelList.count > 1 {
-            try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
-            try MultiModelSweepRun(command: self, models: modelList).run()
-            return
-        }
         let status = StatusLine()
         defer { status.clear() }
         let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         guard isSimpleCNNStudy(general) else {
-            try runGroups(general, start: start, status: status)
-            return
+            return try runGroups(general, start: start, status: status)
         }
         let loaded = try loadModel(model)
         let network = loaded.network
@@ -186,6 +190,7 @@ struct SweepCommand: ParsableCommand {
         print(chart.terminalText(width: 78, height: 22))
         print("")
         print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
+        return (ModelCurve.sweep(document.criteria), classes)
     }
 
     /// Removes each sweep's K lowest-ranked units, fine-tunes and evaluates (`FineTunedSweep`),
@@ -213,7 +218,7 @@ struct SweepCommand: ParsableCommand {
                     progress.note("\(names[r]), K = \(point.k): \(before) → \(format(point.accuracy, 2)) % fine-tuned")
                 })
         } catch let error as NonFiniteLossError {
-            throw CLIError("fine-tuning diverged: \(error.description); try a smaller --lr")
+            throw CLIError("fine-tuning diverged: \(error.commandLineDescription); try a smaller --lr")
         } catch let error as RemovalError {
             throw CLIError(error.description)
         }

@@ -7,7 +7,7 @@ import Foundation
 extension SweepCommand {
     /// `sweep` on a channel group of any network: every group criterion, ranked once, a fresh
     /// masked copy per K, the layers before the group run once per batch for all copies.
-    func runGroups(_ loaded: LoadedModel, start: UInt64, status: StatusLine) throws {
+    func runGroups(_ loaded: LoadedModel, start: UInt64, status: StatusLine) throws -> (curves: [ModelCurve], classes: Int) {
         if seedCompatible { throw CLIError("--seed-compatible is the exercise's loop on the SimpleCNN's layers; \(model) holds \(loaded.summary) (or --layer/--criterion name a channel group study)") }
         if keepBias { throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)") }
         if finetuneEpochs > 0 { throw CLIError("--finetune-epochs in a sweep works on the SimpleCNN's layers; for a channel group use `cnnprune prune --layer GROUP --k K --finetune-epochs N`") }
@@ -52,5 +52,6 @@ extension SweepCommand {
         print(chart.terminalText(width: 78, height: 22))
         print("")
         print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
+        return (ModelCurve.sweep(document), classes)
     }
 }

@@ -45,7 +45,7 @@ struct TerminalTraining {
             }, afterEpoch: afterEpoch)
         } catch let error as NonFiniteLossError {
             progress.clear()
-            throw CLIError(error.description)
+            throw CLIError(error.commandLineDescription)
         }
     }
 

@@ -152,6 +152,8 @@ struct TrainCommand: ParsableCommand {
                 resumed = try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: resume)), threads: threading.threads)
             } catch let error as TrainingCheckpointError {
                 throw CLIError("\(resume): \(error.description)")
+            } catch let error as CheckpointError {
+                throw CLIError("\(resume): \(error.commandLineDescription)")
             } catch {
                 throw CLIError("\(resume): \(error)")
             }

@@ -6,6 +6,10 @@ public struct CheckpointError: Error, CustomStringConvertible {
     public var file: String
     /// What is wrong, as one line.
     public var reason: String
+    /// Whether the file records no architecture and matches no known one: the caller must say
+    /// which architecture it holds (a `fallback`).
+    public var needsArchitecture = false
+    /// The file (if any) and what is wrong.
     public var description: String { file.isEmpty ? reason : "\(file): \(reason)" }
 }
 
@@ -83,7 +87,7 @@ public enum Checkpoint {
             let (network, graph) = try network(from: file, fallback: fallback)
             return LoadedModel(network: network, graph: graph, metadata: file.metadata)
         } catch let error as CheckpointError {
-            throw CheckpointError(file: url.path, reason: error.reason)
+            throw CheckpointError(file: url.path, reason: error.reason, needsArchitecture: error.needsArchitecture)
         }
     }
 
@@ -135,7 +139,8 @@ public enum Checkpoint {
         if let model = try? SimpleCNN.inferred(from: shapes) { return model.graph }
         if let graph = ModelZoo.inferred(from: shapes) { return graph }
         if let fallback { return fallback }
-        throw CheckpointError(file: "", reason: "records no architecture ('\(graphKey)' metadata) and its tensors match no known architecture; give it with --arch or --arch-file")
+        throw CheckpointError(file: "", reason: "records no architecture ('\(graphKey)' metadata) and its tensors match no known architecture",
+                              needsArchitecture: true)
     }
 
     /// The network a parsed file holds, with its architecture.

@@ -37,8 +37,9 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
     public var epoch: Int
     /// The 1-based batch whose loss was not finite.
     public var batch: Int
+    /// The epoch and batch in which the loss diverged.
     public var description: String {
-        "training diverged: the loss became NaN or infinite in epoch \(epoch), batch \(batch) (try a smaller --lr)"
+        "training diverged: the loss became NaN or infinite in epoch \(epoch), batch \(batch)"
     }
 }
 
