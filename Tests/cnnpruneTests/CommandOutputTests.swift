@@ -353,7 +353,7 @@ import Testing
 
     @Test(arguments: [
         (["--layer", "fc2"], "conv1, conv2, fc1"),
-        (["--criterion", "mean-activation,weird"], "mean-activation, mean-activation-relu, apoz, l1, l2, taylor, random"),
+        (["--criterion", "mean-activation,weird"], "the criteria are l1, l2, bn-scale, fpgm, mean-activation, mean-activation-relu, apoz, taylor, random"),
         (["--k", "5:2"], "STOP excluded"),
         (["--k", "0:40:2"], "K = 34 is out of range"),
         (["--calibration", "validation"], "train:N"),
