@@ -223,6 +223,11 @@ import Testing
         for (set, count) in zip(sets, counts) {
             #expect(count == evaluator.evaluate(try network.masking(set, of: group), on: data).correct, "\(name) \(set)")
         }
+        // With contributions shared (each channel's own convolution), and without (one
+        // convolution over each step's newly masked channels, the default for a convolution).
+        #expect(evaluation.contributionBudget == 0)
+        let shared = try GroupMaskedEvaluation(network: network, group: group, threads: 2, batchSize: 7, contributionBudget: 1 << 22)
+        #expect(try shared.correctCounts(masking: sets, on: data) == counts)
         // The masks matter: otherwise the comparison could not fail.
         #expect(Set(counts).count > 2, "\(counts)")
         #expect(throws: RemovalError.self) { _ = try evaluation.correctCounts(masking: [[group.units]], on: data) }

@@ -63,7 +63,10 @@ struct ConsumerMasking: @unchecked Sendable {
     ///   - batchSize: images per pass.
     ///   - prepare: fills the values at the resume point for a batch.
     ///   - label: the label of image `i`.
-    func correctCounts(_ sequences: [MaskSequence], share: Range<Int>, batchSize: Int, prepare: Prepare, label: (Int) -> Int) -> [[Int]] {
+    ///   - contributionBudget: the most floats of per-unit contributions a worker keeps to share
+    ///     between sequences (16 MB by default); past it each change is computed when needed.
+    func correctCounts(_ sequences: [MaskSequence], share: Range<Int>, batchSize: Int, prepare: Prepare, label: (Int) -> Int,
+                       contributionBudget: Int = 1 << 22) -> [[Int]] {
         let architecture = point.architecture
         let classes = architecture.outputShape.reduce(1, *)
         let workspace = Workspace(architecture: architecture, batchCapacity: batchSize, training: false)
@@ -72,11 +75,19 @@ struct ConsumerMasking: @unchecked Sendable {
         defer { unmasked.deallocate() }
         // Each unit's contribution to the consumer's output, computed at most once per batch and
         // shared by all sequences (when it fits in 16 MB per worker).
-        let sharing = units * batchSize * zCount <= 1 << 22
+        let sharing = units * batchSize * zCount <= contributionBudget
         let contributions = UnsafeMutablePointer<Float>.allocate(capacity: sharing ? units * batchSize * zCount : 1)
         defer { contributions.deallocate() }
         var computed = [Bool](repeating: false, count: units)
         var counts = sequences.map { [Int](repeating: 0, count: $0.masks.count) }
+        // Without shared contributions, a convolution consumer takes a step's newly masked
+        // channels (bias not kept) in one convolution over all of them, not one per channel.
+        let grouped = sharing ? [:] : delta.groupedSteps(sequences, point: point, network: network, units: units)
+        let scratch = Dictionary(uniqueKeysWithValues: Set(grouped.values.map(\.units.count)).map { count in
+            (count, Workspace(architecture: grouped.values.first { $0.units.count == count }!.network.architecture,
+                              batchCapacity: batchSize, training: false))
+        })
+        let plane = point.plane
         network.parameters.withUnsafeBufferPointer { parameters in
             for start in stride(from: share.lowerBound, to: share.upperBound, by: batchSize) {
                 let batch = min(batchSize, share.upperBound - start)
@@ -112,6 +123,17 @@ struct ConsumerMasking: @unchecked Sendable {
                             z.update(from: unmasked, count: batch * zCount)
                             current = []
                         }
+                        if let step = grouped[StepKey(sequence: s, mask: i)], let work = scratch[step.units.count] {
+                            let gathered = work.activation(0), count = step.units.count
+                            for n in 0..<batch {
+                                for (j, unit) in step.units.enumerated() {
+                                    (gathered + (n * count + j) * plane).update(from: input + n * inputCount + unit * plane, count: plane)
+                                }
+                            }
+                            step.network.forward(work, batch: batch)
+                            let subtracted = work.output
+                            for k in 0..<(batch * zCount) { z[k] -= subtracted[k] }
+                        } else {
                         for unit in target.subtracting(current).sorted() {
                             let contribution = contributions + unit * batchSize * zCount
                             if sharing && !computed[unit] {
@@ -123,6 +145,7 @@ struct ConsumerMasking: @unchecked Sendable {
                             delta.addMaskingDelta(unit: unit, constant: constant, batch: batch, input: input, inputCount: inputCount,
                                                   into: z, zCount: zCount, parameters: parameters.baseAddress!,
                                                   contribution: sharing ? UnsafePointer(contribution) : nil, workspace: deltaWorkspace)
+                        }
                         }
                         current = target
                         point.resume(network, from: consumer.place, in: workspace, batch: batch)
@@ -140,6 +163,51 @@ struct ConsumerMasking: @unchecked Sendable {
             }
         }
         return counts
+    }
+}
+
+/// A mask of a sequence: `masks[mask]` of `sequences[sequence]`.
+struct StepKey: Hashable {
+    var sequence: Int
+    var mask: Int
+}
+
+extension ConsumerDelta {
+    /// For a convolution consumer, the masks (bias not kept) that newly mask two or more
+    /// channels, each with one convolution (no bias) over those channels, their filters the
+    /// consumer's: what the step changes is that convolution of `−x` over them.
+    func groupedSteps(_ sequences: [MaskSequence], point: GroupResumePoint, network: Network, units: Int) -> [StepKey: (units: [Int], network: Network)] {
+        guard case .convolution = kind, let conv = point.consumer?.layer as? Conv2D,
+              let weight = try? network.entry(named: point.consumer!.weight) else { return [:] }
+        let kernel = conv.kernelSize * conv.kernelSize
+        var architectures: [Int: Sequential] = [:]
+        var steps: [StepKey: (units: [Int], network: Network)] = [:]
+        for (s, sequence) in sequences.enumerated() where !sequence.keepBias {
+            var current = Set<Int>()
+            for (i, mask) in sequence.masks.enumerated() {
+                let target = Set(mask)
+                if !current.isSubset(of: target) { current = [] }
+                let added = target.subtracting(current).sorted()
+                current = target
+                guard added.count > 1 else { continue }
+                if architectures[added.count] == nil {
+                    architectures[added.count] = try? Sequential(inputShape: [added.count] + point.channelShape.dropFirst(), layers: [
+                        Conv2D(name: "contribution", inputChannels: added.count, outputChannels: conv.outputChannels,
+                               kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding, bias: false),
+                    ])
+                }
+                guard let architecture = architectures[added.count] else { continue }
+                var filters = [Float](repeating: 0, count: architecture.parameterCount)
+                for o in 0..<conv.outputChannels {
+                    for (j, unit) in added.enumerated() {
+                        let source = weight.offset + (o * conv.inputChannels + unit) * kernel
+                        for t in 0..<kernel { filters[(o * added.count + j) * kernel + t] = network.parameters[source + t] }
+                    }
+                }
+                steps[StepKey(sequence: s, mask: i)] = (added, Network(architecture: architecture, parameters: filters))
+            }
+        }
+        return steps
     }
 }
 
