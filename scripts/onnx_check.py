@@ -59,6 +59,23 @@ CUSTOM_ARCH = {
 }
 
 
+# Every activation layer type but ReLU, each exported as its ONNX form (Clip, LeakyRelu,
+# Sigmoid + Mul, HardSwish, HardSigmoid, Sigmoid).
+ACTIVATIONS_ARCH = {
+    "name": "custom-activations",
+    "input": [3, 32, 32],
+    "layers": [
+        {"type": "conv", "name": "conv1", "out": 8, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
+        {"type": "batchnorm", "name": "bn1"}, {"type": "hardswish"}, {"type": "maxpool", "kernel": 2},
+        {"type": "conv", "name": "conv2", "out": 8, "kernel": 3, "padding": 1}, {"type": "relu6"},
+        {"type": "conv", "name": "conv3", "out": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "leaky-relu", "slope": 0.1},
+        {"type": "conv", "name": "conv4", "out": 8, "kernel": 3, "padding": 1}, {"type": "silu"},
+        {"type": "conv", "name": "conv5", "out": 8, "kernel": 1}, {"type": "hardsigmoid"},
+        {"type": "global-avgpool"}, {"type": "flatten"},
+        {"type": "linear", "name": "fc1", "out": 16}, {"type": "sigmoid"}, {"type": "linear", "name": "fc", "out": 10}],
+}
+
+
 def run(exe, args, timeout=1800):
     """Runs cnnprune; returns (returncode, stdout, stderr)."""
     proc = subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout)

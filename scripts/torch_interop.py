@@ -75,6 +75,19 @@ class SafetensorsError(ValueError):
     pass
 
 
+
+# cnnprune's activation layer types (LayerSpec), as PyTorch computes them.
+ACTIVATIONS = ("relu6", "leaky-relu", "silu", "hardswish", "hardsigmoid", "sigmoid")
+
+
+def activation_function(spec):
+    """The torch function of an activation layer spec."""
+    import torch.nn.functional as F
+    t = spec["type"]
+    if t == "leaky-relu":
+        return lambda x, slope=spec.get("slope", 0.01): F.leaky_relu(x, slope)
+    return {"relu6": F.relu6, "silu": F.silu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid, "sigmoid": F.sigmoid}[t]
+
 def _to_numpy(t):
     """numpy array (or torch tensor) -> (safetensors dtype, C-contiguous LE numpy array)."""
     if hasattr(t, "detach"):  # torch tensor
@@ -580,7 +593,7 @@ def kink_free_batch(model, xtr, batch, candidates=64):
     return best
 
 
-def zoo_probe_compare(name, model_path, data, exe, work, a, tag):
+def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None):
     """cnnprune's `probe` output against PyTorch on the same weights: inference logits,
     training-mode logits and gradients of one batch, and parameters + running statistics after
     3 SGD steps on it. The reference for training is PyTorch in float64 on the same float32
@@ -592,7 +605,8 @@ def zoo_probe_compare(name, model_path, data, exe, work, a, tag):
     count, batch, steps, lr = 64, 8, 3, 0.001
     sd, _, _ = st_load_torch(model_path)
     classes = next(v.shape[0] for k, v in sd.items() if k in ("fc.weight", "classifier.weight"))
-    model = zoo_model(name, classes=classes, width=a.zoo_width)
+    if model is None:
+        model = zoo_model(name, classes=classes, width=a.zoo_width)
     load = {k: (v.long() if k.endswith("num_batches_tracked") else v.float()) for k, v in sd.items()}
     model.load_state_dict(load, strict=True)
     xtr, ytr = load_cifar(data, ["data_batch_1.bin"])
@@ -699,6 +713,8 @@ def graph_model(graph):
                     shape = [spec["out"]]
                 elif t == "relu":
                     plan.append(("fn", F.relu))
+                elif t in ACTIVATIONS:
+                    plan.append(("fn", activation_function(spec)))
                 elif t in ("maxpool", "avgpool"):
                     k, st = spec["kernel"], spec.get("stride", spec["kernel"])
                     plan.append(("fn", (lambda x, k=k, st=st: F.max_pool2d(x, k, st)) if t == "maxpool" else (lambda x, k=k, st=st: F.avg_pool2d(x, k, st))))
@@ -778,6 +794,48 @@ def pruned_graph_check(name, ck, data, exe, work, a, xte, yte):
     if err or not compare(f"(zoo) {name} pruned: torch (graph module, strict load) vs cnnprune evaluate", res, cp, a.tol):
         return [err or "accuracies of the pruned model differ"]
     return []
+
+
+# A small network through every activation layer type but ReLU (LayerSpec's `activation`).
+ACTIVATION_GRAPH = [
+    {"type": "conv", "name": "conv1", "out": 8, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
+    {"type": "batchnorm", "name": "bn1"}, {"type": "hardswish"}, {"type": "maxpool", "kernel": 2},
+    {"type": "conv", "name": "conv2", "out": 8, "kernel": 3, "stride": 1, "padding": 1}, {"type": "relu6"},
+    {"type": "conv", "name": "conv3", "out": 8, "kernel": 3, "stride": 2, "padding": 1}, {"type": "leaky-relu", "slope": 0.1},
+    {"type": "conv", "name": "conv4", "out": 8, "kernel": 3, "stride": 1, "padding": 1}, {"type": "silu"},
+    {"type": "conv", "name": "conv5", "out": 8, "kernel": 1}, {"type": "hardsigmoid"},
+    {"type": "global-avgpool"}, {"type": "flatten"},
+    {"type": "linear", "name": "fc1", "out": 16}, {"type": "sigmoid"}, {"type": "linear", "name": "fc", "out": 10},
+]
+
+
+def activation_graph_check(a, data, exe, work, xte, yte):
+    """(activations) A network of every activation function, trained briefly by cnnprune from
+    an --arch-file: it loads strictly into a torch module built from its recorded graph, with
+    the same accuracy, inference logits, one batch's training gradients and SGD steps (probe)."""
+    print("\n== (activations) relu6, leaky-relu, silu, hardswish, hardsigmoid, sigmoid", flush=True)
+    arch = os.path.join(work, "activations.json")
+    with open(arch, "w") as f:
+        json.dump({"input": [3, 32, 32], "layers": ACTIVATION_GRAPH}, f)
+    ck = os.path.join(work, "activations.safetensors")
+    obj, err, dt = run_cnnprune(exe, ["train", "--arch-file", arch, "--data", data, "--epochs", "1", "--subset", "2000",
+                                      "--seed", str(a.seed), "--threads", str(a.threads), "--output", ck, "--json"], a.timeout)
+    if err:
+        return 0, 1, [f"cnnprune train --arch-file: {err}"]
+    print(f"  cnnprune train (1 epoch on 2,000 images) {dt:.1f} s, test accuracy {obj.get('test_accuracy')}")
+    sd, meta, dtypes = st_load_torch(ck)
+    model = graph_model(json.loads(meta["cnnprune.graph"]))
+    try:
+        model.load_state_dict({k: (v.long() if dtypes[k] == "I64" else v.float()) for k, v in sd.items()}, strict=True)
+    except RuntimeError as e:
+        return 0, 1, [f"strict load into torch failed: {str(e)[:400]}"]
+    problems = []
+    res = torch_eval(model, xte, yte)
+    cp, err, _ = cnnprune_evaluate(exe, ck, data, a.timeout)
+    if err or not compare("(activations) torch (graph module, strict load) vs cnnprune evaluate", res, cp, a.tol):
+        problems.append(err or "accuracies differ")
+    problems += zoo_probe_compare("activations", ck, data, exe, work, a, "activations", model=model)
+    return (0, 1, problems) if problems else (1, 0, [])
 
 
 def cmd_check_zoo(a, data, exe, work, xte, yte):
@@ -1148,6 +1206,11 @@ def cmd_check(a):
                 failed += 1
 
     if a.part in ("zoo", "all"):
+        p_act, f_act, problems = activation_graph_check(a, data, exe, work, xte, yte)
+        print(f"[FAIL] (activations): " + "; ".join(problems) if problems else
+              "[PASS] (activations): strict load, accuracy, logits, gradients, SGD steps")
+        passed += p_act
+        failed += f_act
         p_zoo, f_zoo = cmd_check_zoo(a, data, exe, work, xte, yte)
         passed += p_zoo
         failed += f_zoo

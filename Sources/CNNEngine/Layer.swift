@@ -182,8 +182,15 @@ public protocol Layer: Sendable {
     var transientPerSample: Int { get }
 
     /// The layer as data (for architecture files and checkpoints), or `nil` for a layer that
-    /// only exists in Swift code.
+    /// only exists in Swift code, or that stands for several (`specs`).
     var spec: LayerSpec? { get }
+
+    /// What the layer computes, as data: `[spec]` for an ordinary layer; for a layer that an
+    /// inference plan fused with those after it (a convolution that rectifies and pools its
+    /// own output, `BatchNormFolding`), every layer it stands for, so that the network's
+    /// `Sequential.graph` describes the function it computes. `nil` for a layer without a
+    /// description.
+    var specs: [LayerSpec]? { get }
 
     /// The most values the layer sums across workers in one `PassContext.allReduce` call.
     var reductionCapacity: Int { get }
@@ -208,6 +215,7 @@ extension Layer {
     public var keptPerBatch: Int { 0 }
     public var transientPerSample: Int { 0 }
     public var spec: LayerSpec? { nil }
+    public var specs: [LayerSpec]? { spec.map { [$0] } }
     public var reductionCapacity: Int { 0 }
     public func updateState(_ state: UnsafeMutablePointer<Float>, kept: UnsafePointer<Float>, batch: Int) {}
 }

@@ -62,7 +62,8 @@ public struct Sequential: Sendable {
     /// `fusedRectifier[i]` is true when layer `i` is a `ReLU` directly followed by a
     /// `MaxPool2D`: the two run as one pass (see `Network.forward`).
     public private(set) var fusedRectifier: [Bool]
-    /// The architecture as data, when every layer can describe itself (see `Layer.spec`).
+    /// The architecture as data, when every layer can describe itself (see `Layer.specs`): the
+    /// function the layers compute, fused layers included.
     public internal(set) var graph: ModelGraph?
 
     /// Binds `layers` to the shapes they will see, starting from `inputShape` (one sample's).
@@ -113,8 +114,8 @@ public struct Sequential: Sendable {
         self.fusedRectifier = bound.indices.map { i in
             i + 1 < bound.count && bound[i] is ReLU && bound[i + 1] is MaxPool2D
         }
-        let specs = bound.compactMap(\.spec)
-        self.graph = specs.count == bound.count ? ModelGraph(inputShape: inputShape, layers: specs) : nil
+        let specs = bound.map(\.specs)
+        self.graph = specs.contains { $0 == nil } ? nil : ModelGraph(inputShape: inputShape, layers: specs.flatMap { $0! })
     }
 
     /// Builds the chain from a result-builder block.

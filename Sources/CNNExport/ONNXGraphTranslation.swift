@@ -9,6 +9,7 @@ import CNNEngine
 /// | `Conv2D` | `Conv` (weight `[out, in, k, k]`, optional bias; zero `pads`, `strides`) |
 /// | `BatchNorm2D` | `BatchNormalization` with the running statistics, kept as its own node |
 /// | `ReLU` | `Relu` |
+/// | `Activation` | ReLU6: `Clip` (bounds 0 and 6 as initializers); LeakyReLU: `LeakyRelu`; SiLU: `Sigmoid` then `Mul`; Hardswish: `HardSwish`; Hardsigmoid: `HardSigmoid` (α 1/6, β 1/2, PyTorch's); Sigmoid: `Sigmoid` |
 /// | `MaxPool2D`, `AvgPool2D` | `MaxPool`, `AveragePool` (no padding, floor mode) |
 /// | `GlobalAvgPool2D` | `GlobalAveragePool` |
 /// | `Flatten` | `Flatten` (`axis` 1) |
@@ -26,6 +27,8 @@ struct ONNXGraphTranslation {
 
     private let network: Network
     private var takenNames: Set<String>
+    /// Scalar initializers by value (the bounds of `Clip`).
+    private var constants: [Float: String] = [:]
 
     /// - Parameters:
     ///   - network: the network whose layers and tensors are translated.
@@ -58,10 +61,20 @@ struct ONNXGraphTranslation {
             let sum = node("Add", name: fullName, inputs: [main, shortcut])
             return block.rectifiesOutput ? node("Relu", name: fullName + ".relu", inputs: [sum]) : sum
         }
-        guard let spec = layer.spec else {
+        guard let specs = layer.specs else {
             throw ONNXExportError.unsupportedLayer(path: path, layer: layer.name.isEmpty ? "\(type(of: layer))" : "\(type(of: layer)) '\(layer.name)'",
                                                    reason: "it has no architecture description (a layer defined only in Swift code)")
         }
+        // A convolution fused with its ReLU and max-pool (an inference plan's) is all three.
+        var value = input
+        for spec in specs {
+            value = try translate(spec, of: layer, from: value, prefix: prefix, path: path)
+        }
+        return value
+    }
+
+    private mutating func translate(_ spec: LayerSpec, of layer: any Layer, from input: String, prefix: String, path: String) throws -> String {
+        let fullName = prefix + layer.name
         func tensor(_ suffix: String) throws -> String {
             try initializer(named: "\(fullName).\(suffix)", path: path, spec: spec)
         }
@@ -79,6 +92,8 @@ struct ONNXGraphTranslation {
                         attributes: [.float("epsilon", epsilon), .float("momentum", 0.9)])
         case .relu:
             return node("Relu", name: prefix + "relu", inputs: [input])
+        case .activation(let function):
+            return translate(function, from: input, prefix: prefix)
         case .maxPool(let kernel, let stride):
             return node("MaxPool", name: prefix + "maxpool", inputs: [input], attributes: [
                 .ints("kernel_shape", [kernel, kernel]), .ints("strides", [stride, stride]),
@@ -104,6 +119,35 @@ struct ONNXGraphTranslation {
             // layer type claiming to be one cannot be walked.
             throw ONNXExportError.unsupportedLayer(path: path, layer: "\(type(of: layer))", reason: "it describes itself as a residual block but is not one")
         }
+    }
+
+    /// Appends the nodes of an activation function and returns their output.
+    private mutating func translate(_ function: ActivationFunction, from input: String, prefix: String) -> String {
+        let name = prefix + function.typeName.replacingOccurrences(of: "-", with: "_")
+        switch function {
+        case .relu6:
+            return node("Clip", name: name, inputs: [input, constant(0), constant(6)])
+        case .leakyReLU(let slope):
+            return node("LeakyRelu", name: name, inputs: [input], attributes: [.float("alpha", slope)])
+        case .silu:
+            let gate = node("Sigmoid", name: name + ".sigmoid", inputs: [input])
+            return node("Mul", name: name, inputs: [input, gate])
+        case .hardswish:
+            return node("HardSwish", name: name, inputs: [input])
+        case .hardsigmoid:
+            return node("HardSigmoid", name: name, inputs: [input], attributes: [.float("alpha", 1.0 / 6), .float("beta", 0.5)])
+        case .sigmoid:
+            return node("Sigmoid", name: name, inputs: [input])
+        }
+    }
+
+    /// The name of a scalar initializer holding `value`, added the first time it is asked for.
+    private mutating func constant(_ value: Float) -> String {
+        if let known = constants[value] { return known }
+        let name = uniqueName("constant_\(value)".replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "minus_"))
+        initializers.append(Onnx_TensorProto(name: name, tensor: Tensor(shape: [], scalars: [value])))
+        constants[value] = name
+        return name
     }
 
     /// Appends a node whose single output is named after `name` (made unique) and returns that output.

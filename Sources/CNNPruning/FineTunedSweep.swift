@@ -104,7 +104,7 @@ public struct FineTunedPoint: Sendable, Equatable {
     }
 }
 
-/// The fine-tuned companion of a rank-once `LayerSweep`: for each ranking and each K, the K
+/// The fine-tuned companion of a rank-once `Sweep`: for each ranking and each K, the K
 /// lowest-ranked units are **removed** (`ChannelRemoval`, a smaller dense network), the smaller
 /// network is fine-tuned, and its accuracy measured.
 ///

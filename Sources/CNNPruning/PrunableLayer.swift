@@ -21,6 +21,8 @@ public struct PrunableLayer: Sendable, Equatable {
 
     /// The layer's name, e.g. `conv2`.
     public let name: String
+    /// The layer's channel group: its one producer is the layer.
+    public let group: ChannelGroup
     /// What kind of units the layer has.
     public let kind: Kind
     /// The layer's index in the `Sequential`.
@@ -79,6 +81,7 @@ public struct PrunableLayer: Sendable, Equatable {
             throw PruningError.notPrunable(name, reason: "it has no weight and bias")
         }
         self.name = name
+        self.group = group
         self.kind = layer is Conv2D ? .convolution : .linear
         self.layerIndex = index
         self.unitCount = group.units

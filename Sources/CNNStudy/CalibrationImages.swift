@@ -71,8 +71,8 @@ public final class CalibrationImages {
         return Calibration.statistics(of: layers, in: network, on: images, gradients: gradients, threads: threads)
     }
 
-    /// A provider for `LayerSweep` over one layer.
-    public func provider(for layer: PrunableLayer) -> LayerSweep.StatisticsProvider {
+    /// A provider for `Sweep` over one layer.
+    public func provider(for layer: PrunableLayer) -> Sweep.StatisticsProvider {
         { network, set, gradients in try self.statistics(of: [layer], in: network, on: set, gradients: gradients)[0] }
     }
 }

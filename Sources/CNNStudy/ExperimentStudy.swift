@@ -67,7 +67,7 @@ public struct ExperimentStudy: Sendable {
         progress.show("pruning \(layer.name): \(plan.requests.count) sweeps × \(counts.count) values of K on \(grouped(test.count)) test images")
         let evaluation = MaskedEvaluation(network: network, layer: layer, data: test, threads: threads, collectStatistics: true)
         let conv2 = try studyStep {
-            try LayerSweep.run(on: evaluation, requests: plan.requests, counts: counts) { model, set, gradients in
+            try Sweep.run(on: evaluation, requests: plan.requests, counts: counts) { model, set, gradients in
                 if set == calibrationSet, model.parameters == network.parameters, let s = statistics[layer.name] { return s }
                 return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
             }
@@ -152,7 +152,7 @@ public struct ExperimentStudy: Sendable {
         progress.show("pruning \(layer.name) of the model with seed \(seed): \(requests.count) sweeps × \(counts.count) values of K")
         let evaluation = MaskedEvaluation(network: network, layer: layer, data: test, threads: threads, collectStatistics: true)
         let sweeps = try studyStep {
-            try LayerSweep.run(on: evaluation, requests: requests, counts: counts) { model, set, gradients in
+            try Sweep.run(on: evaluation, requests: requests, counts: counts) { model, set, gradients in
                 if set == calibration, model.parameters == network.parameters, let s = statistics[layer.name] { return s }
                 return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
             }

@@ -22,9 +22,9 @@ public struct GroupExperimentReport: Sendable {
     /// The calibration in the report's words (`weights only` when no criterion needs images).
     public let calibrationText: String
     /// Every criterion's sweep of ``group``.
-    public let sweep: GroupSweepResult
+    public let sweep: SweepResult
     /// Every group pruned on its own (L1), and the groups that cannot be.
-    public let sensitivity: GroupSensitivity.Result
+    public let sensitivity: Sensitivity.Result
     /// Classes of the data set (for the chance line).
     public let classes: Int
     /// Test images.
@@ -99,7 +99,7 @@ public struct GroupExperimentReport: Sendable {
         GroupStudy.sensitivityChart(title: "Sensitivity of \(name)'s channel groups (l1)", result: sensitivity, classes: classes)
     }
 
-    private func points(_ curve: GroupSensitivity.Curve) -> [PointDocument] {
+    private func points(_ curve: Sensitivity.Curve) -> [PointDocument] {
         curve.sweep.points.map { PointDocument(k: $0.k, accuracy: rounded($0.accuracy), correct: $0.correct, total: $0.total, maskedCount: $0.masked.count, masked: $0.masked) }
     }
 

@@ -54,7 +54,7 @@ public struct GroupExperimentStudy: Sendable {
         let counts = PruningCounts.defaultCounts(units: group.units)
         progress.show("pruning \(group.name): \(criteria.count) criteria × \(counts.count) values of K on \(grouped(test.count)) test images")
         let sweep = try studyStep {
-            try GroupSweep.run(network: network, group: group, requests: criteria.map { GroupSweepRequest(criterion: $0) }, counts: counts,
+            try Sweep.run(network: network, group: group, requests: criteria.map { SweepRequest(criterion: $0) }, counts: counts,
                                evaluationData: test, threads: threads, statistics: statistics[group.name])
         }
         timings["sweep"] = seconds(since: phase)
@@ -63,8 +63,8 @@ public struct GroupExperimentStudy: Sendable {
         phase = DispatchTime.now().uptimeNanoseconds
         progress.show("sensitivity of \(prunable.count) channel groups")
         let sensitivity = try studyStep {
-            try GroupSensitivity.run(network: network, groups: groups.groups, allowResidual: pruneResidual,
-                                     request: GroupSweepRequest(criterion: L1Norm()), evaluationData: test, threads: threads)
+            try Sensitivity.run(network: network, groups: groups.groups, allowResidual: pruneResidual,
+                                     request: SweepRequest(criterion: L1Norm()), evaluationData: test, threads: threads)
         }
         timings["sensitivity"] = seconds(since: phase)
         progress.clear()

@@ -70,7 +70,7 @@ package enum GroupStudy {
         }
     }
 
-    package static func document(_ sweep: GroupCriterionSweep, calibration: CalibrationSet) -> CriterionDocument {
+    package static func document(_ sweep: CriterionSweep, calibration: CalibrationSet) -> CriterionDocument {
         CriterionDocument(
             name: sweep.request.criterion.name, label: sweep.request.label,
             calibration: sweep.request.criterion.need == .none ? "none (weights only)" : calibration.description,
@@ -81,7 +81,7 @@ package enum GroupStudy {
                                                       maskedCount: $0.masked.count, masked: $0.masked) })
     }
 
-    package static func csv(_ sweeps: [GroupCriterionSweep]) -> String {
+    package static func csv(_ sweeps: [CriterionSweep]) -> String {
         var rows = ["criterion,label,method,k,masked_count,accuracy,correct,total"]
         for sweep in sweeps {
             for point in sweep.points {
@@ -92,7 +92,7 @@ package enum GroupStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    package static func chart(title: String, group: ChannelGroup, sweeps: [GroupCriterionSweep], classes: Int) -> LineChart {
+    package static func chart(title: String, group: ChannelGroup, sweeps: [CriterionSweep], classes: Int) -> LineChart {
         var series = sweeps.map { sweep in
             ChartSeries(name: sweep.request.label, x: sweep.points.map { Double($0.k) }, y: sweep.points.map(\.accuracy))
         }
@@ -103,7 +103,7 @@ package enum GroupStudy {
         return LineChart(title: title, xLabel: "K (channels of \(group.name) pruned)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100)
     }
 
-    package static func table(_ sweeps: [GroupCriterionSweep]) -> String {
+    package static func table(_ sweeps: [CriterionSweep]) -> String {
         guard let first = sweeps.first else { return "" }
         var cells = [["K"] + sweeps.map(\.request.label)]
         for i in first.points.indices {
@@ -176,7 +176,7 @@ package enum GroupStudy {
         }
     }
 
-    package static func sensitivityCSV(_ result: GroupSensitivity.Result) -> String {
+    package static func sensitivityCSV(_ result: Sensitivity.Result) -> String {
         var rows = ["layer,fraction,k,units,accuracy,correct,total"]
         for curve in result.curves {
             for (fraction, point) in zip(curve.fractions, curve.sweep.points) {
@@ -190,7 +190,7 @@ package enum GroupStudy {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    package static func sensitivityChart(title: String, result: GroupSensitivity.Result, classes: Int) -> LineChart {
+    package static func sensitivityChart(title: String, result: Sensitivity.Result, classes: Int) -> LineChart {
         var series = result.curves.map { curve in
             ChartSeries(name: curve.group.name, x: curve.fractions.map { $0 * 100 }, y: curve.sweep.points.map(\.accuracy))
         }
@@ -198,7 +198,7 @@ package enum GroupStudy {
         return LineChart(title: title, xLabel: "Channels of the group pruned (%)", yLabel: "Test accuracy (%)", series: series, yRange: 0...100)
     }
 
-    package static func sensitivityTable(_ result: GroupSensitivity.Result) -> String {
+    package static func sensitivityTable(_ result: Sensitivity.Result) -> String {
         // Every fraction asked for; a group with few channels repeats the K a smaller fraction already reached.
         let fractions = Sensitivity.defaultFractions
         var cells = [["group", "channels"] + fractions.map { "\(Int(($0 * 100).rounded())) %" }]

@@ -105,7 +105,7 @@ public struct ExperimentReport {
     /// The sweeps' requests, in the order ``sweeps`` follow.
     public let plan: SweepPlan
     /// Every `conv2` sweep, in ``plan``'s order.
-    public let conv2: LayerSweepResult
+    public let conv2: SweepResult
     /// Every prunable layer pruned on its own.
     public let sensitivity: SensitivityAnalysis
     /// Channels removed for real, fine-tuned and measured; `nil` when the layer is too narrow.

@@ -211,7 +211,7 @@ extension ExperimentReport {
         md.append("")
         md.append("![Sensitivity of each layer](sensitivity.png)")
         md.append("")
-        md.append("| pruned | " + sensitivity.curves.map { "\($0.layer.name) (\($0.layer.unitCount) \($0.layer.unitName)s)" }.joined(separator: " | ") + " |")
+        md.append("| pruned | " + sensitivity.curves.map { "\($0.group.name) (\($0.group.units) \($0.group.unitName)s)" }.joined(separator: " | ") + " |")
         md.append("|---:|" + String(repeating: "---:|", count: sensitivity.curves.count))
         let fractions = Array(Set(sensitivity.curves.flatMap(\.fractions))).sorted()
         for fraction in fractions {
@@ -228,9 +228,9 @@ extension ExperimentReport {
             let within = zip(curve.fractions, curve.sweep.points).filter { $0.0 > 0 }
             let safe = within.prefix { $0.1.accuracy >= base - 2 }.last?.0
             if let safe {
-                sentences.append("`\(curve.layer.name)` loses at most 2 points with up to \(Int((safe * 100).rounded())) % of its \(curve.layer.unitName)s pruned")
+                sentences.append("`\(curve.group.name)` loses at most 2 points with up to \(Int((safe * 100).rounded())) % of its \(curve.group.unitName)s pruned")
             } else if let first = within.first {
-                sentences.append("`\(curve.layer.name)` loses \(format(base - first.1.accuracy, 1)) points already at \(Int((first.0 * 100).rounded())) %")
+                sentences.append("`\(curve.group.name)` loses \(format(base - first.1.accuracy, 1)) points already at \(Int((first.0 * 100).rounded())) %")
             }
         }
         md.append(sentences.joined(separator: "; ") + ". A layer that tolerates a large fraction is where pruning pays off first; a sensitive layer is better pruned lightly, or fine-tuned afterwards.")
@@ -323,7 +323,7 @@ extension ExperimentReport {
     func sensitivityAt(_ fraction: Double) -> [(layer: String, drop: Double)] {
         sensitivity.curves.compactMap { curve in
             guard let i = curve.fractions.firstIndex(where: { abs($0 - fraction) < 1e-9 }) else { return nil }
-            return (curve.layer.name, curve.baseline.accuracy - curve.sweep.points[i].accuracy)
+            return (curve.group.name, curve.baseline.accuracy - curve.sweep.points[i].accuracy)
         }
     }
 }

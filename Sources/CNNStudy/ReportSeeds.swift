@@ -70,7 +70,7 @@ public struct SeedStudy {
         }
         sweep = MultiModelSweep(curves: curves, baselines: Self.baselines)
         let layers = runs[0].sensitivity.curves.indices.map { l in
-            ReplicatedCurve(name: runs[0].sensitivity.curves[l].layer.name, xs: runs[0].sensitivity.curves[l].fractions,
+            ReplicatedCurve(name: runs[0].sensitivity.curves[l].group.name, xs: runs[0].sensitivity.curves[l].fractions,
                             valuesByModel: runs.map { $0.sensitivity.curves[l].sweep.points.map(\.accuracy) })
         }
         sensitivity = MultiModelSensitivity(layers: layers, fraction: Self.sensitivityFraction)

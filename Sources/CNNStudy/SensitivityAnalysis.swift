@@ -13,10 +13,10 @@ public struct SensitivityAnalysis: Sendable {
     /// The criterion and calibration set that rank each layer's units.
     public var request: SweepRequest
     /// One curve per prunable layer, in the network's order.
-    public var curves: [Sensitivity.LayerCurve]
+    public var curves: [Sensitivity.Curve]
 
     /// An analysis already run.
-    public init(request: SweepRequest, curves: [Sensitivity.LayerCurve]) {
+    public init(request: SweepRequest, curves: [Sensitivity.Curve]) {
         self.request = request
         self.curves = curves
     }
@@ -60,14 +60,14 @@ public struct SensitivityAnalysis: Sendable {
                     return try images.statistics(of: [layer], in: model, on: set, gradients: gradients)[0]
                 }
             }
-        }
+        }.curves
         return SensitivityAnalysis(request: request, curves: curves)
     }
 
     /// Accuracy (%) against the fraction pruned (%), one line per layer.
     public func chart(classes: Int, title: String?) -> LineChart {
         var series = curves.map { curve in
-            ChartSeries(name: "\(curve.layer.name) (\(curve.layer.unitCount) \(curve.layer.unitName)s)",
+            ChartSeries(name: "\(curve.group.name) (\(curve.group.units) \(curve.group.unitName)s)",
                         x: curve.fractions.map { $0 * 100 }, y: curve.sweep.points.map(\.accuracy))
         }
         let xs = curves.flatMap(\.fractions)
@@ -80,7 +80,7 @@ public struct SensitivityAnalysis: Sendable {
 
     /// A text table for the terminal: the fraction, then for each layer K and accuracy.
     public func table() -> String {
-        let headers = curves.map { "\($0.layer.name) (\($0.layer.unitCount))" }
+        let headers = curves.map { "\($0.group.name) (\($0.group.units))" }
         var lines = ["pruned  " + headers.map { pad($0, 16) }.joined(separator: "  ")]
         let fractions = Array(Set(curves.flatMap(\.fractions))).sorted()
         for fraction in fractions {
@@ -103,7 +103,7 @@ public struct SensitivityAnalysis: Sendable {
             baselineAccuracy: rounded(baseline), seconds: rounded(seconds, 3),
             layers: curves.map { curve in
                 SensitivityLayerDocument(
-                    layer: curve.layer.name, units: curve.layer.unitCount, unitName: curve.layer.unitName,
+                    layer: curve.group.name, units: curve.group.units, unitName: curve.group.unitName,
                     scores: curve.sweep.scores, ranking: curve.sweep.ranking,
                     points: zip(curve.fractions, curve.sweep.points).map { fraction, point in
                         SensitivityPointDocument(fraction: fraction, k: point.k, accuracy: rounded(point.accuracy), correct: point.correct, total: point.total)
@@ -116,7 +116,7 @@ public struct SensitivityAnalysis: Sendable {
         var rows = ["layer,fraction,k,accuracy,correct,total"]
         for curve in curves {
             for (fraction, point) in zip(curve.fractions, curve.sweep.points) {
-                rows.append("\(curve.layer.name),\(format(fraction, 2)),\(point.k),\(format(point.accuracy, 2)),\(point.correct),\(point.total)")
+                rows.append("\(curve.group.name),\(format(fraction, 2)),\(point.k),\(format(point.accuracy, 2)),\(point.correct),\(point.total)")
             }
         }
         return rows.joined(separator: "\n") + "\n"

@@ -21,6 +21,9 @@ public enum StudyError: Error, CustomStringConvertible {
     case noTrainingImages
     /// A pruning budget the network cannot reach (the message says why).
     case target(String)
+    /// The network has no channel group that can be pruned; `residualExcluded` says whether
+    /// groups coupled through residual sums were left out (and might be allowed).
+    case noPrunableGroup(residualExcluded: Bool)
     /// Model `model` gives other curves (or the same curves at other x values) than model 0,
     /// `first`: a several-model summary lines up models of one architecture.
     case differentCurves(model: String, curves: [String], first: String, firstCurves: [String])
@@ -36,6 +39,8 @@ public enum StudyError: Error, CustomStringConvertible {
         case .differentWidths(let model, let first): return "\(model) has other layer widths than \(first); the models must be of one architecture"
         case .noTrainingImages: return "the calibration set needs the training images, and none were given"
         case .target(let message): return message
+        case .noPrunableGroup(let residualExcluded):
+            return "the network has no prunable channel group" + (residualExcluded ? " (groups coupled through residual sums were left out)" : "")
         case .differentCurves(let model, let curves, let first, let firstCurves):
             return "\(model) gives other curves than \(first) (\(curves.joined(separator: ", ")) against \(firstCurves.joined(separator: ", "))); several models must be of one architecture"
         }

@@ -14,6 +14,14 @@ public protocol StudyProgress: AnyObject {
     /// One batch of fine-tuning done: `what` is being trained, `batch` says where in its
     /// `epochs`, and `fraction` of the whole fine-tuning is done (for an estimate of the time left).
     func fineTuning(_ what: String, batch: BatchProgress, epochs: Int, fraction: Double)
+    /// A remark that belongs with the live display (a fine-tuned point reached): worth a line
+    /// where phases are shown, noise in a log. Ignored by default.
+    func transientNote(_ text: String)
+}
+
+extension StudyProgress {
+    /// Ignored: a progress sink without a live display has no use for it.
+    public func transientNote(_ text: String) {}
 }
 
 /// Progress that goes nowhere: for programs and tests that only want the results.

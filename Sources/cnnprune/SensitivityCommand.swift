@@ -58,43 +58,49 @@ struct SensitivityCommand: ParsableCommand {
         try MultiModelSensitivityRun(command: self, models: modelList).run()
     }
 
-    /// Analyses the one model of `--model` into `--output`; returns its layers' curves and its
-    /// classes, for a several-model summary.
+    /// Analyses the one model of `--model` into `--output` (`SensitivityStudy`); returns its
+    /// layers' curves and its classes, for a several-model summary.
     func analyseOne() throws -> (curves: [ModelCurve], classes: Int) {
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }
-        let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
-        try checkStudyMemory(general.network, threads: threading.threads, model: model)
-        guard general.simpleCNN != nil, ImportanceCriteria.layerStudyNames.contains(criterion) else {
-            return try runGroups(general, start: start, status: status)
+        let loaded = try loadAnyModel(model, fallback: architecture.fallback(for: data))
+        try checkStudyMemory(loaded.network, threads: threading.threads, model: model)
+        let layerStudy = loaded.simpleCNN != nil && ImportanceCriteria.layerStudyNames.contains(criterion)
+        if !layerStudy && keepBias {
+            throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)")
         }
-        let loaded = try loadModel(model)
-        let chosen = try parseCriteria(criterion, seed: calibrationOptions.seed)[0]
+        if !layerStudy { _ = try pruningStep { try ChannelGroups(loaded.network.architecture) } }
+        let study = SensitivityStudy(criterion: try parseCriteria(criterion, seed: calibrationOptions.seed)[0], calibration: calibrationOptions.set,
+                                     keepBias: keepBias, threads: threading.threads, modelPath: model, datasetName: data.dataset.displayName)
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
         try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
-        let request = SweepRequest(criterion: chosen, calibration: calibrationOptions.set, method: .rankOnce(keepBias: keepBias))
-        let analysis = try SensitivityAnalysis.run(network: loaded.network, request: request, test: test, images: images,
-                                                   threads: threading.threads, status: status)
+        let directory = URL(fileURLWithPath: output)
+        let report: StudyReport
+        do {
+            report = layerStudy
+                ? try study.runLayers(of: loaded.network, test: test, images: images, progress: status, output: directory, start: start)
+                : try study.runGroups(of: loaded, allowResidual: pruneResidual, test: test, images: images, progress: status, output: directory, start: start)
+        } catch StudyError.noPrunableGroup {
+            throw CLIError("\(model): has no prunable channel group\(pruneResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
+        } catch let error as StudyError {
+            throw CLIError(error)
+        }
         status.clear()
-        let baseline = analysis.curves.first?.baseline.accuracy ?? 0
-        let files = try analysis.write(model: model, baseline: baseline, seconds: seconds(since: start),
-                                       classes: loaded.network.architecture.outputShape.reduce(1, *),
-                                       to: URL(fileURLWithPath: output), base: "sensitivity")
-        print("Sensitivity of \(model) (test accuracy \(format(baseline, 2)) % unpruned): each layer pruned on its own, "
-              + "ranked by \(chosen.name)\(chosen.need == .none ? "" : " on \(request.calibration.label)"), "
-              + (keepBias ? "weights zeroed, bias kept" : "weights and bias zeroed") + ", no fine-tuning")
-        print("")
-        print(analysis.table())
-        print("")
-        print(analysis.chart(classes: loaded.network.architecture.outputShape.reduce(1, *), title: nil).terminalText(width: 78, height: 22))
-        print("")
-        print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
-        return (ModelCurve.sensitivity(analysis.document(model: model, baseline: baseline, seconds: 0)),
-                loaded.network.architecture.outputShape.reduce(1, *))
+        printReport(report, since: start)
+        return (report.curves, report.classes)
+    }
+}
+
+extension ChannelGroup {
+    /// `whyNotPrunable(allowResidual:)` with the flag that would allow a group coupled through
+    /// residual sums.
+    func whyNotPrunableWithFlag(allowResidual: Bool) -> String? {
+        guard let why = whyNotPrunable(allowResidual: allowResidual) else { return nil }
+        return isBlockedByResidualCoupling(allowResidual: allowResidual) ? why + "; pass --prune-residual" : why
     }
 }

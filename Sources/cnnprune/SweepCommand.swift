@@ -119,120 +119,88 @@ struct SweepCommand: ParsableCommand {
         try MultiModelSweepRun(command: self, models: modelList).run()
     }
 
-    /// Sweeps the one model of `--model` into `--output`; returns its criteria's curves and its
-    /// classes, for a several-model summary.
+    /// Sweeps the one model of `--model` into `--output` (`SweepStudy`); returns its criteria's
+    /// curves and its classes, for a several-model summary.
     func sweepOne() throws -> (curves: [ModelCurve], classes: Int) {
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
         let status = StatusLine()
         defer { status.clear() }
-        let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
-        try checkStudyMemory(general.network, threads: threading.threads, model: model)
-        guard isSimpleCNNStudy(general) else {
-            return try runGroups(general, start: start, status: status)
-        }
-        let loaded = try loadModel(model)
+        let loaded = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         let network = loaded.network
-        let layer = self.layer ?? "conv2"
-        try validateLayerName(layer)
-        let prunable = try pruningStep { try PrunableLayer(named: layer, in: network.architecture) }
-        let counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: prunable.unitCount)
-        try pruningStep { try PruningCounts.validate(counts, for: prunable) }
-        if finetuneEpochs > 0, let last = counts.last, last >= prunable.unitCount {
-            throw CLIError("with --finetune-epochs every K must leave at least one \(prunable.unitName): \(prunable.name) has \(prunable.unitCount), so K must be 0…\(prunable.unitCount - 1), got \(last)")
+        try checkStudyMemory(network, threads: threading.threads, model: model)
+        let subject: SweepSubject
+        let counts: [Int]
+        if isSimpleCNNStudy(loaded) {
+            let layer = self.layer ?? "conv2"
+            try validateLayerName(layer)
+            let prunable = try pruningStep { try PrunableLayer(named: layer, in: network.architecture) }
+            counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: prunable.unitCount)
+            try pruningStep { try PruningCounts.validate(counts, for: prunable) }
+            if finetuneEpochs > 0, let last = counts.last, last >= prunable.unitCount {
+                throw CLIError("with --finetune-epochs every K must leave at least one \(prunable.unitName): \(prunable.name) has \(prunable.unitCount), so K must be 0…\(prunable.unitCount - 1), got \(last)")
+            }
+            subject = .layer(prunable)
+        } else {
+            if seedCompatible { throw CLIError("--seed-compatible is the exercise's loop on the SimpleCNN's layers; \(model) holds \(loaded.summary) (or --layer/--criterion name a channel group study)") }
+            if keepBias { throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)") }
+            if finetuneEpochs > 0 { throw CLIError("--finetune-epochs in a sweep works on the SimpleCNN's layers; for a channel group use `cnnprune prune --layer GROUP --k K --finetune-epochs N`") }
+            let groups = try pruningStep { try ChannelGroups(network.architecture) }
+            let group = try GroupStudy.group(layer, in: groups, allowResidual: pruneResidual, model: model)
+            counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: group.units)
+            for count in counts where !(0...group.units).contains(count) {
+                throw CLIError(PruningError.countOutOfRange(count, layer: group.name, units: group.units, unitName: "channel").description)
+            }
+            subject = .group(group)
         }
-        let criteria = try parseCriteria(criterion, seed: calibrationOptions.seed)
-        let calibration: CalibrationSet = seedCompatible ? .test : calibrationOptions.set
-
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
+        try data.check(network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
-        let requests = criteria.map { criterion in
-            SweepRequest(criterion: criterion, calibration: calibration,
-                         method: seedCompatible ? .exerciseLoop : .rankOnce(keepBias: keepBias),
-                         label: seedCompatible ? "\(criterion.name) (exercise's loop)" : criterion.name)
-        }
-        status.show("evaluating \(requests.count) × \(counts.count) masked models on \(grouped(test.count)) test images")
-        let result = try pruningStep {
-            try LayerSweep.run(network: network, layer: prunable, requests: requests, counts: counts, evaluationData: test,
-                               threads: threading.threads, statistics: images.provider(for: prunable))
-        }
-        status.clear()
-        let sweeps = result.sweeps
-        let baseline = result.baseline.accuracy
-        let classes = network.architecture.outputShape.reduce(1, *)
-        let fineTuned = finetuneEpochs > 0
-            ? try fineTune(sweeps, network: network, model: loaded.model, layer: prunable, counts: counts, images: images, test: test, status: status)
-            : nil
-        let how = seedCompatible ? "the exercise's loop" : (keepBias ? "bias kept" : "weights and bias zeroed")
-        let chart = ReportFiles.accuracyChart(
-            title: "Pruning \(prunable.name): \(how), ranked on \(calibrationTitle(calibration, criteria))",
-            layer: prunable, sweeps: sweeps, classes: classes, fineTuned: fineTuned)
-        let document = ReportFiles.sweepDocument(
-            model: model, layer: prunable, calibration: calibration, sweeps: sweeps, evaluationImages: test.count,
-            baseline: baseline, seconds: seconds(since: start), seedCompatible: seedCompatible, keepBias: keepBias, fineTuned: fineTuned,
-            datasetName: data.dataset.displayName)
-        let files = try ReportFiles.write(document, csv: ReportFiles.sweepCSV(sweeps, fineTuned: fineTuned), chart: chart,
-                                          to: URL(fileURLWithPath: output), base: "sweep")
-
-        print("Pruning \(prunable.name) (\(prunable.unitCount) \(prunable.unitName)s) of \(model): test accuracy \(format(baseline, 2)) % unpruned")
-        print("Ranking: \(criteria.map(\.name).joined(separator: ", ")) on \(calibration.label)"
-              + (criteria.allSatisfy { $0.need == .none } ? " (unused: these criteria read the weights only)" : ""))
-        print("Masking: \(ReportFiles.methodDescription(requests[0].method))")
-        if let fineTuned {
-            print("Fine-tuned: \(FineTuningDocument.text(fineTuned.recipe)) (\(plural(fineTuned.networksTrained, "network")) trained in \(format(fineTuned.seconds, 1)) s)")
-        }
-        print("")
-        print(ReportFiles.table(sweeps, fineTuned: fineTuned))
-        print("")
-        print(chart.terminalText(width: 78, height: 22))
-        print("")
-        print("Wrote \(files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
-        return (ModelCurve.sweep(document.criteria), classes)
-    }
-
-    /// Removes each sweep's K lowest-ranked units, fine-tunes and evaluates (`FineTunedSweep`),
-    /// with a live progress line on a terminal.
-    private func fineTune(_ sweeps: [CriterionSweep], network: Network, model: SimpleCNN, layer: PrunableLayer, counts: [Int],
-                          images: CalibrationImages, test: ByteImages, status: StatusLine) throws -> FineTunedResults {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let train = try images.trainingSet()
-        status.clear()
+        let study = SweepStudy(criteria: try parseCriteria(criterion, seed: calibrationOptions.seed), counts: counts, calibration: calibrationOptions.set,
+                               method: seedCompatible ? .exerciseLoop : .rankOnce(keepBias: keepBias), threads: threading.threads,
+                               modelPath: model, datasetName: data.dataset.displayName)
         let recipe = recipeOptions.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed))
-        let rankings = sweeps.map(\.ranking)
-        let names = sweeps.map(\.request.label)
-        let jobs = FineTunedSweep.jobCount(rankings: rankings, counts: counts)
-        let progress = FineTuneProgress()
-        defer { progress.clear() }
-        progress.note("fine-tuning \(plural(jobs, "network")) × \(plural(finetuneEpochs, "epoch")) on \(grouped(train.count)) training images")
-        let points: [[FineTunedPoint]]
-        do {
-            points = try FineTunedSweep.run(
-                network: network, model: model, layer: layer.name, rankings: rankings, counts: counts, fineTuning: recipe,
-                training: train, evaluationData: test, threads: threading.threads,
-                progress: { progress.update($0, names: names, layer: layer.name) },
-                onPoint: { r, point in
-                    let before = sweeps[r].points.first { $0.k == point.k }.map { format($0.accuracy, 2) + " %" } ?? "–"
-                    progress.note("\(names[r]), K = \(point.k): \(before) → \(format(point.accuracy, 2)) % fine-tuned")
-                })
-        } catch let error as NonFiniteLossError {
-            throw CLIError("fine-tuning diverged: \(error.commandLineDescription); try a smaller --lr")
-        } catch let error as RemovalError {
-            throw CLIError(error.description)
+        let directory = URL(fileURLWithPath: output)
+        let report = try studyStep {
+            switch subject {
+            case .layer(let layer):
+                return try study.runLayer(layer, of: network, model: loaded.simpleCNN!, test: test, images: images,
+                                          fineTuning: finetuneEpochs > 0 ? recipe : nil, progress: status, output: directory, start: start)
+            case .group(let group):
+                return try study.runGroup(group, of: loaded, test: test, images: images, progress: status, output: directory, start: start)
+            }
         }
-        return FineTunedResults(recipe: recipe, points: points, trainingImages: train.count, networksTrained: jobs,
-                                threads: threading.threads, seconds: seconds(since: start))
-    }
-
-    private func calibrationTitle(_ set: CalibrationSet, _ criteria: [any ImportanceCriterion]) -> String {
-        if criteria.allSatisfy({ $0.need == .none }) { return "weights" }
-        switch set {
-        case .test: return "the test set"
-        case .training: return "the training set"
-        case .trainingSubset(let n): return "\(grouped(n)) train images"
-        }
+        status.clear()
+        printReport(report, since: start)
+        return (report.curves, report.classes)
     }
 }
 
+/// What a sweep masks: a SimpleCNN layer (the exercise's study) or a channel group.
+private enum SweepSubject {
+    case layer(PrunableLayer)
+    case group(ChannelGroup)
+}
+
+/// Prints a one-model study's report: its header, table and chart, and the files written.
+func printReport(_ report: StudyReport, since start: UInt64) {
+    for line in report.header { print(line) }
+    print("")
+    print(report.table)
+    print("")
+    print(report.chart.terminalText(width: 78, height: 22))
+    print("")
+    print("Wrote \(report.files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
+}
+
+extension StatusLine {
+    /// A line that stays, on a terminal only: beside a live display it tells what was reached;
+    /// in a log it would be noise.
+    func transientNote(_ text: String) {
+        guard ProgressLine().isEnabled else { return }
+        clear()
+        printError(text)
+    }
+}

@@ -126,6 +126,29 @@ import Testing
         #expect(worst < 1e-5, "largest difference \(worst) of the largest logit")
         // The checkpoint stays the unfolded one: nothing about the input network changed.
         #expect(network.architecture.stateCount > 0)
+        // The folded network's recorded graph is the function it computes (fused ReLUs and
+        // max-pools included): a network rebuilt from it with the folded tensors gives its logits.
+        let recorded = try #require(folding.network.architecture.graph)
+        let architecture = try recorded.sequential()
+        var parameters = [Float](repeating: 0, count: architecture.parameterCount)
+        for entry in architecture.parameterEntries {
+            parameters.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: try folding.network.tensor(named: entry.name).scalars)
+        }
+        #expect(architecture.stateCount == 0)
+        let again = Network(architecture: architecture, parameters: parameters)(input)
+        #expect(zip(folded.scalars, again.scalars).map { abs($0 - $1) }.max()! <= 1e-6 * scale, "\(name): graph of the folded network")
+    }
+
+    /// A convolution fused with its ReLU and max-pool describes itself as the three layers, and
+    /// as no single layer (`Layer.spec` cannot say it).
+    @Test func fusedConvolutionDescribesEveryLayerItStandsFor() {
+        var conv = Conv2D(name: "conv", inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: 1)
+        #expect(conv.specs == [conv.spec!])
+        conv.rectifiesOutput = true
+        conv.poolsOutput = true
+        #expect(conv.spec == nil)
+        #expect(conv.specs == [.convolution(name: "conv", outputChannels: 4, kernelSize: 3, stride: 1, padding: 1, bias: true),
+                               .relu, .maxPool(kernel: 2, stride: 2)])
     }
 
     @Test func maskedChannelsStayExactlyZero() throws {

@@ -185,6 +185,32 @@ private struct Squash: Layer {
         #expect(!onnx.metadataProps.contains { $0.key == ONNXExporter.normalizationKey })
     }
 
+    @Test func activationsBecomeTheirONNXOperators() throws {
+        let graph = ModelGraph(inputShape: [1, 6, 6], layers: [
+            .convolution(name: "conv", outputChannels: 2, kernelSize: 3, stride: 1, padding: 1, bias: true),
+            .activation(.relu6), .activation(.leakyReLU(slope: 0.2)), .activation(.silu), .activation(.hardswish),
+            .activation(.hardsigmoid), .activation(.relu6), .activation(.sigmoid), .flatten, .linear(name: "fc", outputFeatures: 3),
+        ])
+        let onnx = try Self.roundTrip(try Self.network(graph), normalization: nil)
+        #expect(onnx.graph.node.map(\.opType) == ["Conv", "Clip", "LeakyRelu", "Sigmoid", "Mul", "HardSwish", "HardSigmoid", "Clip",
+                                                  "Sigmoid", "Flatten", "Gemm"])
+        // ReLU6's bounds are shared scalar initializers.
+        let clips = onnx.graph.node.filter { $0.opType == "Clip" }
+        #expect(clips.count == 2 && Array(clips[0].input.dropFirst()) == Array(clips[1].input.dropFirst()))
+        let bounds = clips[0].input.dropFirst().map { name in onnx.graph.initializer.first { $0.name == name } }
+        #expect(bounds.map { $0?.dims } == [[], []])
+        #expect(bounds.map { $0.map { $0.rawData.withUnsafeBytes { $0.loadUnaligned(as: Float.self) } } } == [0, 6])
+        // SiLU multiplies the input by its sigmoid.
+        let mul = try #require(onnx.graph.node.first { $0.opType == "Mul" })
+        let gate = try #require(onnx.graph.node.first { $0.opType == "Sigmoid" })
+        #expect(mul.input == [gate.input[0], gate.output[0]])
+        let leaky = try #require(onnx.graph.node.first { $0.opType == "LeakyRelu" })
+        #expect(leaky.attribute.first { $0.name == "alpha" }?.f == 0.2)
+        let hard = try #require(onnx.graph.node.first { $0.opType == "HardSigmoid" })
+        #expect(hard.attribute.first { $0.name == "alpha" }?.f == Float(1.0 / 6))
+        #expect(hard.attribute.first { $0.name == "beta" }?.f == 0.5)
+    }
+
     @Test func layerWithoutDescriptionIsNamedInTheError() throws {
         let architecture = try Sequential(inputShape: [3, 8, 8], layers: [
             Conv2D(name: "conv1", inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: 1),

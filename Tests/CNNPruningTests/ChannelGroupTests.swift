@@ -99,6 +99,35 @@ import Testing
         #expect(2 * changed >= prunable.count, "\(name): masking changed the logits for only \(changed) of \(prunable.count) groups")
     }
 
+    /// Activations with `f(0) = 0` pass channels through as ReLU does, and removal equals
+    /// masking through them; a sigmoid (`f(0) = 0.5`) makes a masked channel a constant, so its
+    /// group is refused with the reason.
+    @Test func activationsPassChannelsAndSigmoidRefusesItsGroup() throws {
+        let specs: [LayerSpec] = [
+            .convolution(name: "conv1", outputChannels: 6, kernelSize: 3, stride: 1, padding: 1, bias: true), .batchNorm(name: "bn1"),
+            .activation(.hardswish),
+            .convolution(name: "conv2", outputChannels: 5, kernelSize: 3, stride: 1, padding: 1, bias: true), .activation(.leakyReLU(slope: 0.1)),
+            .activation(.silu), .activation(.relu6),
+            .convolution(name: "conv3", outputChannels: 4, kernelSize: 3, stride: 2, padding: 1, bias: true), .activation(.sigmoid),
+            .flatten, .linear(name: "fc", outputFeatures: 3),
+        ]
+        let graph = ModelGraph(inputShape: [2, 8, 8], layers: specs)
+        var generator = SeededGenerator(seed: 7)
+        let network = Network(architecture: try graph.sequential(), generator: &generator)
+        let groups = try ChannelGroups(network.architecture)
+        #expect(groups.prunable(allowResidual: false).map(\.name) == ["conv1", "conv2"])
+        let refused = try #require(groups.group(named: "conv3"))
+        #expect(refused.whyNotPrunable(allowResidual: true) == "its channels pass through sigmoid, which turns a removed channel's 0 into 0.5, not 0")
+        let input = Tensor(shape: [2, 2, 8, 8], scalars: (0..<256).map { Float(($0 * 7919) % 256) / 64 - 2 })
+        for group in groups.prunable(allowResidual: false) {
+            let masked = try network.masking([0, 2], of: group)
+            let removal = try GroupRemoval(removing: [0, 2], of: group, from: network)
+            let a = masked(input).scalars, b = removal.network(input).scalars
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 }, "\(group.name): removed vs masked")
+            #expect(zip(network(input).scalars, a).contains { abs($0 - $1) > 1e-5 }, "\(group.name): masking changed nothing")
+        }
+    }
+
     @Test func removalKeepsRunningStatisticsOfTheKeptChannels() throws {
         let network = try network("resnet20")
         let group = try #require(try ChannelGroups(network.architecture).group(named: "layer2.1.conv1"))

@@ -73,7 +73,7 @@ import Testing
         let direct = try directLoop(network, data: data, counts: counts)
         let request = SweepRequest(criterion: MeanActivation(), method: .exerciseLoop)
         #expect(request.calibration == .test)
-        let sweep = try LayerSweep.run(network: network, layer: layer, requests: [request], counts: counts, evaluationData: data,
+        let sweep = try Sweep.run(network: network, layer: layer, requests: [request], counts: counts, evaluationData: data,
                                        threads: 2, statistics: Fixtures.noCalibration).sweeps[0]
         #expect(sweep.points.map(\.masked) == direct.zeroed)
         #expect(sweep.points.map(\.correct) == direct.correct)

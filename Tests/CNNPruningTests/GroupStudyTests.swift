@@ -146,9 +146,9 @@ import Testing
         for groupName in chosen {
             let group = try #require(groups.group(named: groupName))
             let statistics = try GroupCalibration.statistics(of: [group], in: network, on: data, threads: 1)[group.name]
-            let requests = [GroupSweepRequest(criterion: L1Norm()), GroupSweepRequest(criterion: MeanActivation()), GroupSweepRequest(criterion: RandomImportance(seed: 3))]
+            let requests = [SweepRequest(criterion: L1Norm()), SweepRequest(criterion: MeanActivation()), SweepRequest(criterion: RandomImportance(seed: 3))]
             let counts = Array(0...group.units)
-            let result = try GroupSweep.run(network: network, group: group, requests: requests, counts: counts, evaluationData: data,
+            let result = try Sweep.run(network: network, group: group, requests: requests, counts: counts, evaluationData: data,
                                             threads: 1, statistics: statistics)
             #expect(result.baseline.correct == evaluator.evaluate(network, on: data).correct)
             for sweep in result.sweeps {
@@ -168,7 +168,7 @@ import Testing
         let evaluation = try GroupMaskedEvaluation(network: network, group: try #require(groups.group(named: inner)), threads: 2)
         #expect(evaluation.firstAffectedLayer == network.architecture.layerIndex(named: holder))
         #expect(throws: PruningError.self) {
-            try GroupSweep.run(network: network, group: try #require(groups.group(named: chosen[0])), requests: [GroupSweepRequest(criterion: L1Norm())],
+            try Sweep.run(network: network, group: try #require(groups.group(named: chosen[0])), requests: [SweepRequest(criterion: L1Norm())],
                                counts: [999], evaluationData: data, threads: 1)
         }
     }
@@ -237,8 +237,8 @@ import Testing
         let network = try network("resnet20", width: 0.125)
         let data = images(for: network, count: 16)
         let groups = try ChannelGroups(network.architecture)
-        let result = try GroupSensitivity.run(network: network, groups: groups.groups, allowResidual: false,
-                                              request: GroupSweepRequest(criterion: L1Norm()), evaluationData: data, threads: 2)
+        let result = try Sensitivity.run(network: network, groups: groups.groups, allowResidual: false,
+                                              request: SweepRequest(criterion: L1Norm()), evaluationData: data, threads: 2)
         #expect(result.curves.map(\.group.name) == groups.prunable(allowResidual: false).map(\.name))
         #expect(result.unprunable.map(\.group) == ["conv1", "layer2.0.conv2", "layer3.0.conv2", "fc"])
         #expect(result.unprunable.allSatisfy { !$0.reason.isEmpty })

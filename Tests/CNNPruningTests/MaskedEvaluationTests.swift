@@ -81,7 +81,7 @@ import Testing
         let data = Fixtures.teacherImages(for: network, count: 200)
         let layer = try PrunableLayer(named: "conv2", in: network.architecture)
         let requests = [SweepRequest(criterion: MeanActivation(), calibration: .test), SweepRequest(criterion: L2Norm())]
-        let result = try LayerSweep.run(network: network, layer: layer, requests: requests, counts: [0, 2, 4, 6], evaluationData: data,
+        let result = try Sweep.run(network: network, layer: layer, requests: requests, counts: [0, 2, 4, 6], evaluationData: data,
                                         threads: 2, statistics: Fixtures.noCalibration)
         #expect(result.baseline.correct == data.count && result.baseline.masked.isEmpty)
         let sweeps = result.sweeps
@@ -96,7 +96,7 @@ import Testing
             }
         }
         #expect(throws: PruningError.countOutOfRange(7, layer: "conv2", units: 6, unitName: "channel")) {
-            try LayerSweep.run(network: network, layer: layer, requests: requests, counts: [0, 7], evaluationData: data,
+            try Sweep.run(network: network, layer: layer, requests: requests, counts: [0, 7], evaluationData: data,
                                threads: 1, statistics: Fixtures.noCalibration)
         }
     }

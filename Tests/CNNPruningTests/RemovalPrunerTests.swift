@@ -34,7 +34,7 @@ import Testing
 
     /// For each criterion and K: removing the K least important units and evaluating gives the
     /// same predictions as masking them (weights and bias) and evaluating, and the same accuracy
-    /// as the sweep (`LayerSweep`, the fast masked evaluation).
+    /// as the sweep (`Sweep`, the fast masked evaluation).
     @Test(arguments: ["l1", "mean-activation", "apoz"])
     func removalGivesTheMaskedAndSweptAccuracy(_ criterionName: String) throws {
         let model = SimpleCNN()
@@ -46,7 +46,7 @@ import Testing
             let layer = try PrunableLayer(named: layerName, in: network.architecture)
             let pruner = ChannelPruner(layer: layerName, criterion: criterion, threads: 2)
             let (_, ranking) = try pruner.rank(network, calibration: data)
-            let sweep = try LayerSweep.run(
+            let sweep = try Sweep.run(
                 network: network, layer: layer, requests: [SweepRequest(criterion: criterion, calibration: .test)],
                 counts: counts, evaluationData: data, threads: 2
             ) { network, _, gradients in

@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func sensitivityCoversEveryLayerFromTheUnprunedAccuracy() {
-        #expect(report.sensitivity.curves.map(\.layer.name) == ["conv1", "conv2", "fc1"])
+        #expect(report.sensitivity.curves.map(\.group.name) == ["conv1", "conv2", "fc1"])
         let own = evaluate(network).accuracy
         for curve in report.sensitivity.curves {
             #expect(curve.baseline.accuracy == own)

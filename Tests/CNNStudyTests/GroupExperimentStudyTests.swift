@@ -29,7 +29,7 @@ import Testing
     @Test func everyCriterionsSweepEqualsDirectMaskedEvaluation() throws {
         let own = evaluate(network)
         #expect(report.accuracy == own.accuracy)
-        #expect(report.sweep.group.name == group.name)
+        #expect(report.group.name == group.name)
         let names = report.sweep.sweeps.map(\.request.criterion.name)
         #expect(names == ImportanceCriteria.names.filter { $0 != "bn-scale" || !group.normalizations.isEmpty })
         for sweep in report.sweep.sweeps {

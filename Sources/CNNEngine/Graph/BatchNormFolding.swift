@@ -20,6 +20,9 @@
 /// weights before the sums instead of to the sums; fusions change no value); a channel masked
 /// to exact zeros (filter, bias, γ and β) stays exactly zero. Training-mode passes differ (batch
 /// statistics), so the folded network is for inference only: `Evaluator` runs it, and nothing saves it.
+/// Its `Sequential.graph` still records the function it computes — each fused convolution as
+/// the convolution, ReLU and max-pool it stands for (`Layer.specs`) — so that a graph read from
+/// it, saved or exported, never describes another network.
 public struct BatchNormFolding: Sendable {
     /// The folded network: the same layers, less each folded BatchNorm (its convolution has a
     /// bias), each fused ReLU (its convolution rectifies) and each fused max-pool (its

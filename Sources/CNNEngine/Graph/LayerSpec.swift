@@ -8,6 +8,8 @@
 /// {"type": "conv", "name": "conv1", "out": 16, "kernel": 3, "stride": 1, "padding": 1, "bias": false}
 /// {"type": "batchnorm", "name": "bn1"}
 /// {"type": "relu"}
+/// {"type": "relu6"}, {"type": "leaky-relu", "slope": 0.01}, {"type": "silu"},
+/// {"type": "hardswish"}, {"type": "hardsigmoid"}, {"type": "sigmoid"}
 /// {"type": "maxpool", "kernel": 2, "stride": 2}
 /// {"type": "avgpool", "kernel": 2, "stride": 2}
 /// {"type": "global-avgpool"}
@@ -23,6 +25,8 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
     case batchNorm(name: String)
     /// `ReLU`.
     case relu
+    /// `Activation`: any other elementwise activation function.
+    case activation(ActivationFunction)
     /// `MaxPool2D`.
     case maxPool(kernel: Int, stride: Int)
     /// `AvgPool2D`.
@@ -39,7 +43,8 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
     case residual(name: String, main: [LayerSpec], shortcut: [LayerSpec], rectifiesOutput: Bool)
 
     /// Every `type` an architecture file may name.
-    public static let typeNames = ["conv", "batchnorm", "relu", "maxpool", "avgpool", "global-avgpool", "flatten", "dropout", "linear", "residual"]
+    public static let typeNames = ["conv", "batchnorm", "relu"] + ActivationFunction.typeNames
+        + ["maxpool", "avgpool", "global-avgpool", "flatten", "dropout", "linear", "residual"]
 
     /// The layer's name, or empty for layers without tensors.
     public var name: String {
@@ -55,6 +60,7 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
         case .convolution: return "conv"
         case .batchNorm: return "batchnorm"
         case .relu: return "relu"
+        case .activation(let function): return function.typeName
         case .maxPool: return "maxpool"
         case .avgPool: return "avgpool"
         case .globalAvgPool: return "global-avgpool"
@@ -68,7 +74,7 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
 
 extension LayerSpec: Codable {
     private enum Keys: String, CodingKey {
-        case type, name, out, kernel, stride, padding, bias, p, main, shortcut, relu
+        case type, name, out, kernel, stride, padding, bias, p, main, shortcut, relu, slope
     }
 
     public init(from decoder: any Decoder) throws {
@@ -90,6 +96,17 @@ extension LayerSpec: Codable {
                                 bias: try container.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
         case "batchnorm": self = .batchNorm(name: try name())
         case "relu": self = .relu
+        case "relu6": self = .activation(.relu6)
+        case "leaky-relu":
+            let slope = try container.decodeIfPresent(Float.self, forKey: .slope) ?? ActivationFunction.defaultLeakySlope
+            guard slope.isFinite else {
+                throw DecodingError.dataCorruptedError(forKey: .slope, in: container, debugDescription: "a leaky-relu slope must be a finite number")
+            }
+            self = .activation(.leakyReLU(slope: slope))
+        case "silu": self = .activation(.silu)
+        case "hardswish": self = .activation(.hardswish)
+        case "hardsigmoid": self = .activation(.hardsigmoid)
+        case "sigmoid": self = .activation(.sigmoid)
         case "maxpool", "avgpool":
             let kernel = try container.decode(Int.self, forKey: .kernel)
             let stride = try container.decodeIfPresent(Int.self, forKey: .stride) ?? kernel
@@ -134,6 +151,8 @@ extension LayerSpec: Codable {
             try container.encode(main, forKey: .main)
             try container.encode(shortcut, forKey: .shortcut)
             try container.encode(relu, forKey: .relu)
+        case .activation(let function):
+            if case .leakyReLU(let slope) = function { try container.encode(slope, forKey: .slope) }
         case .relu, .globalAvgPool, .flatten:
             break
         }

@@ -127,6 +127,8 @@ public struct ModelGraph: Codable, Sendable, Equatable {
             return BatchNorm2D(name: name, channels: shape[0])
         case .relu:
             return ReLU()
+        case .activation(let function):
+            return Activation(function)
         case .maxPool(let kernel, let stride), .avgPool(let kernel, let stride):
             try spatial()
             try require(kernel > 0 && stride > 0 && kernel <= 64 && stride <= 64, "kernel and stride must be 1…64, got \(kernel) and \(stride)")

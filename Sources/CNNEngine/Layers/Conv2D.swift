@@ -95,7 +95,16 @@ public struct Conv2D: Layer {
         return bias ? [weight, ParameterSpec(name: "bias", shape: [outputChannels], fanIn: fanIn)] : [weight]
     }
 
-    public var spec: LayerSpec? {
+    /// The convolution as data; `nil` when it rectifies or pools its output, as one layer
+    /// cannot say that (`specs` does).
+    public var spec: LayerSpec? { rectifiesOutput || poolsOutput ? nil : convolutionSpec }
+
+    /// The convolution, then the ReLU and the 2×2 max-pool fused into it, if any.
+    public var specs: [LayerSpec]? {
+        [convolutionSpec] + (rectifiesOutput ? [.relu] : []) + (poolsOutput ? [.maxPool(kernel: 2, stride: 2)] : [])
+    }
+
+    private var convolutionSpec: LayerSpec {
         .convolution(name: name, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride, padding: padding, bias: bias)
     }
 

@@ -153,9 +153,9 @@ public struct Residual: Layer {
     public var reductionCapacity: Int { (main + shortcut).map(\.reductionCapacity).max() ?? 0 }
 
     public var spec: LayerSpec? {
-        let mainSpecs = main.compactMap(\.spec), shortcutSpecs = shortcut.compactMap(\.spec)
-        guard mainSpecs.count == main.count, shortcutSpecs.count == shortcut.count else { return nil }
-        return .residual(name: name, main: mainSpecs, shortcut: shortcutSpecs, rectifiesOutput: rectifiesOutput)
+        let mainSpecs = main.map(\.specs), shortcutSpecs = shortcut.map(\.specs)
+        guard !mainSpecs.contains(where: { $0 == nil }), !shortcutSpecs.contains(where: { $0 == nil }) else { return nil }
+        return .residual(name: name, main: mainSpecs.flatMap { $0! }, shortcut: shortcutSpecs.flatMap { $0! }, rectifiesOutput: rectifiesOutput)
     }
 
     /// Where inner layer `name` (its name inside the block) writes its output in the block's

@@ -58,21 +58,35 @@ public struct ChannelGroup: Sendable, Equatable {
     /// What one unit is called in messages and reports: `channel`, or `neuron` for the output
     /// features of `Linear` layers.
     public var unitName = "channel"
+    /// Activation functions the channels pass through that do not map 0 to 0 (sigmoid,
+    /// hardsigmoid): a masked channel leaves them as a constant, not as zero, so its removal
+    /// would change what the consumers compute. Such a group is not prunable.
+    public var constantMakingActivations: [ActivationFunction] = []
 
     /// Whether units may be removed: never for the input or the output, and for groups coupled
     /// through a residual sum only when `allowResidual`.
     public func isPrunable(allowResidual: Bool) -> Bool {
-        !isOutput && !isInput && !producers.isEmpty && (allowResidual || !isResidual)
+        !isOutput && !isInput && !producers.isEmpty && constantMakingActivations.isEmpty && (allowResidual || !isResidual)
     }
 
-    /// Why the group cannot be pruned, or `nil` when it can.
+    /// Why the group cannot be pruned, or `nil` when it can. A group coupled through a residual
+    /// sum is refused only when `allowResidual` is false, which
+    /// ``isBlockedByResidualCoupling(allowResidual:)`` tells apart.
     public func whyNotPrunable(allowResidual: Bool) -> String? {
         if isInput { return "its channels are the network's input" }
         if isOutput { return "it is the output layer (its units are the classes)" }
         if producers.isEmpty { return "no layer produces its channels" }
+        if let function = constantMakingActivations.first {
+            return "its channels pass through \(function.typeName), which turns a removed channel's 0 into \(function.value(0)), not 0"
+        }
         if isResidual && !allowResidual {
-            return "it is coupled through a residual sum (\(producers.count) producers: \(producers.prefix(4).joined(separator: ", "))\(producers.count > 4 ? ", …" : "")); pass --prune-residual"
+            return "it is coupled through a residual sum (\(producers.count) producers: \(producers.prefix(4).joined(separator: ", "))\(producers.count > 4 ? ", …" : ""))"
         }
         return nil
+    }
+
+    /// Whether allowing groups coupled through residual sums would make this group prunable.
+    public func isBlockedByResidualCoupling(allowResidual: Bool) -> Bool {
+        !allowResidual && isResidual && !isInput && !isOutput && !producers.isEmpty && constantMakingActivations.isEmpty
     }
 }

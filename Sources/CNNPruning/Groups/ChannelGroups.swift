@@ -4,8 +4,8 @@ import CNNEngine
 ///
 /// The derivation follows the channels of each activation through the graph. A `Conv2D` or
 /// `Linear` starts a new group for its outputs (weight rows, bias) and adds its weight's input
-/// slice to the group of what it reads; a `BatchNorm2D` joins the group it normalises; ReLU,
-/// pooling, dropout and flatten pass channels through (flatten turns each channel into `H·W`
+/// slice to the group of what it reads; a `BatchNorm2D` joins the group it normalises; ReLU and
+/// the other activations, pooling, dropout and flatten pass channels through (flatten turns each channel into `H·W`
 /// consecutive features); a residual block's branches start from the group of its input, and
 /// the sum merges the groups of the branches' outputs — for an identity shortcut, with the
 /// input's own group.
@@ -42,6 +42,7 @@ public struct ChannelGroups: Sendable {
             var normalizations: [String] = []
             var isInput = false, isOutput = false, merged = false
             var unitName = "channel"
+            var constantMakingActivations: [ActivationFunction] = []
         }
         var drafts: [Draft] = []
         var parent: [Int] = []
@@ -68,6 +69,7 @@ public struct ChannelGroups: Sendable {
             drafts[keep].members += drafts[drop].members
             drafts[keep].producers += drafts[drop].producers
             drafts[keep].normalizations += drafts[drop].normalizations
+            drafts[keep].constantMakingActivations += drafts[drop].constantMakingActivations
             drafts[keep].isInput = drafts[keep].isInput || drafts[drop].isInput
             drafts[keep].isOutput = drafts[keep].isOutput || drafts[drop].isOutput
             drafts[keep].merged = true
@@ -107,6 +109,9 @@ public struct ChannelGroups: Sendable {
                 return input
             case is ReLU, is MaxPool2D, is AvgPool2D, is GlobalAvgPool2D, is Dropout, is Flatten:
                 return input
+            case let activation as Activation:
+                if !activation.function.preservesZero { drafts[find(input)].constantMakingActivations.append(activation.function) }
+                return input
             case let block as Residual:
                 let blockPrefix = name.isEmpty ? "" : "\(name)."
                 var main = input
@@ -136,7 +141,7 @@ public struct ChannelGroups: Sendable {
                 result.append(ChannelGroup(name: draft.producers.first ?? "group\(result.count)", units: draft.units, members: ordered,
                                            producers: draft.producers, normalizations: draft.normalizations,
                                            isOutput: draft.isOutput, isResidual: draft.producers.count > 1, isInput: draft.isInput,
-                                           unitName: draft.unitName))
+                                           unitName: draft.unitName, constantMakingActivations: draft.constantMakingActivations))
             }
             return result
         }

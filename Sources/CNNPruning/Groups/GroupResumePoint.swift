@@ -42,6 +42,8 @@ public struct GroupResumePoint: Sendable {
     public let consumer: Consumer?
     /// Whether a rectifier lies between the producer and the resume point.
     public let isRectified: Bool
+    /// Whether an activation other than ReLU lies in the chain (`fill(bias:)` does not model it).
+    public let hasOtherActivations: Bool
     /// Whether a BatchNorm lies between the producer and the resume point.
     public let isNormalized: Bool
 
@@ -80,6 +82,7 @@ public struct GroupResumePoint: Sendable {
         /// Whether `layer` (full name `name`) keeps zero channels zero, channel by channel, at inference.
         func keepsZeros(_ layer: any Layer, name: String) -> Bool {
             if layer is BatchNorm2D { return normalizations.contains(name) }
+            if let activation = layer as? Activation { return activation.function.preservesZero }
             return layer is ReLU || layer is MaxPool2D || layer is AvgPool2D || layer is GlobalAvgPool2D || layer is Dropout || layer is Flatten
         }
         if let p = architecture.layerIndex(named: producer) {
@@ -97,6 +100,7 @@ public struct GroupResumePoint: Sendable {
             self.architecture = architecture
             self.tap = nil
             self.isRectified = architecture.layers[p...last].contains { $0 is ReLU }
+            self.hasOtherActivations = architecture.layers[p...last].contains { $0 is Activation }
             self.isNormalized = architecture.layers[p...last].contains { $0 is BatchNorm2D }
             let next = architecture.layers[resume]
             if (next is Conv2D || next is Linear) && !next.name.isEmpty {
@@ -127,6 +131,7 @@ public struct GroupResumePoint: Sendable {
         self.architecture = keeping
         self.tap = tap
         self.isRectified = block.main[p...last].contains { $0 is ReLU }
+        self.hasOtherActivations = block.main[p...last].contains { $0 is Activation }
         self.isNormalized = block.main[p...last].contains { $0 is BatchNorm2D }
         if let convolution = block.main[last + 1] as? Conv2D, !convolution.name.isEmpty,
            let output = keeping.mainBranchTap(ofBlock: blockIndex, layer: last + 1) {
@@ -159,9 +164,9 @@ public struct GroupResumePoint: Sendable {
     /// The constant a channel whose filter is zeroed but whose bias `bias` is kept carries at
     /// the resume point: the bias, rectified where the chain rectifies; `nil` where a BatchNorm
     /// in the chain would transform it (masking with the bias kept is the exercise's way, for
-    /// layers without one).
+    /// layers without one), or another activation than ReLU.
     public func fill(bias: Float) -> Float? {
-        guard !isNormalized else { return nil }
+        guard !isNormalized, !hasOtherActivations else { return nil }
         return isRectified ? max(bias, 0) : bias
     }
 

@@ -76,18 +76,25 @@ public struct CriterionSweep: Sendable {
     public var points: [SweepPoint]
 }
 
-/// The sweeps of one layer, with the unpruned network's result on the same images.
-public struct LayerSweepResult: Sendable {
+/// The sweeps of one channel group (or SimpleCNN layer), with the unpruned network's result on
+/// the same images.
+public struct SweepResult: Sendable {
     /// The unpruned network (K = 0).
     public var baseline: SweepPoint
     /// One per request, in request order.
     public var sweeps: [CriterionSweep]
 }
 
-/// Sweeps of one layer: ranks its units with each request's criterion and measures the test
-/// accuracy at each K, with one pass of the expensive layers over the evaluation data shared
-/// by all requests (`MaskedEvaluation`).
-public enum LayerSweep {
+/// Sweeps: rank the units of one channel group with each request's criterion, then measure the
+/// accuracy with the K least important masked, for each K, on a fresh copy per K (nested sets:
+/// the K + 1 lowest include the K lowest), all copies sharing one pass of the layers before the
+/// group.
+///
+/// A SimpleCNN layer is a channel group with one producer; its study (`run(network:layer:…)`)
+/// adds the exercise's policy on the same masked-evaluation engine (`ConsumerMasking`): the
+/// exercise's loop, kept biases, statistics from several calibration sets, scores of the one
+/// producer as they are (not normalised, as a group's are for global comparison).
+public enum Sweep {
     /// Supplies `layer`'s statistics of a network on a calibration set; the Bool asks for
     /// gradient products too. Called once per calibration set for the trained network (results
     /// are shared between requests), and once per K for a gradient criterion in the exercise's loop.
@@ -96,10 +103,19 @@ public enum LayerSweep {
     /// Runs `requests` on `layer` of `network` for `counts`, evaluating on `evaluationData`.
     /// Statistics on the test set for activation criteria come from the evaluation pass itself;
     /// all other statistics from `statistics`.
+    /// - Parameters:
+    ///   - network: the unpruned network.
+    ///   - layer: the SimpleCNN layer to mask.
+    ///   - requests: one sweep per request.
+    ///   - counts: the K values.
+    ///   - evaluationData: the images the accuracy is measured on.
+    ///   - threads: evaluation workers.
+    ///   - provider: the layer's statistics on a calibration set.
+    /// - Throws: `PruningError.countOutOfRange` for a K outside 0…units, or the criterion's error.
     public static func run<Data: LabeledImages>(
         network: Network, layer: PrunableLayer, requests: [SweepRequest], counts: [Int],
         evaluationData: Data, threads: Int, statistics provider: @escaping StatisticsProvider
-    ) throws -> LayerSweepResult {
+    ) throws -> SweepResult {
         try PruningCounts.validate(counts, for: layer)
         let testActivations = requests.contains { $0.criterion.need == .activations && $0.calibration == .test }
         let evaluation = MaskedEvaluation(network: network, layer: layer, data: evaluationData, threads: threads,
@@ -112,7 +128,7 @@ public enum LayerSweep {
     /// it gathered them, else from `statistics` with `.test`.
     public static func run(
         on evaluation: MaskedEvaluation, requests: [SweepRequest], counts: [Int], statistics provider: @escaping StatisticsProvider
-    ) throws -> LayerSweepResult {
+    ) throws -> SweepResult {
         let network = evaluation.network, layer = evaluation.layer
         try PruningCounts.validate(counts, for: layer)
         // One calibration pass per data set, with gradients if any request on it needs them.
@@ -151,53 +167,51 @@ public enum LayerSweep {
             return CriterionSweep(request: requests[r], scores: prepared[r].scores, ranking: prepared[r].ranking, points: points)
         }
         let baseline = SweepPoint(k: 0, masked: [], correct: correct[requests.count][0], total: evaluation.sampleCount)
-        return LayerSweepResult(baseline: baseline, sweeps: sweeps)
-    }
-}
-
-/// Distiller-style sensitivity analysis: each prunable layer on its own, a growing fraction of
-/// its units masked (ranked once, no fine-tuning), accuracy measured at each fraction.
-public enum Sensitivity {
-    /// 0 %, 10 %, … 90 %.
-    public static let defaultFractions: [Double] = (0..<10).map { Double($0) / 10 }
-
-    /// One layer's curve.
-    public struct LayerCurve: Sendable {
-        /// The layer.
-        public var layer: PrunableLayer
-        /// The fractions of its units removed, one per point.
-        public var fractions: [Double]
-        /// The accuracy at each fraction.
-        public var sweep: CriterionSweep
-        /// The unpruned network on the same images.
-        public var baseline: SweepPoint
+        return SweepResult(baseline: baseline, sweeps: sweeps)
     }
 
-    /// Runs the analysis for `layers` with one criterion. Each fraction `f` prunes
-    /// `PruningCounts.count(fraction: f, of: units)` units (repeated counts are measured once).
+    /// Runs `requests` on the channel group `group` of `network` for `counts` (each in
+    /// 0…units), evaluating on `evaluationData`. Each request ranks once on the trained model
+    /// and masks the group's channels whole (filters, biases, BatchNorms); its calibration set
+    /// is the one `statistics` were gathered on.
     /// - Parameters:
     ///   - network: the unpruned network.
-    ///   - layers: the layers to sweep.
-    ///   - request: the criterion, calibration and masking method.
-    ///   - fractions: the fractions of each layer's units to mask.
+    ///   - group: the channel group to mask.
+    ///   - requests: one sweep per request.
+    ///   - counts: the K values.
     ///   - evaluationData: the images the accuracy is measured on.
     ///   - threads: evaluation workers.
-    ///   - evaluation: the prepared evaluation for a layer (to share passes between layers and
-    ///     with other sweeps); by default a fresh one on `evaluationData`.
-    ///   - provider: the statistics provider for each layer.
+    ///   - statistics: the group's calibration statistics, for data-driven criteria.
+    /// - Throws: `PruningError.countOutOfRange` for a K outside 0…units,
+    ///   `PruningError.notPrunable` for a request with another method than ranking once with
+    ///   biases zeroed (the exercise's loop and kept biases belong to a SimpleCNN layer's
+    ///   study), or the criterion's error.
     public static func run<Data: LabeledImages>(
-        network: Network, layers: [PrunableLayer], request: SweepRequest, fractions: [Double] = defaultFractions,
-        evaluationData: Data, threads: Int, evaluation: ((PrunableLayer) -> MaskedEvaluation)? = nil,
-        statistics provider: (PrunableLayer) -> LayerSweep.StatisticsProvider
-    ) throws -> [LayerCurve] {
-        try layers.map { layer in
-            let (counts, kept) = PruningCounts.counts(fractions: fractions, of: layer.unitCount)
-            let prepared = evaluation?(layer) ?? MaskedEvaluation(
-                network: network, layer: layer, data: evaluationData, threads: threads,
-                collectStatistics: request.criterion.need == .activations && request.calibration == .test)
-            let result = try LayerSweep.run(on: prepared, requests: [request], counts: counts, statistics: provider(layer))
-            return LayerCurve(layer: layer, fractions: kept, sweep: result.sweeps[0], baseline: result.baseline)
+        network: Network, group: ChannelGroup, requests: [SweepRequest], counts: [Int], evaluationData: Data,
+        threads: Int, statistics: GroupStatistics? = nil
+    ) throws -> SweepResult {
+        for k in counts where !(0...group.units).contains(k) {
+            throw PruningError.countOutOfRange(k, layer: group.name, units: group.units, unitName: group.unitName)
         }
+        if let request = requests.first(where: { $0.method != .rankOnce(keepBias: false) }) {
+            throw PruningError.notPrunable(group.name, reason: "a channel group is masked whole; \(request.label) asks for the SimpleCNN layer study's masking")
+        }
+        let evaluation = try GroupMaskedEvaluation(network: network, group: group, threads: threads)
+        var prepared: [(scores: [Double], ranking: [Int])] = []
+        var unitSets: [[Int]] = [[]]
+        for request in requests {
+            let scores = try request.criterion.scores(for: group, in: network, statistics: statistics)
+            let ranking = request.criterion.ranking(of: scores)
+            prepared.append((scores, ranking))
+            for k in counts { unitSets.append(Array(ranking.prefix(k))) }
+        }
+        let correct = try evaluation.correctCounts(masking: unitSets, on: evaluationData)
+        let total = evaluationData.count
+        let sweeps = requests.indices.map { r in
+            CriterionSweep(request: requests[r], scores: prepared[r].scores, ranking: prepared[r].ranking, points: counts.indices.map { i in
+                SweepPoint(k: counts[i], masked: prepared[r].ranking.prefix(counts[i]).sorted(), correct: correct[1 + r * counts.count + i], total: total)
+            })
+        }
+        return SweepResult(baseline: SweepPoint(k: 0, masked: [], correct: correct[0], total: total), sweeps: sweeps)
     }
 }
-
