@@ -168,12 +168,18 @@ public enum CIFAR10Error: Error, CustomStringConvertible, Equatable {
     /// record boundary, or another data set's file).
     case badRecordCount(String, found: Int, expected: Int)
 
-    public var description: String {
+    public var description: String { description(naming: \.description) }
+
+    /// The message with the setting it names (the data set to read instead, for a CIFAR-100
+    /// file) said by `name` (e.g. as a command-line flag).
+    /// - Parameters:
+    ///   - name: the words for a setting, in place of its ``DatasetSetting/description``.
+    public func description(naming name: (DatasetSetting) -> String) -> String {
         switch self {
         case .missingFile(let path): return "\(path): no such file"
         case .unreadable(let path, let reason): return "\(path): cannot be read (\(reason))"
         case .badSize(let path, let size):
-            let hint = size > 0 && size % 3074 == 0 ? "; it is a whole number of CIFAR-100's 3,074-byte records: CIFAR-100 data? use --dataset cifar100" : ""
+            let hint = size > 0 && size % 3074 == 0 ? "; it is a whole number of CIFAR-100's 3,074-byte records: CIFAR-100 data? use \(name(.dataset(.cifar100)))" : ""
             return "\(path): \(size) bytes is not a whole number of 3,073-byte CIFAR-10 records (truncated or not CIFAR-10 binary)\(hint)"
         case .badLabel(let path, let offset, let value): return "\(path): label \(value) at byte \(offset) is not a class index 0–9"
         case .badMeta(let path, let why): return "\(path): \(why)"

@@ -79,8 +79,10 @@ public enum CIFAR100 {
     /// Appends the records of `data` to `pixels` and `labels`, checking the size and both labels.
     public static func decode(_ data: Data, file: String, labels kind: Labels, pixels: inout [UInt8], labels: inout [UInt16]) throws {
         guard !data.isEmpty, data.count % recordSize == 0 else {
-            let hint = !data.isEmpty && data.count % CIFAR10.recordSize == 0 ? "; it is a whole number of CIFAR-10's 3,073-byte records: CIFAR-10 data? use --dataset cifar10" : ""
-            throw DatasetError(file, "\(data.count) bytes is not a whole number of 3,074-byte CIFAR-100 records (truncated or not CIFAR-100 binary)\(hint)")
+            let problem = "\(data.count) bytes is not a whole number of 3,074-byte CIFAR-100 records (truncated or not CIFAR-100 binary)"
+            guard !data.isEmpty && data.count % CIFAR10.recordSize == 0 else { throw DatasetError(file, problem) }
+            throw DatasetError(path: [.text(file)], problem: [.text(problem + "; it is a whole number of CIFAR-10's 3,073-byte records: CIFAR-10 data? use "),
+                                                              .setting(.dataset(.cifar10))])
         }
         let records = data.count / recordSize
         pixels.reserveCapacity(pixels.count + records * imageBytes)

@@ -57,6 +57,24 @@ public enum DatasetKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// One image's `[channels, height, width]` as published; nil for image folders (any size).
+    public var imageShape: [Int]? {
+        switch self {
+        case .cifar10, .cifar100: return [3, 32, 32]
+        case .mnist, .fashionMNIST: return [1, 28, 28]
+        case .folder: return nil
+        }
+    }
+
+    /// The number of classes as published (CIFAR-100: the 100 fine ones); nil for image folders.
+    public var classCount: Int? {
+        switch self {
+        case .cifar10, .mnist, .fashionMNIST: return 10
+        case .cifar100: return 100
+        case .folder: return nil
+        }
+    }
+
     /// Whether `cnnprune download` can fetch it.
     public var isDownloadable: Bool { self != .folder }
 }

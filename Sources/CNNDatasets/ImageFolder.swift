@@ -45,7 +45,8 @@ public struct ImageFolder: Sendable {
             return (train, test)
         }
         guard let testFraction else {
-            throw DatasetError(root.path, "has no train/ and test/ subfolders; pass --test-fraction F to hold out a fraction of each class for testing")
+            throw DatasetError(path: [.text(root.path)], problem: [.text("has no train/ and test/ subfolders; pass "), .setting(.testFraction(nil)),
+                                                               .text(" to hold out a fraction of each class for testing")])
         }
         let classes = try ImageFolder.classes(in: root)
         var generator = SeededGenerator(seed: seed)
@@ -59,7 +60,7 @@ public struct ImageFolder: Sendable {
             }
         }
         guard !trainFiles.isEmpty, !testFiles.isEmpty else {
-            throw DatasetError(root.path, "--test-fraction \(testFraction) leaves \(trainFiles.count) training and \(testFiles.count) test images; both need at least one")
+            throw DatasetError(path: [.text(root.path)], problem: [.setting(.testFraction(testFraction)), .text(" leaves \(trainFiles.count) training and \(testFiles.count) test images; both need at least one")])
         }
         var size = imageSize.map { (width: $0, height: $0) }
         let names = classes.map(\.name)
@@ -81,7 +82,9 @@ public struct ImageFolder: Sendable {
                 image = image.resized(width: imageSize, height: imageSize)
             } else if let size {
                 guard image.width == size.width && image.height == size.height else {
-                    throw DatasetError(url.path, "is \(image.width)×\(image.height) pixels, but \(first.isEmpty ? "the other images are" : first + " is") \(size.width)×\(size.height); pass --image-size N to resize them all")
+                    throw DatasetError(path: [.text(url.path)], problem: [
+                        .text("is \(image.width)×\(image.height) pixels, but \(first.isEmpty ? "the other images are" : first + " is") \(size.width)×\(size.height); pass "),
+                        .setting(.imageSize), .text(" to resize them all")])
                 }
             } else {
                 size = (image.width, image.height)

@@ -18,20 +18,20 @@ public struct Normalization: Codable, Equatable, Sendable, CustomStringConvertib
     /// The same mean and std for every channel.
     public init(mean: Float, std: Float) { self.init(mean: [mean], std: [std]) }
 
-    /// Parses `--normalize`: `m,s` (every channel) or `m1,…,mC,s1,…,sC` (means, then stds).
+    /// Parses a normalisation written `m,s` (every channel) or `m1,…,mC,s1,…,sC` (means, then stds).
     public static func parse(_ text: String) throws -> Normalization {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let values = parts.map(Float.init)
         guard !parts.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-            throw DatasetError("--normalize '\(text)'", "expected comma-separated numbers: MEAN,STD or M1,M2,M3,S1,S2,S3")
+            throw DatasetError(path: [.setting(.normalization(text))], problem: [.text("expected comma-separated numbers: MEAN,STD or M1,M2,M3,S1,S2,S3")])
         }
         guard parts.count % 2 == 0 else {
-            throw DatasetError("--normalize '\(text)'", "\(parts.count) numbers; give as many means as stds (MEAN,STD or M1,M2,M3,S1,S2,S3)")
+            throw DatasetError(path: [.setting(.normalization(text))], problem: [.text("\(parts.count) numbers; give as many means as stds (MEAN,STD or M1,M2,M3,S1,S2,S3)")])
         }
         let numbers = values.map { $0! }
         let half = numbers.count / 2
         let std = Array(numbers[half...])
-        guard std.allSatisfy({ $0 > 0 }) else { throw DatasetError("--normalize '\(text)'", "every std must be positive") }
+        guard std.allSatisfy({ $0 > 0 }) else { throw DatasetError(path: [.setting(.normalization(text))], problem: [.text("every std must be positive")]) }
         return Normalization(mean: Array(numbers[..<half]), std: std)
     }
 
@@ -40,7 +40,7 @@ public struct Normalization: Codable, Equatable, Sendable, CustomStringConvertib
     public func expanded(to channels: Int) throws -> Normalization {
         if mean.count == channels { return self }
         guard mean.count == 1 else {
-            throw DatasetError("--normalize", "gives \(mean.count) means and stds, but the images have \(channels) channel\(channels == 1 ? "" : "s")")
+            throw DatasetError(path: [.setting(.normalization(nil))], problem: [.text("gives \(mean.count) means and stds, but the images have \(channels) channel\(channels == 1 ? "" : "s")")])
         }
         return Normalization(mean: Array(repeating: mean[0], count: channels), std: Array(repeating: std[0], count: channels))
     }

@@ -31,41 +31,20 @@ struct ArchitectureOptions: ParsableArguments {
         if archFile != nil && widthMultiplier != 1 { throw ValidationError("--width-multiplier applies to --arch, not --arch-file") }
     }
 
+    /// The architecture these flags choose, as CNNEngine's value.
+    var choice: ArchitectureChoice { ArchitectureChoice(name: arch, file: archFile, classes: classes, widthMultiplier: widthMultiplier) }
+
     /// Whether any of these flags was given.
-    var isGiven: Bool { arch != nil || archFile != nil || classes != nil || widthMultiplier != 1 }
+    var isGiven: Bool { choice.isGiven }
 
     /// The architecture asked for, for images of `inputShape` and (unless `--classes`) `defaultClasses` classes.
     func graph(inputShape: [Int], defaultClasses: Int) throws -> ModelGraph {
-        if let archFile {
-            let graph = try ArchitectureOptions.readGraph(archFile)
-            guard graph.inputShape == inputShape else {
-                throw CLIError("\(archFile): the architecture takes \(graph.inputShape) inputs, the data set's images are \(inputShape)")
-            }
-            return graph
-        }
-        do {
-            return try ModelZoo.graph(named: arch ?? "simplecnn", classes: classes ?? defaultClasses, inputShape: inputShape, widthMultiplier: widthMultiplier)
-        } catch let error as ModelZooError {
-            throw CLIError(error.description)
-        }
+        try oneLine { try choice.graph(inputShape: inputShape, defaultClasses: defaultClasses) }
     }
 
     /// The network asked for, freshly initialised from `seed`.
     func network(inputShape: [Int], defaultClasses: Int, seed: UInt64) throws -> Network {
-        let graph = try graph(inputShape: inputShape, defaultClasses: defaultClasses)
-        let architecture: Sequential
-        do {
-            architecture = try graph.sequential()
-        } catch let error as EngineError {
-            throw CLIError("\(archFile ?? graph.name ?? "architecture"): \(error.description)")
-        }
-        do {
-            try MemoryBudget.check(architecture, samplesPerWorker: 1, workers: 1, training: false)
-        } catch let error as MemoryBudgetError {
-            throw CLIError("\(archFile ?? graph.name ?? "architecture"): the network is too large to run here: \(error.description)")
-        }
-        var generator = SeededGenerator(seed: seed)
-        return Network(architecture: architecture, generator: &generator)
+        try oneLine { try choice.network(inputShape: inputShape, defaultClasses: defaultClasses, seed: seed) }
     }
 
     /// The graph to assume for checkpoints that record none and match no known architecture,
@@ -78,26 +57,16 @@ struct ArchitectureOptions: ParsableArguments {
 
     /// The graph to assume for checkpoints that record none (`--arch` given with `--model`).
     func fallback(inputShape: [Int], defaultClasses: Int) throws -> ModelGraph? {
-        isGiven ? try graph(inputShape: inputShape, defaultClasses: defaultClasses) : nil
+        try oneLine { try choice.fallback(inputShape: inputShape, defaultClasses: defaultClasses) }
     }
 
     /// Reads and checks an architecture file: one line naming the problem otherwise.
-    static func readGraph(_ path: String) throws -> ModelGraph {
-        try checkReadableFile(path, what: "architecture file")
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw CLIError("\(path): cannot be read (\(error.localizedDescription))") }
-        guard data.count <= 16 << 20 else { throw CLIError("\(path): \(data.count) bytes is too large for an architecture file (16 MiB at most)") }
-        let graph: ModelGraph
-        do {
-            graph = try ModelGraph.decode(data)
-        } catch let error as ModelGraphError {
-            throw CLIError("\(path): \(error.description)")
-        }
-        do {
-            _ = try graph.sequential()
-        } catch let error as EngineError {
-            throw CLIError("\(path): \(error.description)")
-        }
-        return graph
-    }
+    static func readGraph(_ path: String) throws -> ModelGraph { try oneLine { try ArchitectureChoice.readGraph(path) } }
+}
+
+/// Runs `body`, turning the library's architecture errors into one-line CLI errors.
+private func oneLine<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as ArchitectureError { throw CLIError(error.description) }
+    catch let error as ModelZooError { throw CLIError(error.description) }
+    catch let error as InputPathError { throw CLIError(error.description) }
 }

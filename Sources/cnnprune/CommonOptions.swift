@@ -43,8 +43,14 @@ struct DataOptions: ParsableArguments {
         }
         if dataset == .folder && (directory ?? "").isEmpty { throw ValidationError("--dataset folder needs --data DIR (the folder of class folders)") }
         if let normalize {
-            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.description) }
+            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.flagged) }
         }
+    }
+
+    /// The data these flags select, as CNNDatasets' value.
+    var source: DatasetSource {
+        DatasetSource(dataset, directory: directory, labels: labels, imageSize: imageSize, testFraction: testFraction,
+                      splitSeed: splitSeed, normalization: normalize.flatMap { try? Normalization.parse($0) })
     }
 }
 
@@ -90,24 +96,17 @@ func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, me
     return (loaded.network, model, loaded.metadata)
 }
 
-/// Loads a checkpoint of any architecture (CNNEngine's `ModelFile`), turning any problem into a
-/// one-line CLI error.
+/// Loads a checkpoint of any architecture (CNNEngine's `ModelFile`), as a one-line CLI error.
 /// - Parameters:
 ///   - path: the model file.
 ///   - fallback: the architecture for a file that records none (`--arch`).
 func loadAnyModel(_ path: String, fallback: ModelGraph? = nil) throws -> LoadedModel {
-    do {
-        return try ModelFile.load(path, fallback: fallback)
-    } catch let error as InputPathError {
-        throw CLIError(error.description)
-    } catch let error as CheckpointError {
-        throw CLIError(error.commandLineDescription)
-    }
+    do { return try ModelFile.load(path, fallback: fallback) } catch let error as CheckpointError { throw CLIError(error.commandLineDescription) }
+    catch let error as InputPathError { throw CLIError(error.description) }
 }
 
 extension CheckpointError {
-    /// The message with the flags that help: `--arch`/`--arch-file` for a file that records no
-    /// architecture.
+    /// The message with the flags that help a file that records no architecture.
     var commandLineDescription: String { description + (needsArchitecture ? "; give it with --arch or --arch-file" : "") }
 }
 
@@ -116,32 +115,15 @@ extension NonFiniteLossError {
     var commandLineDescription: String { description + " (try a smaller --lr)" }
 }
 
-/// Checks that `path` names a regular file that can be read (CNNEngine's `InputPath`), as a
-/// one-line CLI error.
+/// Checks that `path` names a readable regular file (CNNEngine's `InputPath`), as a one-line CLI error.
 func checkReadableFile(_ path: String, what: String) throws {
-    do {
-        try InputPath.check(path, what: what)
-    } catch let error as InputPathError {
-        throw CLIError(error.description)
-    }
+    do { try InputPath.check(path, what: what) } catch let error as InputPathError { throw CLIError(error.description) }
 }
 
-/// Checks that a study on `network` (calibration batches of 64 images with gradients, one per
-/// worker) fits in memory.
+/// Checks that a study on `network` fits in memory (CNNEngine's `MemoryBudget.checkStudy`).
 func checkStudyMemory(_ network: Network, threads: Int, model: String) throws {
-    do {
-        try MemoryBudget.check(network.architecture, samplesPerWorker: 64, workers: threads, training: true)
-    } catch let error as MemoryBudgetError {
+    do { try MemoryBudget.checkStudy(network, workers: threads) } catch let error as MemoryBudgetError {
         throw CLIError("\(model): the study does not fit in memory: \(error.description); try fewer --threads")
-    }
-}
-
-extension LoadedModel {
-    /// A short description for one-line summaries: the SimpleCNN's widths, else the
-    /// architecture's name and parameter count.
-    var summary: String {
-        if let model = simpleCNN { return model.widthsDescription }
-        return "\(graph.name ?? "custom architecture"), \(network.architecture.parameterCount) parameters"
     }
 }
 

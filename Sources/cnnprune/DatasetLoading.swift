@@ -6,8 +6,20 @@ import Foundation
 extension DatasetKind: ExpressibleByArgument {}
 extension CIFAR100.Labels: ExpressibleByArgument {}
 
-/// Image folders decoded once per process (train and test come from one pass).
-nonisolated(unsafe) private var decodedFolders: [String: (train: ByteImages, test: ByteImages)] = [:]
+/// The flag that sets a data set reader's setting, for messages.
+func flagName(_ setting: DatasetSetting) -> String {
+    switch setting {
+    case .dataset(let kind): return "--dataset \(kind.rawValue)"
+    case .normalization(let text): return "--normalize" + (text.map { " '\($0)'" } ?? "")
+    case .testFraction(let fraction): return fraction.map { "--test-fraction \($0)" } ?? "--test-fraction F"
+    case .imageSize: return "--image-size N"
+    }
+}
+
+extension DatasetError {
+    /// The message naming the flags instead of the reader's settings.
+    var flagged: String { description(naming: flagName) }
+}
 
 extension DataOptions {
     /// The directory to read, and a phrase saying where it came from (for error messages).
@@ -19,113 +31,71 @@ extension DataOptions {
         return (url, origin == .given ? "--data" : origin.description)
     }
 
-    /// `--normalize`, else the data set's default.
-    var normalization: Normalization {
-        normalize.flatMap { try? Normalization.parse($0) } ?? dataset.defaultNormalization
-    }
-
-    /// Loads `split` of `--dataset`. A missing data directory is downloaded when `--download`
-    /// was given or `downloadIfMissing` (as `experiment` does), and is otherwise an error
-    /// saying where the data was looked for and how to get it. Bad files are one-line errors.
+    /// Loads `split` (CNNDatasets' `DatasetSource`). A missing data directory is downloaded when
+    /// `--download` was given or `downloadIfMissing` (as `experiment` does), and is otherwise an
+    /// error saying where the data was looked for and how to get it. Bad files are one-line errors.
     func load(_ split: DatasetSplit, downloadIfMissing: Bool = false) throws -> ByteImages {
-        let (url, source) = resolvedDirectory
-        var isDirectory: ObjCBool = false
-        let name = dataset.displayName
-        if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-            guard dataset.isDownloadable else { throw CLIError("\(url.path) (\(source)): no such folder") }
+        var source = self.source
+        let (url, origin) = resolvedDirectory
+        switch source.folderState {
+        case .missing:
+            guard dataset.isDownloadable else { throw CLIError("\(url.path) (\(origin)): no such folder") }
             guard download || downloadIfMissing else {
-                throw CLIError("no \(name) data at \(url.path) (\(source)); run `cnnprune download --dataset \(dataset.rawValue) --data \(url.path)` or add --download to fetch it, or point --data at it")
+                throw CLIError("no \(dataset.displayName) data at \(url.path) (\(origin)); run `cnnprune download --dataset \(dataset.rawValue) --data \(url.path)` or add --download to fetch it, or point --data at it")
             }
             try installDataset(dataset, into: url)
-        } else if !isDirectory.boolValue {
-            throw CLIError("\(url.path) (\(source)) is a file, not a \(name) folder")
+        case .notAFolder: throw CLIError("\(url.path) (\(origin)) is a file, not a \(dataset.displayName) folder")
+        case .folder: break
         }
         do {
-            switch dataset {
-            case .cifar10:
-                let layout = try Self.testRecordCounts().map { CIFAR10.Layout(trainRecordsPerFile: $0.train, testRecordsPerFile: $0.test) } ?? .official
-                return ByteImages(try CIFAR10(directory: url, split: split == .train ? .train : .test, layout: layout), normalization: try normalization.expanded(to: 3))
-            case .cifar100:
-                let layout = try Self.testRecordCounts().map { CIFAR100.Layout(trainRecords: $0.train, testRecords: $0.test) } ?? .official
-                return try CIFAR100.load(directory: url, split: split, labels: labels, normalization: normalization, layout: layout)
-            case .mnist:
-                return try MNIST.load(directory: url, split: split, classNames: MNIST.digitNames, normalization: normalization)
-            case .fashionMNIST:
-                return try MNIST.load(directory: url, split: split, classNames: MNIST.fashionNames, normalization: normalization)
-            case .folder:
-                let key = [url.standardizedFileURL.path, "\(imageSize ?? 0)", "\(testFraction ?? 0)", "\(splitSeed)", normalization.description].joined(separator: "|")
-                if let cached = decodedFolders[key] { return split == .train ? cached.train : cached.test }
-                let loaded = try ImageFolder(imageSize: imageSize, testFraction: testFraction, seed: splitSeed, normalization: normalization).load(url)
-                decodedFolders = [key: loaded]
-                return split == .train ? loaded.train : loaded.test
-            }
+            if dataset == .cifar10 || dataset == .cifar100 { source.recordsPerFile = try DatasetSource.recordCounts() }
+            return try source.load(split)
         } catch let error as CIFAR10Error {
             switch error {
             case .missingFile, .badSize, .badRecordCount:
-                throw CLIError("\(error.description); `cnnprune download --data \(url.path) --force` fetches a fresh copy")
-            default:
-                throw CLIError(error.description)
+                throw CLIError("\(error.description(naming: flagName)); `cnnprune download --data \(url.path) --force` fetches a fresh copy")
+            default: throw CLIError(error.description)
             }
         } catch let error as DatasetError {
+            throw CLIError(error.flagged)
+        } catch let error as DatasetSourceError {
             throw CLIError(error.description)
         }
     }
 
-    /// The environment variable through which the command-line tests run the binary on tiny
-    /// CIFAR-10 (and CIFAR-100) folders: `TRAIN,TEST`, the records each training and test file
-    /// holds. Hidden (not in `--help`): without it, the official layout is required, so a file cut
-    /// short on a record boundary is an error rather than a smaller data set.
-    static let testRecordCountsVariable = "CNNPRUNE_TEST_RECORDS_PER_FILE"
-
-    /// The record counts `$CNNPRUNE_TEST_RECORDS_PER_FILE` gives, or nil when it is unset.
-    static func testRecordCounts() throws -> (train: Int, test: Int)? {
-        guard let value = ProcessInfo.processInfo.environment[testRecordCountsVariable], !value.isEmpty else { return nil }
-        let counts = value.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard counts.count == 2, let train = counts[0], let test = counts[1], train > 0, test > 0 else {
-            throw CLIError("$\(testRecordCountsVariable) is '\(value)'; it must be TRAIN,TEST, two positive record counts (or unset for the official layout)")
-        }
-        return (train, test)
-    }
-
-    /// The SimpleCNN with the exercise's widths for this data's image shape and classes (e.g.
-    /// 1×28×28 MNIST: fc1 takes 32·7·7 inputs).
+    /// The SimpleCNN with the exercise's widths for this data's image shape and classes.
     func simpleCNN(for data: ByteImages) throws -> SimpleCNN {
-        let shape = data.sampleShape
-        guard shape[1] == shape[2] else {
-            throw CLIError("the SimpleCNN needs square images, but \(dataset.displayName) images are \(shape[2])×\(shape[1]); pass --image-size N")
-        }
-        let model = SimpleCNN(inputChannels: shape[0], imageSize: shape[1], conv1: 16, conv2: 32, fc1: 256, classes: data.classNames.count)
-        do { _ = try model.architecture() } catch { throw CLIError("\(dataset.displayName) images of \(shape) do not fit the SimpleCNN: \(error)") }
-        return model
+        do { return try source.simpleCNN(for: data) } catch let error as NetworkDataFitError { throw CLIError(error.flagged) }
     }
 
-    /// Checks that `network` (read from `path`) takes this data's images and has one output
-    /// per class: a clear one-line error instead of a shape precondition. When the model's
-    /// `metadata` records another data set or normalisation, a note says so on stderr.
+    /// Checks that `network` (read from `path`) takes this data's images and has one output per
+    /// class; when the model's `metadata` records another data set or normalisation, a note
+    /// says so on stderr.
     func check(_ network: Network, fits data: ByteImages, model path: String, metadata: [String: String] = [:]) throws {
-        let input = network.architecture.inputShape
-        let outputs = network.architecture.outputShape.reduce(1, *)
-        let shape = data.sampleShape
-        func describe(_ s: [Int]) -> String { s.map(String.init).joined(separator: "×") }
-        guard input == shape else {
-            throw CLIError("\(path) takes \(describe(input)) images, but the \(dataset.displayName) data has \(describe(shape)) images; pass the --dataset (and --image-size) it was trained with")
-        }
-        guard outputs == data.classNames.count else {
-            throw CLIError("\(path) has \(outputs) outputs, but the \(dataset.displayName) data has \(data.classNames.count) classes; pass the --dataset (and --labels) it was trained with")
-        }
-        // Only a model that fits gets the note (a misfit is one line, the error).
-        if let recorded = DatasetDescription(metadata: metadata) {
-            let current = DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil)
-            if recorded.dataset != current.dataset {
-                printError("note: \(path) was trained on --dataset \(recorded.dataset); using it on \(current.dataset)")
-            } else if recorded.normalization != current.normalization {
-                printError("note: \(path) was trained with normalisation \(recorded.normalization), the data now uses \(current.normalization) (--normalize)")
-            }
+        do { try source.check(network, fits: data, name: path) } catch let error as NetworkDataFitError { throw CLIError(error.flagged) }
+        switch source.difference(fromRecordedIn: metadata, data: data) {
+        case .dataset(let recorded, let current)?: printError("note: \(path) was trained on --dataset \(recorded); using it on \(current)")
+        case .normalization(let recorded, let current)?:
+            printError("note: \(path) was trained with normalisation \(recorded), the data now uses \(current) (--normalize)")
+        case nil: break
         }
     }
 
     /// The checkpoint metadata recording what `data` is (`cnnprune.dataset`).
-    func metadata(for data: ByteImages) -> [String: String] {
-        [DatasetDescription.metadataKey: DatasetDescription(dataset: dataset, images: data, labels: dataset == .cifar100 ? labels.rawValue : nil).json]
+    func metadata(for data: ByteImages) -> [String: String] { source.metadata(for: data) }
+}
+
+extension NetworkDataFitError {
+    /// The message naming the flags that help.
+    var flagged: String {
+        switch self {
+        case .notSquare(let dataset, let width, let height):
+            return "the SimpleCNN needs square images, but \(dataset.displayName) images are \(width)×\(height); pass --image-size N"
+        case .tooSmallForSimpleCNN: return description
+        case .inputShape(let model, let takes, let dataset, let has):
+            return "\(model) takes \(Self.describe(takes)) images, but the \(dataset.displayName) data has \(Self.describe(has)) images; pass the --dataset (and --image-size) it was trained with"
+        case .classes(let model, let outputs, let dataset, let classes):
+            return "\(model) has \(outputs) outputs, but the \(dataset.displayName) data has \(classes) classes; pass the --dataset (and --labels) it was trained with"
+        }
     }
 }

@@ -54,12 +54,8 @@ struct DownloadCommand: ParsableCommand {
         if let url, sourceURL == nil { throw ValidationError("--url '\(url)' is not a URL or path") }
     }
 
-    /// `--url` as a URL: a string without a scheme is a local path.
-    var sourceURL: URL? {
-        guard let url else { return nil }
-        if url.contains("://") { return URL(string: url) }
-        return url.isEmpty ? nil : URL(fileURLWithPath: url, isDirectory: dataset == .mnist || dataset == .fashionMNIST)
-    }
+    /// `--url` as a URL (CNNDatasets' `DatasetDownload.sourceURL`): a string without a scheme is a local path.
+    var sourceURL: URL? { url.flatMap { DatasetDownload.sourceURL($0, for: dataset) } }
 
     func run() throws {
         let destination = DataOptions.resolve(directory, dataset: dataset).url

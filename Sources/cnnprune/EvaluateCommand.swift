@@ -40,53 +40,18 @@ struct EvaluateCommand: ParsableCommand {
         let test = try data.load(.test)
         let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count))
         try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
-        let evaluator = Evaluator(threads: threading.threads, batchSize: batchSize)
-        var evaluation: Evaluation?
-        var seconds = Double.infinity
-        for _ in 0..<timingRuns {
-            let start = DispatchTime.now().uptimeNanoseconds
-            evaluation = evaluator.evaluate(loaded.network, on: test, collectingLogits: predictions != nil)
-            seconds = min(seconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        guard let evaluation else { return }
+        let (evaluation, seconds) = Evaluator(threads: threading.threads, batchSize: batchSize)
+            .timedEvaluation(of: loaded.network, on: test, runs: timingRuns, collectingLogits: predictions != nil)
         if let predictions {
-            do {
-                try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions))
-            } catch let error as AtomicFileError {
-                throw CLIError(error.description)
-            }
+            do { try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions)) }
+            catch let error as AtomicFileError { throw CLIError(error.description) }
         }
-        let perClass = test.classNames.indices.map { ClassAccuracy(class: test.classNames[$0], accuracy: rounded(evaluation.accuracy(ofClass: $0))) }
-        if json {
-            try printJSON(EvaluationReport(accuracy: rounded(evaluation.accuracy), correct: evaluation.correct,
-                                           total: evaluation.total, perClass: perClass,
-                                           confusionMatrix: ConfusionMatrix(evaluation, on: test).counts,
-                                           seconds: seconds, imagesPerSecond: (Double(evaluation.total) / seconds).rounded()))
-        } else {
-            print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.summary))
-            for entry in perClass {
-                print("  \(entry.class.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", entry.accuracy))")
-            }
-            if let predictions { print("predictions of \(evaluation.total) images written to \(predictions)") }
+        let report = EvaluationReport(evaluation, on: test, seconds: seconds)
+        if json { return try printJSON(report) }
+        print(String(format: "test accuracy %.2f%% (%d/%d)  %@", evaluation.accuracy, evaluation.correct, evaluation.total, loaded.summary))
+        for entry in report.perClass {
+            print("  \(entry.class.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", entry.accuracy))")
         }
-    }
-}
-
-/// `evaluate --json` output.
-struct EvaluationReport: Codable {
-    var accuracy: Double
-    var correct: Int
-    var total: Int
-    var perClass: [ClassAccuracy]
-    /// Rows: true class; columns: predicted class.
-    var confusionMatrix: [[Int]]
-    /// The fastest timed pass over the test set, in process (no loading), and its speed.
-    var seconds: Double
-    var imagesPerSecond: Double
-    enum CodingKeys: String, CodingKey {
-        case accuracy, correct, total, seconds
-        case perClass = "per_class"
-        case confusionMatrix = "confusion_matrix"
-        case imagesPerSecond = "images_per_second"
+        if let predictions { print("predictions of \(evaluation.total) images written to \(predictions)") }
     }
 }

@@ -34,7 +34,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if let normalize {
-            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.description) }
+            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.flagged) }
         }
         let modelPath = URL(fileURLWithPath: model).standardizedFileURL.path
         if URL(fileURLWithPath: output).standardizedFileURL.path == modelPath || OutputPath.sameFile(URL(fileURLWithPath: output), URL(fileURLWithPath: model)) {
@@ -45,53 +45,35 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try checkOutputFile(output, flag: "--output")
         let loaded = try loadAnyModel(model, fallback: try fallbackGraph())
-        let (normalization, source) = try inputNormalization(recordedIn: loaded.metadata)
-        var metadata: [String: String] = ["cnnprune.source_model": URL(fileURLWithPath: model).lastPathComponent,
-                                          "cnnprune.normalization_source": source]
-        if let dataset = loaded.metadata[DatasetDescription.metadataKey] { metadata[DatasetDescription.metadataKey] = dataset }
-        let exporter = ONNXExporter(normalization: normalization, metadata: metadata)
+        let input = ONNXInputNormalization(given: normalize.flatMap { try? Normalization.parse($0) }, metadata: loaded.metadata, dataset: dataset)
+        let source = input.source == .given ? "--normalize" : input.source.description
+        let exporter = ONNXExporter(normalization: input.normalization,
+                                    metadata: ONNXInputNormalization.metadata(modelPath: model, sourceDescription: source, modelMetadata: loaded.metadata))
         let onnx: Onnx_ModelProto
         do {
             onnx = try exporter.model(of: loaded.network)
         } catch let error as ONNXExportError {
             // A normalisation that does not fit is the flag's fault when it comes from the flag.
-            if case .normalizationMismatch = error, normalize != nil { throw CLIError("--normalize \(normalize!): \(error.description)") }
+            if case .normalizationMismatch = error, let normalize { throw CLIError("--normalize \(normalize): \(error.description)") }
             throw CLIError("\(model): \(error.description)")
         }
         let url = URL(fileURLWithPath: output)
-        do {
-            try ONNXModelWriter.write(onnx, to: url)
-        } catch let error as ONNXExportError {
-            throw CLIError(error.description)
-        }
+        do { try ONNXModelWriter.write(onnx, to: url) } catch let error as ONNXExportError { throw CLIError(error.description) }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let operators = Set(onnx.graph.node.map(\.opType)).sorted().joined(separator: ", ")
         let inputShape = loaded.network.architecture.inputShape
-        let perChannel = (try? normalization.expanded(to: inputShape[0])) ?? normalization
+        let perChannel = (try? input.normalization.expanded(to: inputShape[0])) ?? input.normalization
         print("wrote \(output): \(loaded.summary), \(onnx.graph.node.count) nodes (\(operators)), opset \(ONNXExporter.opsetVersion), \(bytes) bytes")
         print("input '\(ONNXExporter.inputName)' [batch, \(inputShape.map(String.init).joined(separator: ", "))] normalised with \(perChannel) (\(source)); output '\(ONNXExporter.outputName)'")
     }
 
-    /// The input normalisation to record, and where it comes from.
-    private func inputNormalization(recordedIn metadata: [String: String]) throws -> (Normalization, String) {
-        if let normalize { return (try Normalization.parse(normalize), "--normalize") }
-        if let recorded = DatasetDescription(metadata: metadata) {
-            return (recorded.normalization, "recorded in the model (\(recorded.dataset))")
-        }
-        return (dataset.defaultNormalization, "the \(dataset.rawValue) default; the model records none")
-    }
-
-    /// The architecture for a file that records none (`--arch`, `--arch-file`).
+    /// The architecture for a file that records none (`--arch`, `--arch-file`), for `--dataset`'s images.
     private func fallbackGraph() throws -> ModelGraph? {
         if let archFile = architecture.archFile { return try ArchitectureOptions.readGraph(archFile) }
         guard architecture.isGiven else { return nil }
-        let imageShape: [Int]
-        switch dataset {
-        case .cifar10, .cifar100: imageShape = [3, 32, 32]
-        case .mnist, .fashionMNIST: imageShape = [1, 28, 28]
-        case .folder: throw CLIError("--arch with --dataset folder: the image size is unknown; give the architecture with --arch-file")
+        guard let imageShape = dataset.imageShape, let classes = dataset.classCount else {
+            throw CLIError("--arch with --dataset folder: the image size is unknown; give the architecture with --arch-file")
         }
-        let classes = dataset == .cifar100 ? 100 : 10
         return try architecture.graph(inputShape: imageShape, defaultClasses: classes)
     }
 }

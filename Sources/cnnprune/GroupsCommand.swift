@@ -30,22 +30,6 @@ struct GroupsCommand: ParsableCommand {
         if model != nil && architecture.isGiven { throw ValidationError("give --model or --arch/--arch-file, not both") }
     }
 
-    struct Entry: Codable {
-        var name: String
-        var units: Int
-        var prunable: Bool
-        var reason: String?
-        var residual: Bool
-        var producers: [String]
-        var normalizations: [String]
-        var members: [GroupMember]
-    }
-
-    struct Listing: Codable {
-        var architecture: String
-        var groups: [Entry]
-    }
-
     func run() throws {
         let network: Sequential
         let name: String
@@ -60,15 +44,9 @@ struct GroupsCommand: ParsableCommand {
         }
         let groups: ChannelGroups
         do { groups = try ChannelGroups(network) } catch let error as PruningError { throw CLIError(error.description) }
-        let entries = groups.groups.map { group in
-            Entry(name: group.name, units: group.units, prunable: group.isPrunable(allowResidual: pruneResidual),
-                  reason: group.whyNotPrunable(allowResidual: pruneResidual), residual: group.isResidual,
-                  producers: group.producers, normalizations: group.normalizations, members: group.members)
-        }
-        if json {
-            try printJSON(Listing(architecture: name, groups: entries))
-            return
-        }
+        let listing = ChannelGroupListing(architecture: name, groups: groups, allowResidual: pruneResidual)
+        if json { return try printJSON(listing) }
+        let entries = listing.groups
         print("\(name): \(entries.count) channel groups, \(entries.filter(\.prunable).count) prunable\(pruneResidual ? " (residual groups included)" : "")")
         for entry in entries {
             let state = entry.prunable ? "prunable" : "not prunable: \(entry.reason ?? "")"

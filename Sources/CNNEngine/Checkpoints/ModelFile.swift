@@ -28,3 +28,27 @@ public enum ModelFile {
         return loaded
     }
 }
+
+extension LoadedModel {
+    /// A short description for one-line summaries: the SimpleCNN's widths, else the
+    /// architecture's name and parameter count.
+    public var summary: String {
+        if let model = simpleCNN { return model.widthsDescription }
+        return "\(graph.name ?? "custom architecture"), \(network.architecture.parameterCount) parameters"
+    }
+}
+
+extension MemoryBudget {
+    /// The calibration batch of a pruning study: 64 images per worker, with gradients.
+    public static let studySamplesPerWorker = 64
+
+    /// Checks that a pruning study on `network` (calibration batches of
+    /// ``studySamplesPerWorker`` images with gradients, one per worker) fits in memory.
+    /// - Parameters:
+    ///   - network: the network studied.
+    ///   - workers: the worker threads.
+    /// - Throws: ``MemoryBudgetError`` when it does not fit.
+    public static func checkStudy(_ network: Network, workers: Int) throws {
+        try check(network.architecture, samplesPerWorker: studySamplesPerWorker, workers: workers, training: true)
+    }
+}
