@@ -44,7 +44,8 @@ struct GroupsCommand: ParsableCommand {
         }
         let groups: ChannelGroups
         do { groups = try ChannelGroups(network) } catch let error as PruningError { throw CLIError(error.description) }
-        let listing = ChannelGroupListing(architecture: name, groups: groups, allowResidual: pruneResidual)
+        var listing = ChannelGroupListing(architecture: name, groups: groups, allowResidual: pruneResidual)
+        for (index, group) in groups.groups.enumerated() { listing.groups[index].reason = group.whyNotPrunableWithFlag(allowResidual: pruneResidual) }
         if json { return try printJSON(listing) }
         let entries = listing.groups
         print("\(name): \(entries.count) channel groups, \(entries.filter(\.prunable).count) prunable\(pruneResidual ? " (residual groups included)" : "")")
