@@ -161,13 +161,15 @@ struct SweepCommand: ParsableCommand {
         let study = SweepStudy(criteria: try parseCriteria(criterion, seed: calibrationOptions.seed), counts: counts, calibration: calibrationOptions.set,
                                method: seedCompatible ? .exerciseLoop : .rankOnce(keepBias: keepBias), threads: threading.threads,
                                modelPath: model, datasetName: data.dataset.displayName)
-        let recipe = recipeOptions.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed))
+        let recipe = finetuneEpochs > 0
+            ? recipeOptions.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed))
+            : nil
         let directory = URL(fileURLWithPath: output)
         let report = try studyStep {
             switch subject {
             case .layer(let layer):
                 return try study.runLayer(layer, of: network, model: loaded.simpleCNN!, test: test, images: images,
-                                          fineTuning: finetuneEpochs > 0 ? recipe : nil, progress: status, output: directory, start: start)
+                                          fineTuning: recipe, progress: status, output: directory, start: start)
             case .group(let group):
                 return try study.runGroup(group, of: loaded, test: test, images: images, progress: status, output: directory, start: start)
             }
