@@ -19,8 +19,8 @@ public enum StudyError: Error, CustomStringConvertible {
     case differentWidths(model: String, first: String)
     /// A calibration set needs the training images, and none were given.
     case noTrainingImages
-    /// A pruning budget the network cannot reach (the message says why).
-    case target(String)
+    /// A pruning target the network cannot reach (the error says which limit stops it).
+    case target(PruningTargetError)
     /// Model `model` gives other curves (or the same curves at other x values) than model 0,
     /// `first`: a several-model summary lines up models of one architecture.
     case differentCurves(model: String, curves: [String], first: String, firstCurves: [String])
@@ -35,7 +35,7 @@ public enum StudyError: Error, CustomStringConvertible {
         case .noModels: return "the study needs at least one model"
         case .differentWidths(let model, let first): return "\(model) has other layer widths than \(first); the models must be of one architecture"
         case .noTrainingImages: return "the calibration set needs the training images, and none were given"
-        case .target(let message): return message
+        case .target(let error): return error.description
         case .differentCurves(let model, let curves, let first, let firstCurves):
             return "\(model) gives other curves than \(first) (\(curves.joined(separator: ", ")) against \(firstCurves.joined(separator: ", "))); several models must be of one architecture"
         }
