@@ -1,18 +1,18 @@
-/// The numbers of units to prune in a sweep, parsed from `--k`.
+/// The numbers of units to prune in a sweep, parsed from a list of counts (the command line's `--k`).
 ///
 /// The syntax is a comma-separated list whose items are single counts (`8`) or Python-style
 /// ranges `START:STOP[:STEP]` with STOP excluded (`0:32:2` is 0, 2, …, 30); items may be mixed
 /// (`0:8:2,16,24`). The counts must come out non-negative and strictly increasing, because a
 /// sweep prunes nested sets and draws them left to right.
 public enum PruningCounts {
-    /// The most counts a `--k` list may give (found by fuzzing: `0:1000000000` tried to allocate 8 GB).
+    /// The most counts a list may give (found by fuzzing: `0:1000000000` tried to allocate 8 GB).
     public static let maximumCounts = 100_000
 
     /// Parses `text`.
     /// - Throws: `PruningError.invalidCounts` saying what is wrong.
     public static func parse(_ text: String) throws -> [Int] {
         func fail(_ why: String) -> PruningError {
-            .invalidCounts("invalid --k '\(text)': \(why); write START:STOP:STEP (STOP excluded, like Python's range) or a comma list such as 0,2,4")
+            .invalidCounts(text, reason: why)
         }
         let trimmed = text.filter { !$0.isWhitespace }
         guard !trimmed.isEmpty else { throw fail("it is empty") }

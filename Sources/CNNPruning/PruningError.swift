@@ -8,13 +8,17 @@ public enum PruningError: Error, CustomStringConvertible, Equatable {
     case unknownCriterion(String, valid: [String])
     /// A criterion listed twice.
     case duplicateCriterion(String)
-    /// A list of K values (`--k`) that does not parse; the text says why.
-    case invalidCounts(String)
+    /// A list of K values that does not parse: the text given, and why.
+    case invalidCounts(String, reason: String)
     /// K larger than the layer's number of units.
     case countOutOfRange(Int, layer: String, units: Int, unitName: String)
     /// A calibration set (`--calibration`) that does not parse.
     case invalidCalibration(String)
 
+    /// How to write a list of counts, as the messages say it.
+    public static let countsSyntax = "write START:STOP:STEP (STOP excluded, like Python's range) or a comma list such as 0,2,4"
+
+    /// One line saying what is wrong.
     public var description: String {
         switch self {
         case .unknownLayer(let name, let valid):
@@ -25,8 +29,8 @@ public enum PruningError: Error, CustomStringConvertible, Equatable {
             return "unknown criterion '\(name)'; the criteria are \(valid.joined(separator: ", "))"
         case .duplicateCriterion(let name):
             return "criterion '\(name)' is listed twice"
-        case .invalidCounts(let why):
-            return why
+        case .invalidCounts(let text, let reason):
+            return "invalid counts '\(text)': \(reason); \(Self.countsSyntax)"
         case .countOutOfRange(let k, let layer, let units, let unitName):
             return "K = \(k) is out of range: \(layer) has \(units) \(unitName)s, so K must be 0…\(units)"
         case .invalidCalibration(let text):

@@ -132,7 +132,7 @@ public struct GroupRemovalStudy: Sendable {
                     return try fineTune(current, step)
                 }
             } catch let error as PruningTargetError {
-                throw StudyError.target(error.description)
+                throw StudyError.target(error)
             }
         }
         let before = try studyStep { try ChannelGroups(network.architecture) }

@@ -19,8 +19,8 @@ public enum StudyError: Error, CustomStringConvertible {
     case differentWidths(model: String, first: String)
     /// A calibration set needs the training images, and none were given.
     case noTrainingImages
-    /// A pruning budget the network cannot reach (the message says why).
-    case target(String)
+    /// A pruning target the network cannot reach (the error says which limit stops it).
+    case target(PruningTargetError)
     /// The network has no channel group that can be pruned; `residualExcluded` says whether
     /// groups coupled through residual sums were left out (and might be allowed).
     case noPrunableGroup(residualExcluded: Bool)
@@ -38,7 +38,7 @@ public enum StudyError: Error, CustomStringConvertible {
         case .noModels: return "the study needs at least one model"
         case .differentWidths(let model, let first): return "\(model) has other layer widths than \(first); the models must be of one architecture"
         case .noTrainingImages: return "the calibration set needs the training images, and none were given"
-        case .target(let message): return message
+        case .target(let error): return error.description
         case .noPrunableGroup(let residualExcluded):
             return "the network has no prunable channel group" + (residualExcluded ? " (groups coupled through residual sums were left out)" : "")
         case .differentCurves(let model, let curves, let first, let firstCurves):

@@ -77,6 +77,7 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ error: StudyError) {
         switch error {
         case .fineTuningDiverged(let cause): self.init("fine-tuning diverged: \(cause.commandLineDescription); try a smaller --lr")
+        case .target(let cause): self.init(cause.commandLineDescription)
         default: self.init(error.description)
         }
     }

@@ -21,7 +21,7 @@ extension GroupStudy {
         guard let group = groups.group(named: name) else {
             throw CLIError(PruningError.unknownLayer(name, valid: prunable.map(\.name)).description)
         }
-        if let why = group.whyNotPrunable(allowResidual: allowResidual) { throw CLIError(PruningError.notPrunable(name, reason: why).description) }
+        if let why = group.whyNotPrunableWithFlag(allowResidual: allowResidual) { throw CLIError(PruningError.notPrunable(name, reason: why).description) }
         return group
     }
 }

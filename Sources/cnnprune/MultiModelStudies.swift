@@ -4,34 +4,25 @@ import CNNStudy
 import CNNEngine
 import Foundation
 
-/// The model files of a `--model` value: one path, or several separated by commas
-/// (`--model a.safetensors,b.safetensors`). A value that names an existing file is one model even
-/// if it holds a comma.
-func modelFiles(_ value: String) -> [String] {
-    if FileManager.default.fileExists(atPath: value) || !value.contains(",") { return [value] }
-    return value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-}
+/// The model files of a `--model` value: one path, or several separated by commas (CNNStudy's `ModelList`).
+func modelFiles(_ value: String) -> [String] { ModelList.files(value) }
 
-/// Checks a list of model files before any work: none empty, none twice, each loadable, and
-/// all of one architecture (several models are summarised as seeds of one network: a mixed
-/// list would be averaged as if it were one).
+/// Checks a list of model files before any work (CNNStudy's `ModelList.check`): none empty, none
+/// twice, each loadable, and all of one architecture; the problems as CLI errors naming `--model`.
 func validateModelFiles(_ files: [String], fallback: ModelGraph? = nil) throws {
-    if files.contains(where: \.isEmpty) { throw CLIError("--model has an empty entry in its comma-separated list") }
-    if Set(files).count != files.count { throw CLIError("--model names the same file twice; give each model once") }
-    var first: (path: String, graph: ModelGraph)?
-    for path in files {
-        let graph = try loadAnyModel(path, fallback: fallback).graph
-        guard let reference = first else { first = (path, graph); continue }
-        guard graph == reference.graph else {
-            throw CLIError("--model: \(path) (\(graph.name ?? "custom architecture")) and \(reference.path) (\(reference.graph.name ?? "custom architecture")) are networks of different architectures or widths; several models are compared as seeds of one network")
+    do {
+        try ModelList.check(files) { try loadAnyModel($0, fallback: fallback).graph }
+    } catch let problem as ModelList.Problem {
+        switch problem {
+        case .emptyEntry: throw CLIError("--model has an empty entry in its comma-separated list")
+        case .duplicate: throw CLIError("--model names the same file twice; give each model once")
+        case .differentArchitectures: throw CLIError("--model: \(problem.description)")
         }
     }
 }
 
 /// The folder of model `index`'s own outputs inside a several-model run's `--output`.
-func perModelDirectory(_ output: String, index: Int) -> URL {
-    URL(fileURLWithPath: output).appendingPathComponent("model-\(index)")
-}
+func perModelDirectory(_ output: String, index: Int) -> URL { ModelList.directory(output, index: index) }
 
 /// `sweep --model a,b,…`: every model swept alike (its files in `model-<i>/`), then the criteria
 /// over the models (`MultiModelSweepSummary`).
@@ -89,52 +80,24 @@ func runEachModel(_ models: [String], output: String, _ body: (_ path: String, _
     }
 }
 
-/// What one `prune` run gives: its `--json` report, its table, and the figures a several-model
-/// run summarises.
-struct PruneRunResult {
-    var report: any Encodable
-    var text: String
-    /// Test accuracy (%) of the model before pruning, after it, and after fine-tuning (if any).
-    var before: Double
-    var pruned: Double
-    var fineTuned: Double?
-    var parameterRatio: Double
-    var macsRatio: Double
-}
-
 /// `prune --model a,b,…`: every model pruned alike (outputs `NAME-<i>.safetensors` for
-/// `--output NAME.safetensors`), then the accuracies over the models: before, pruned and
-/// fine-tuned, each with its 95 % interval, and the change from before to the final model
-/// compared paired (same model).
+/// `--output NAME.safetensors`), then the accuracies over the models (`MultiModelPruneSummary`).
 struct MultiModelPruneRun {
     let command: PruneCommand
     let models: [String]
-
-    /// `pruned.safetensors` → `pruned-1.safetensors` for model 1.
-    static func output(_ output: String, index: Int) -> String {
-        let url = URL(fileURLWithPath: output)
-        let ext = url.pathExtension
-        let stem = url.deletingPathExtension().lastPathComponent
-        let name = ext.isEmpty ? "\(stem)-\(index)" : "\(stem)-\(index).\(ext)"
-        return url.deletingLastPathComponent().appendingPathComponent(name).path
-    }
 
     func run() throws {
         var results: [PruneRunResult] = []
         for (index, path) in models.enumerated() {
             var single = command
             single.model = path
-            single.output = Self.output(command.output, index: index)
+            single.output = ModelList.output(command.output, index: index)
             if !command.json { print("Model \(index + 1) of \(models.count): \(path)") }
             let result = try single.pruneOne()
             if !command.json { print(result.text + "\n") }
             results.append(result)
         }
-        let summary = MultiModelPruneSummary(before: results.map(\.before), pruned: results.map(\.pruned), fineTuned: results.map(\.fineTuned))
-        if command.json {
-            print(try summary.json(reports: results.map(\.report)))
-            return
-        }
-        summary.lines.forEach { print($0) }
+        let summary = MultiModelPruneSummary(results: results)
+        if command.json { print(try summary.json(reports: results.map(\.report))) } else { summary.lines.forEach { print($0) } }
     }
 }

@@ -164,11 +164,7 @@ struct PruneCommand: ParsableCommand {
             return
         }
         let result = try pruneOne()
-        if json {
-            try printJSON(result.report)
-        } else {
-            print(result.text)
-        }
+        if json { try printJSON(result.report) } else { print(result.text) }
     }
 
     /// Prunes `--model` to `--output` (and fine-tunes, and measures); returns what `run` prints.
@@ -176,69 +172,28 @@ struct PruneCommand: ParsableCommand {
         let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.layerStudyNames.contains(criterion) {
-            let run = try GroupPruneRun(command: self, loaded: general)
-            let report = try run.report()
-            return PruneRunResult(report: report, text: "\n" + report.table(timingRuns: timingRuns) + "\n\nSaved \(output)",
-                                  before: report.before.accuracy, pruned: report.pruned.accuracy, fineTuned: report.fineTuned?.accuracy,
-                                  parameterRatio: Double(report.pruned.parameters) / Double(report.before.parameters),
-                                  macsRatio: Double(report.pruned.multiplyAccumulates) / Double(report.before.multiplyAccumulates))
+            return PruneRunResult(try GroupPruneRun(command: self, loaded: general).report(), timingRuns: timingRuns)
         }
-        let k = self.k!
         let status = StatusLine()
         defer { status.clear() }
         let loaded = try loadModel(model)
-        let units = try removalStep { try loaded.model.width(ofLayer: layer) }
-        try removalStep { try ChannelPruner.validate(count: k, steps: iterative, units: units, layer: layer) }
-        let criterion = try parseCriteria(criterion, seed: seed)[0]
         let calibrationSet = try calibration.map(parseCalibration) ?? .default
+        let study = LayerRemovalStudy(layer: layer, count: k!, steps: iterative, criterion: try parseCriteria(criterion, seed: seed)[0],
+                                      calibrationLabel: calibrationSet.description, finetuneEpochs: finetuneEpochs,
+                                      threads: threading.threads, timingRuns: timingRuns)
+        let job = LayerPruneJob(study: study, calibration: calibrationSet, source: model, output: output)
+        _ = try pruneJobStep { try job.check(loaded.model) }
 
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
         try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status)
-        let calibrationImages = criterion.need == .none ? nil : try images.images(calibrationSet)
         let train = finetuneEpochs > 0 ? try images.trainingSet() : nil
-        status.clear()
-
-        let study = LayerRemovalStudy(layer: layer, count: k, steps: iterative, criterion: criterion, calibrationLabel: calibrationSet.description,
-                                      finetuneEpochs: finetuneEpochs, threads: threading.threads, timingRuns: timingRuns)
-        let unitName = layer.hasPrefix("fc") ? "neuron" : "channel"
-        let ranking = criterion.need == .none ? "\(criterion.name) (weights only)" : "\(criterion.name) on \(calibrationSet.label)"
-        say("Pruning \(layer) of \(model) (\(loaded.model.widthsDescription)): removing \(k) of \(units) \(unitName)s"
-            + (iterative > 1 ? " in \(iterative) steps" : "") + ", ranked by \(ranking)")
-
-        var fineTune: ((Network, SimpleCNN, Int) throws -> Network)?
-        if let train, finetuneEpochs > 0 {
-            fineTune = { network, model, step in
-                try self.fineTuning(step: step).train(network, on: train, test: test).network
-            }
+        let fineTune = train.map { train in { (network: Network, step: Int) in try fineTuning(step: step).train(network, on: train, test: test).network } }
+        return try pruneJobStep {
+            try job.run(network: loaded.network, model: loaded.model, metadata: loaded.metadata, test: test, images: images,
+                        extraMetadata: data.metadata(for: test), fineTune: fineTune, say: say)
         }
-        let result = try studyStep {
-            try study.run(network: loaded.network, model: loaded.model, calibration: calibrationImages, test: test, fineTune: fineTune,
-                          onRemoval: { step in
-                              let head = iterative > 1 ? "step \(step.step)/\(iterative): " : ""
-                              say("\(head)removed \(unitName)s \(step.removed.map(String.init).joined(separator: ", ")) → \(layer) has \(step.width); "
-                                  + String(format: "test accuracy %.2f %%", step.accuracy)
-                                  + (fineTune != nil ? "; fine-tuning \(finetuneEpochs) epoch\(finetuneEpochs == 1 ? "" : "s")" : ""))
-                          },
-                          onStep: { step in
-                              guard let accuracy = step.fineTunedAccuracy else { return }
-                              say(String(format: "%@fine-tuned: test accuracy %.2f %%", iterative > 1 ? "step \(step.step)/\(iterative) " : "", accuracy))
-                          })
-        }
-        let metadata = try study.metadata(for: result.outcome, source: model, inputMetadata: loaded.metadata, extra: data.metadata(for: test))
-        do {
-            try Checkpoint.save(result.network, model: result.model, to: URL(fileURLWithPath: output), metadata: metadata)
-        } catch {
-            throw CLIError((error as? AtomicFileError)?.description ?? "cannot write \(output): \(error.localizedDescription)")
-        }
-
-        let outcome = result.outcome
-        let report = study.report(outcome, model: model, output: output)
-        return PruneRunResult(report: report,
-                              text: "\n" + report.table(timingRuns: timingRuns, threads: threading.threads) + "\n\nSaved \(output) (\(result.model.widthsDescription))",
-                              before: outcome.before.accuracy, pruned: outcome.pruned.accuracy, fineTuned: outcome.fineTuned?.accuracy,
-                              parameterRatio: outcome.parameterRatio, macsRatio: outcome.multiplyAccumulateRatio)
     }
 
     /// The fine-tuning recipe from this command's flags (`--finetune-epochs`, `--batch-size`,
@@ -253,20 +208,5 @@ struct PruneCommand: ParsableCommand {
     }
 
     /// Prints a progress line: to stdout, or to stderr under `--json`.
-    func say(_ line: String) {
-        if json { printError(line) } else { print(line); fflush(nil) }
-    }
+    func say(_ line: String) { sayProgress(line, toStdout: !json) }
 }
-
-/// Runs `body`, turning pruning and removal errors into one-line CLI errors.
-private func removalStep<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as PruningError {
-        throw CLIError(error.description)
-    } catch let error as RemovalError {
-        throw CLIError(error.description)
-    }
-}
-
-

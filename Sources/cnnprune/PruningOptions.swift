@@ -28,9 +28,12 @@ func parseCalibration(_ text: String) throws -> CalibrationSet {
     do { return try CalibrationSet(parsing: text) } catch let error as PruningError { throw ValidationError(error.description) }
 }
 
-/// Parses `--k`, turning a bad value into a usage error.
+/// Parses `--k`, turning a bad value into a usage error that names the flag.
 func parseCounts(_ text: String) throws -> [Int] {
-    do { return try PruningCounts.parse(text) } catch let error as PruningError { throw ValidationError(error.description) }
+    do { return try PruningCounts.parse(text) } catch let error as PruningError {
+        guard case .invalidCounts(let text, let reason) = error else { throw ValidationError(error.description) }
+        throw ValidationError("invalid --k '\(text)': \(reason); \(PruningError.countsSyntax)")
+    }
 }
 
 /// Parses `--criterion a,b,…`, turning an unknown name into a usage error.
@@ -48,6 +51,56 @@ func validateLayerName(_ name: String) throws {
 /// Runs `body`, turning a `PruningError` into a one-line CLI error.
 func pruningStep<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as PruningError { throw CLIError(error.description) }
+}
+
+/// Runs a prune job (CNNStudy's `LayerPruneJob`, `GroupPruneJob`), turning its errors into
+/// one-line CLI errors that name the flags to change.
+func pruneJobStep<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch StudyError.target(let error) {
+        throw CLIError(error.commandLineDescription)
+    } catch let error as StudyError {
+        throw CLIError(error)
+    } catch GroupPruneJob.Problem.epochsNotRecorded(let model) {
+        throw CLIError("\(model) does not record how many epochs it was trained; give --scratch-epochs N (the original training epochs plus the fine-tuning ones)")
+    }
+}
+
+/// Prints a progress line: to stdout (flushed), or to stderr (e.g. under `--json`).
+func sayProgress(_ line: String, toStdout: Bool) {
+    if toStdout { print(line); fflush(nil) } else { printError(line) }
+}
+
+extension PruningTarget {
+    /// The `prune` flag that asks for this target.
+    var flag: String {
+        switch self {
+        case .count: "--k"
+        case .uniformRatio: "--ratio"
+        case .globalRatio: "--global-ratio"
+        case .multiplyAccumulates: "--target-macs"
+        case .parameters: "--target-params"
+        }
+    }
+}
+
+extension PruningTargetError {
+    /// The message in `prune`'s flags (`--iterative`, `--max-layer-ratio`, `--prune-residual`, the target's flag).
+    var commandLineDescription: String {
+        switch self {
+        case .calibrationNeeded: description
+        case .tooManySteps(let steps, let count, let group):
+            "--iterative \(steps) would leave steps that remove nothing from \(group): K is \(count); give 1…\(count)"
+        case .fractionOutOfRange(let target): "\(target.flag) must be strictly between 0 and 1, got \(target.fraction ?? 0)"
+        case .budgetUnreachable(let target, let ratio, let reached):
+            "cannot reach \(target.fraction ?? 0) of the original \(target.measureName ?? ""): every prunable group is down to \(Int(((1 - ratio) * 100).rounded())) % of its channels (--max-layer-ratio \(ratio)) at \(Self.percent(reached))"
+        case .uniformBudgetUnreachable(let target, let ratio, let percent, let reached):
+            "cannot reach \(target.fraction ?? 0) of the original \(target.measureName ?? "") with the same fraction of every group: removing \(percent) % of each (--max-layer-ratio \(ratio)) leaves \(Self.percent(reached))"
+        case .noPrunableGroup(let allowResidual):
+            "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")"
+        }
+    }
 }
 
 extension CalibrationImages {

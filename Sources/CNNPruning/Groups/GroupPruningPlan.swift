@@ -30,9 +30,72 @@ public enum BudgetAllocation: String, Sendable, CaseIterable {
     case uniform
 }
 
-/// Why a pruning target cannot be met, as one line naming the group and the limit.
-public struct PruningTargetError: Error, CustomStringConvertible, Equatable {
-    public var description: String
+extension PruningTarget {
+    /// The fraction a ratio or budget target asks for (nil for a count).
+    public var fraction: Double? {
+        switch self {
+        case .count: nil
+        case .uniformRatio(let value), .globalRatio(let value), .multiplyAccumulates(let value), .parameters(let value): value
+        }
+    }
+
+    /// What a budget target measures: `multiply-accumulates` or `parameters` (nil for other targets).
+    public var measureName: String? {
+        switch self {
+        case .multiplyAccumulates: "multiply-accumulates"
+        case .parameters: "parameters"
+        default: nil
+        }
+    }
+}
+
+/// Why a pruning target cannot be met, in the pruner's terms: what was asked, and the limit that
+/// stops it. Each case carries the values, so that a caller (the command line) can word it its own way.
+public enum PruningTargetError: Error, CustomStringConvertible, Equatable {
+    /// The criterion ranks on calibration statistics, and the pruner has no ``GroupPruner/statistics`` provider.
+    case calibrationNeeded(criterion: String)
+    /// `steps` equal steps towards `count` channels of `group` would leave steps that remove
+    /// nothing (`steps` must be 1…`count`).
+    case tooManySteps(Int, count: Int, group: String)
+    /// A ratio or budget target whose fraction is not strictly between 0 and 1.
+    case fractionOutOfRange(PruningTarget)
+    /// A budget the global allocation cannot reach: every prunable group is down to the channels
+    /// `maximumGroupRatio` leaves, and the network still measures `reached` of the original.
+    case budgetUnreachable(PruningTarget, maximumGroupRatio: Double, reached: Double)
+    /// A budget the uniform allocation cannot reach: removing `percent` % of every group (the most
+    /// `maximumGroupRatio` allows) leaves `reached` of the original.
+    case uniformBudgetUnreachable(PruningTarget, maximumGroupRatio: Double, percent: Int, reached: Double)
+    /// The network has no prunable channel group (`allowResidual`: whether groups coupled through
+    /// residual sums were allowed).
+    case noPrunableGroup(allowResidual: Bool)
+
+    /// A fraction as the messages print it, in whole percent: `0.4567` → `45 %`.
+    public static func percent(_ fraction: Double) -> String { "\(Int((fraction * 1000).rounded()) / 10) %" }
+
+    /// One line saying what is wrong, in the library's terms.
+    public var description: String {
+        switch self {
+        case .calibrationNeeded(let criterion):
+            return "criterion \(criterion) needs calibration data, and none was given"
+        case .tooManySteps(let steps, let count, let group):
+            return "\(steps) steps would leave steps that remove nothing from \(group): K is \(count); give 1…\(count) steps"
+        case .fractionOutOfRange(let target):
+            let what = switch target {
+            case .count: "the count"
+            case .uniformRatio: "the ratio per group"
+            case .globalRatio: "the global ratio"
+            case .multiplyAccumulates: "the multiply-accumulate fraction"
+            case .parameters: "the parameter fraction"
+            }
+            return "\(what) must be strictly between 0 and 1, got \(target.fraction ?? 0)"
+        case .budgetUnreachable(let target, let maximumGroupRatio, let reached):
+            return "cannot reach \(target.fraction ?? 0) of the original \(target.measureName ?? "size"): every prunable group is down to \(Int(((1 - maximumGroupRatio) * 100).rounded())) % of its channels (maximum group ratio \(maximumGroupRatio)) at \(Self.percent(reached))"
+        case .uniformBudgetUnreachable(let target, let maximumGroupRatio, let percent, let reached):
+            return "cannot reach \(target.fraction ?? 0) of the original \(target.measureName ?? "size") with the same fraction of every group: removing \(percent) % of each (maximum group ratio \(maximumGroupRatio)) leaves \(Self.percent(reached))"
+        case .noPrunableGroup(let allowResidual):
+            return "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums are not allowed)")"
+        }
+    }
 }
 
 /// Chooses the channels to remove for a target, ranks them with a group criterion, and removes
@@ -69,7 +132,7 @@ public struct GroupPruner: Sendable {
         var gathered: [String: GroupStatistics] = [:]
         if criterion.need != .none {
             guard let statistics else {
-                throw PruningTargetError(description: "criterion \(criterion.name) needs calibration data, and none was given")
+                throw PruningTargetError.calibrationNeeded(criterion: criterion.name)
             }
             gathered = try statistics(network, groups)
         }
@@ -105,7 +168,7 @@ public struct GroupPruner: Sendable {
 
     /// Prunes `network` to `target` in `steps` steps, as Torch-Pruning's `iterative_steps`:
     /// after step `i` of `S` the network holds what the target asks for scaled by `i/S` (⌊K·i/S⌋
-    /// channels for `--k`, `ratio·i/S` of each group or of all channels, a fraction
+    /// channels for a count, `ratio·i/S` of each group or of all channels, a fraction
     /// `1 − (1 − F)·i/S` of the MACs or parameters), each step ranked afresh on the current
     /// network. `between` runs after every step but the last (fine-tuning) and returns the
     /// network to go on from.
@@ -128,13 +191,13 @@ public struct GroupPruner: Sendable {
                         throw RemovalError.countOutOfRange(k, layer: group.name, units: group.units, unitName: group.unitName)
                     }
                     guard steps <= k else {
-                        throw PruningTargetError(description: "--iterative \(steps) would leave steps that remove nothing from \(name): K is \(k); give 1…\(k)")
+                        throw PruningTargetError.tooManySteps(steps, count: k, group: name)
                     }
                 }
                 let wanted = k * step / steps - removedCount(name)
                 if wanted > 0 { current = try apply(try plan(current, target: .count(wanted, group: name)), to: current, record: &removed) }
             case .uniformRatio(let ratio):
-                try checkFraction(ratio, flag: "--ratio")
+                try checkFraction(target)
                 let prunable = try ChannelGroups(current.architecture).prunable(allowResidual: allowResidual)
                 let scored = try scores(of: prunable, in: current)
                 var selection: [String: [Int]] = [:]
@@ -147,7 +210,7 @@ public struct GroupPruner: Sendable {
                 }
                 current = try apply(selection, to: current, record: &removed)
             case .globalRatio(let ratio):
-                try checkFraction(ratio, flag: "--global-ratio")
+                try checkFraction(target)
                 let total = groups.prunable(allowResidual: allowResidual).reduce(0) { $0 + $1.units }
                 let wanted = Int((Double(total) * ratio * share).rounded(.down)) - removed.values.reduce(0) { $0 + $1.count }
                 guard wanted > 0 else { break }
@@ -169,7 +232,7 @@ public struct GroupPruner: Sendable {
     /// (`allocation`).
     func pruneToFraction(_ network: Network, target: PruningTarget, fraction: Double, stepFraction: Double, reference: Network,
                          originalUnits: [String: Int], record: inout [String: [Int]]) throws -> Network {
-        try checkFraction(fraction, flag: { if case .parameters = target { return "--target-params" } else { return "--target-macs" } }())
+        try checkFraction(target)
         let measure: (Sequential) -> Int = { architecture in
             if case .parameters = target { return architecture.parameterCount }
             return ArchitectureCost(architecture).multiplyAccumulates
@@ -184,7 +247,7 @@ public struct GroupPruner: Sendable {
         while Double(measure(current.architecture)) > goal {
             let selection = try globalSelection(current, ratio: 0.05, minimum: 1, originalUnits: originalUnits)
             guard !selection.isEmpty else {
-                throw PruningTargetError(description: "cannot reach \(fraction) of the original \(measureName(target)): every prunable group is down to \(Int(((1 - maximumGroupRatio) * 100).rounded())) % of its channels (--max-layer-ratio \(maximumGroupRatio)) at \(format(Double(measure(current.architecture)) / full))")
+                throw PruningTargetError.budgetUnreachable(target, maximumGroupRatio: maximumGroupRatio, reached: Double(measure(current.architecture)) / full)
             }
             current = try apply(selection, to: current, record: &record)
         }
@@ -200,7 +263,7 @@ public struct GroupPruner: Sendable {
         guard Double(measure(network.architecture)) > goal else { return network }
         let groups = try ChannelGroups(network.architecture).prunable(allowResidual: allowResidual)
         guard !groups.isEmpty else {
-            throw PruningTargetError(description: "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
+            throw PruningTargetError.noPrunableGroup(allowResidual: allowResidual)
         }
         let rankings = try scores(of: groups, in: network).map { criterion.ranking(of: $0) }
         let alreadyRemoved = record
@@ -222,7 +285,7 @@ public struct GroupPruner: Sendable {
         var low = 0, high = Int((maximumGroupRatio * 100).rounded(.down))
         let least = Double(measure(try result(percent: high).architecture))
         guard high > 0, least <= goal else {
-            throw PruningTargetError(description: "cannot reach \(fraction) of the original \(measureName(target)) with the same fraction of every group: removing \(high) % of each (--max-layer-ratio \(maximumGroupRatio)) leaves \(format(least / full))")
+            throw PruningTargetError.uniformBudgetUnreachable(target, maximumGroupRatio: maximumGroupRatio, percent: high, reached: least / full)
         }
         while high - low > 1 {
             let middle = (low + high) / 2
@@ -243,7 +306,7 @@ public struct GroupPruner: Sendable {
             let ranking = criterion.ranking(of: try scores(of: [group], in: network)[0])
             return [group.name: Array(ranking.prefix(k))]
         case .uniformRatio(let ratio):
-            try checkFraction(ratio, flag: "--ratio")
+            try checkFraction(target)
             var selection: [String: [Int]] = [:]
             let prunable = groups.prunable(allowResidual: allowResidual)
             let scored = try scores(of: prunable, in: network)
@@ -254,7 +317,7 @@ public struct GroupPruner: Sendable {
             }
             return selection
         case .globalRatio(let ratio):
-            try checkFraction(ratio, flag: "--global-ratio")
+            try checkFraction(target)
             return try globalSelection(network, ratio: ratio, minimum: 0)
         case .multiplyAccumulates, .parameters:
             // One step towards the budget, shared as `allocation` says.
@@ -269,7 +332,7 @@ public struct GroupPruner: Sendable {
     func globalSelection(_ network: Network, ratio: Double, minimum: Int, originalUnits: [String: Int] = [:]) throws -> [String: [Int]] {
         let groups = try ChannelGroups(network.architecture).prunable(allowResidual: allowResidual)
         guard !groups.isEmpty else {
-            throw PruningTargetError(description: "the network has no prunable channel group\(allowResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
+            throw PruningTargetError.noPrunableGroup(allowResidual: allowResidual)
         }
         var candidates: [(score: Double, group: Int, unit: Int)] = []
         let scored = try scores(of: groups, in: network)
@@ -323,16 +386,9 @@ public struct GroupPruner: Sendable {
         return group
     }
 
-    func checkFraction(_ value: Double, flag: String) throws {
-        guard value > 0, value < 1, value.isFinite else {
-            throw PruningTargetError(description: "\(flag) must be strictly between 0 and 1, got \(value)")
+    func checkFraction(_ target: PruningTarget) throws {
+        guard let value = target.fraction, value > 0, value < 1, value.isFinite else {
+            throw PruningTargetError.fractionOutOfRange(target)
         }
     }
-
-    func measureName(_ target: PruningTarget) -> String {
-        if case .parameters = target { return "parameters" }
-        return "multiply-accumulates"
-    }
-
-    func format(_ fraction: Double) -> String { "\(Int((fraction * 1000).rounded()) / 10) %" }
 }
