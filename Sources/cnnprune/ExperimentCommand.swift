@@ -40,13 +40,10 @@ struct ExperimentCommand: ParsableCommand {
 
     @Option(help: "Directory for the report and its files.")
     var output: String = "runs/experiment"
-
     @Option(help: "Use this trained model (safetensors) instead of training one.")
     var model: String?
-
     @Option(parsing: .unconditional, help: "SimpleCNN only: train this many models, seeds --seed … --seed + N − 1, and repeat the conv2 criteria sweeps and the sensitivity on each, with 95 % intervals over the models (default 1: one model).")
     var seeds: Int?
-
     @Option(help: "SimpleCNN only: study these trained models (comma-separated safetensors files) instead of training --seeds models; model i's calibration subset and random ranking take seed --seed + i.")
     var models: String?
 
@@ -55,16 +52,12 @@ struct ExperimentCommand: ParsableCommand {
 
     /// The training recipe the flags describe (fine-tuning is a copy of it, shorter).
     var recipe: TrainingRecipe { training.recipe }
-
     @Option(help: "Images that rank the channels for the corrected method and the other criteria (train:N, train or test).")
     var calibration: String = CalibrationSet.default.description
-
     @Option(parsing: .unconditional, help: "Fine-tuning epochs for the model with half of conv2's channels removed (0: no fine-tuning).")
     var finetuneEpochs: Int = 2
-
     @Option(parsing: .unconditional, help: "Timed inference passes over the test set per model in the removal table (interleaved rounds); the best counts.")
     var timingRuns: Int = 5
-
     @OptionGroup var threading: ThreadOptions
 
     /// `--arch`, `--arch-file`, `--classes`, `--width-multiplier`: the study on any network.
@@ -72,10 +65,8 @@ struct ExperimentCommand: ParsableCommand {
 
     @Option(help: "Networks other than the SimpleCNN: the channel group to sweep with every criterion (default: the last prunable group).")
     var layer: String?
-
     @Option(parsing: .unconditional, help: "Networks other than the SimpleCNN: the --global-ratio of the removal step (pruned, fine-tuned, measured).")
     var globalRatio: Double = 0.5
-
     @Flag(help: "Networks other than the SimpleCNN: include groups coupled through residual sums.")
     var pruneResidual = false
 
@@ -145,29 +136,25 @@ struct ExperimentCommand: ParsableCommand {
         }
 
         // The models, trained here or loaded; the study itself is CNNStudy's.
-        var studyModels = [try firstModel(model, train: train, test: test, directory: directory)]
-        let widths = studyModels[0].widths
-        for index in 1..<max(modelCount, 1) {
-            let seed = recipe.seed &+ UInt64(index)
-            if let givenModels {
-                let loaded = try loadModel(givenModels[index])
-                try data.check(loaded.network, fits: test, model: givenModels[index], metadata: loaded.metadata)
-                guard loaded.model == widths else { throw CLIError("\(givenModels[index]) has other layer widths than \(givenModels[0]); --models must be models of one architecture") }
-                studyModels.append(StudyModel(network: loaded.network, widths: loaded.model, origin: .loaded(path: givenModels[index])))
-            } else {
-                var seeded = recipe
-                seeded.seed = seed
-                var generator = SeededGenerator(seed: seed)
-                print("Model \(index + 1) of \(modelCount): training the SimpleCNN for \(recipe.epochs) epochs (seed \(seed))")
-                let trainingStart = DispatchTime.now().uptimeNanoseconds
-                let trained = try TerminalTraining(recipe: seeded, threads: threading.threads, echo: true)
-                    .train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test)
-                let url = directory.appendingPathComponent("model-seed\(seed).safetensors")
-                try Checkpoint.save(trained.network, model: widths, to: url, metadata: data.metadata(for: train))
-                studyModels.append(StudyModel(network: trained.network, widths: widths,
-                                              origin: .trained(path: url.path, epochs: trained.epochs, recipe: recipeDescription(seed: seed)),
-                                              trainingSeconds: seconds(since: trainingStart)))
+        let training = ExperimentTraining(recipe: recipe, threads: threading.threads, directory: directory, dataMetadata: data.metadata(for: train))
+        var studyModels: [StudyModel] = []
+        for index in 0..<max(modelCount, 1) {
+            if let path = index == 0 ? model : givenModels?[index] {
+                let loaded = try loadModel(path)
+                try data.check(loaded.network, fits: test, model: path, metadata: loaded.metadata)
+                if index > 0, loaded.model != studyModels[0].widths {
+                    throw CLIError("\(path) has other layer widths than \(givenModels![0]); --models must be models of one architecture")
+                }
+                studyModels.append(StudyModel(network: loaded.network, widths: loaded.model, origin: .loaded(path: path)))
+                continue
             }
+            let widths = try studyModels.first?.widths ?? data.simpleCNN(for: train)
+            let seeded = training.recipe(ofModel: index)
+            print(index == 0 ? "Training the SimpleCNN for \(recipe.epochs) epochs (\(seeded.description))"
+                             : "Model \(index + 1) of \(modelCount): training the SimpleCNN for \(recipe.epochs) epochs (seed \(seeded.seed))")
+            studyModels.append(try TerminalTraining(recipe: seeded, threads: threading.threads, echo: true).run {
+                try training.trainSimpleCNN(widths, model: index, train: train, test: test, progress: $0)
+            })
         }
 
         var fineTuningRecipe = recipe
@@ -187,34 +174,5 @@ struct ExperimentCommand: ParsableCommand {
         print(report.summary(directory: directory))
         if let seedStudy = report.seedStudy { print("\n" + seedStudy.summary()) }
         print("Wrote \(files.count) files into \(directory.path) in \(format(seconds(since: start), 1)) s; read \(directory.appendingPathComponent("report.md").path)")
-    }
-
-    /// Model 0: `model` loaded and checked against the data, or a SimpleCNN trained here with the
-    /// recipe and saved as `model.safetensors`.
-    private func firstModel(_ model: String?, train: ByteImages, test: ByteImages, directory: URL) throws -> StudyModel {
-        if let model {
-            let loaded = try loadModel(model)
-            try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
-            return StudyModel(network: loaded.network, widths: loaded.model, origin: .loaded(path: model))
-        }
-        let widths = try data.simpleCNN(for: train)
-        var generator = SeededGenerator(seed: recipe.seed)
-        print("Training the SimpleCNN for \(recipe.epochs) epochs (\(recipeDescription(seed: recipe.seed)))")
-        let trainingStart = DispatchTime.now().uptimeNanoseconds
-        let trained = try TerminalTraining(recipe: recipe, threads: threading.threads, echo: true)
-            .train(Network(architecture: try widths.architecture(), generator: &generator), on: train, test: test)
-        let trainingSeconds = seconds(since: trainingStart)
-        let path = directory.appendingPathComponent("model.safetensors")
-        try Checkpoint.save(trained.network, model: widths, to: path, metadata: data.metadata(for: train))
-        return StudyModel(network: trained.network, widths: widths,
-                          origin: .trained(path: path.path, epochs: trained.epochs, recipe: recipeDescription(seed: recipe.seed)),
-                          trainingSeconds: trainingSeconds)
-    }
-
-    /// `Adam, lr 0.001, batch 64, seed 0`: the recipe in the report's words.
-    private func recipeDescription(seed: UInt64) -> String {
-        var seeded = recipe
-        seeded.seed = seed
-        return seeded.description
     }
 }

@@ -34,20 +34,15 @@ struct GroupExperiment {
             origin = .loaded(path: path)
             name = loaded.graph.name ?? "custom architecture"
         } else {
-            let phase = DispatchTime.now().uptimeNanoseconds
             let fresh = try command.architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: command.recipe.seed)
             try command.data.check(fresh, fits: train, model: command.architecture.archFile ?? command.architecture.arch ?? "network")
             name = fresh.architecture.graph?.name ?? "custom architecture"
-            let recipe = command.recipe.description
-            print("Training \(name) for \(command.recipe.epochs) epochs (\(recipe))")
-            let trained = try TerminalTraining(recipe: command.recipe, threads: threads, echo: true).train(fresh, on: train, test: test)
+            print("Training \(name) for \(command.recipe.epochs) epochs (\(command.recipe.description))")
+            let training = ExperimentTraining(recipe: command.recipe, threads: threads, directory: directory, dataMetadata: command.data.metadata(for: train))
+            let trained = try TerminalTraining(recipe: command.recipe, threads: threads, echo: true).run { try training.train(fresh, train: train, test: test, progress: $0) }
             network = trained.network
-            let path = directory.appendingPathComponent("model.safetensors")
-            var metadata = command.data.metadata(for: train)
-            metadata[Checkpoint.epochsTrainedKey] = String(trained.epochs.count)
-            try Checkpoint.save(network, to: path, metadata: metadata)
-            origin = .trained(path: path.path, epochs: trained.epochs, recipe: recipe)
-            trainingSeconds = seconds(since: phase)
+            origin = trained.origin
+            trainingSeconds = trained.seconds
         }
 
         // 2. The study: one group with every criterion, the sensitivity of every group.

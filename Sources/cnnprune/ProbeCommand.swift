@@ -31,35 +31,11 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Where to write the tensors.") var output: String
 
     func run() throws {
-        let loaded = try loadAnyModel(model)
-        let network = loaded.network
+        let network = try loadAnyModel(model).network
         let test = try data.load(.test), train = try data.load(.train)
-        guard count > 0, count <= test.count, batchSize > 0, steps >= 0, start >= 0, start + batchSize <= train.count else {
-            throw CLIError("probe: --count, --batch-size and --steps do not fit the data")
-        }
-        var tensors: [String: Tensor] = [:]
-        let classes = network.architecture.outputShape.reduce(1, *)
-        let sample = network.architecture.inputShape.reduce(1, *)
-        var inputs = [Float](repeating: 0, count: count * sample)
-        let indices = (0..<Int32(count)).map { $0 }
-        indices.withUnsafeBufferPointer { i in inputs.withUnsafeMutableBufferPointer { test.fillInputs(indices: i, into: $0.baseAddress!) } }
-        tensors["logits"] = Tensor(shape: [count, classes], scalars: network(Tensor(shape: [count] + network.architecture.inputShape, scalars: inputs)).scalars)
-
-        var trainInputs = [Float](repeating: 0, count: batchSize * sample)
-        let head = (Int32(start)..<Int32(start + batchSize)).map { $0 }
-        head.withUnsafeBufferPointer { i in trainInputs.withUnsafeMutableBufferPointer { train.fillInputs(indices: i, into: $0.baseAddress!) } }
-        tensors["train_logits"] = Tensor(shape: [batchSize, classes], scalars: network(Tensor(shape: [batchSize] + network.architecture.inputShape, scalars: trainInputs), training: true).scalars)
-        let trainer = Trainer(network: network, optimizer: SGD(parameterCount: network.parameters.count, learningRate: lr),
-                              batchSize: batchSize, threads: threading.threads)
-        let (loss, gradient) = head.withUnsafeBufferPointer { trainer.lossAndGradient(data: train, indices: $0) }
-        tensors["loss"] = Tensor(shape: [1], scalars: [Float(loss)])
-        for entry in network.architecture.parameterEntries {
-            tensors["grad.\(entry.name)"] = Tensor(shape: entry.shape, scalars: Array(gradient[entry.offset..<(entry.offset + entry.count)]))
-        }
-        for _ in 0..<steps {
-            _ = head.withUnsafeBufferPointer { trainer.step(data: train, indices: $0) }
-        }
-        for (name, tensor) in trainer.network.namedTensors { tensors["after.\(name)"] = tensor }
+        let probe = InteropProbe(count: count, batchSize: batchSize, start: start, steps: steps, learningRate: lr)
+        guard probe.fits(test: test, train: train) else { throw CLIError("probe: --count, --batch-size and --steps do not fit the data") }
+        let tensors = try probe.tensors(of: network, test: test, train: train, threads: threading.threads)
         try SafeTensors(tensors: tensors).write(to: URL(fileURLWithPath: output))
     }
 }

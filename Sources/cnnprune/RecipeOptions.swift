@@ -13,28 +13,20 @@ extension LearningRateSchedule.Shape: ExpressibleByArgument {}
 struct RecipeOptions: ParsableArguments {
     @Option(help: "Optimizer: adam (torch.optim.Adam), adamw (torch.optim.AdamW) or sgd (torch.optim.SGD).")
     var optimizer: OptimizerSettings.Kind = .adam
-
     @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1) (sgd only; default 0).")
     var momentum: Float?
-
     @Flag(help: "Nesterov momentum (sgd with --momentum > 0).")
     var nesterov = false
-
     @Option(parsing: .unconditional, help: "Weight decay (adam: L2 added to the gradient; adamw: decoupled, default 0.01; sgd: L2; default 0).")
     var weightDecay: Float?
-
     @Option(help: "Learning-rate schedule: constant, step (×--lr-gamma at each --lr-step-epochs epoch) or cosine (to 0 over the run, per step).")
     var lrSchedule: LearningRateSchedule.Shape = .constant
-
     @Option(help: "Epochs (of the whole run, comma-separated, ascending) at which the step schedule multiplies the rate by --lr-gamma, e.g. 100,150.")
     var lrStepEpochs: String?
-
     @Option(parsing: .unconditional, help: "The step schedule's factor at each milestone.")
     var lrGamma: Float = 0.1
-
     @Option(parsing: .unconditional, help: "Epochs of linear per-step warm-up to --lr before the schedule.")
     var warmupEpochs: Int = 0
-
     @Flag(help: "Augment training images: random crop with 4 pixels of zero padding and horizontal flip (torchvision RandomCrop(32, padding=4) + RandomHorizontalFlip), seeded by --seed.")
     var augment = false
 
@@ -60,20 +52,11 @@ struct RecipeOptions: ParsableArguments {
         }
     }
 
-    /// The milestones of `--lr-step-epochs`: positive and strictly ascending.
+    /// The milestones of `--lr-step-epochs` (`LearningRateSchedule.milestones(parsing:)`).
     private func milestones(_ list: String) throws -> [Int] {
-        let parts = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        var result: [Int] = []
-        for part in parts {
-            guard let epoch = Int(part), epoch > 0, epoch <= TrainingLimits.maximumEpochs else {
-                throw ValidationError("--lr-step-epochs must be positive epoch numbers (at most \(TrainingLimits.maximumEpochs)) separated by commas, got '\(list)'")
-            }
-            guard result.last.map({ epoch > $0 }) ?? true else {
-                throw ValidationError("--lr-step-epochs must be strictly ascending, got '\(list)'")
-            }
-            result.append(epoch)
+        do { return try LearningRateSchedule.milestones(parsing: list) } catch let error as MilestonesError {
+            throw ValidationError("--lr-step-epochs" + error.description.dropFirst("milestones".count))
         }
-        return result
     }
 
     /// `base` with these flags' optimizer, schedule (shape, milestones, gamma, warm-up) and

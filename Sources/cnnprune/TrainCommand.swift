@@ -21,34 +21,22 @@ struct TrainCommand: ParsableCommand {
 
     /// The recipe the flags describe.
     var recipe: TrainingRecipe { training.recipe }
-
-    /// The recipe run with this command's threads and output.
-    var terminal: TerminalTraining { TerminalTraining(recipe: recipe, threads: threading.threads, echo: !json) }
-
     @Option(help: "Checkpoint to start from instead of a fresh initialisation.")
     var model: String?
-
     @Option(help: "Where to save the trained model.")
     var output: String = "model.safetensors"
-
     @Flag(help: "Print one JSON object with every epoch's figures at the end.")
     var json = false
-
     @Option(parsing: .unconditional, help: "Save a resumable training checkpoint (model + optimizer state + position) every N epochs.")
     var checkpointEvery: Int?
-
     @Option(help: "Where training checkpoints go (default: OUTPUT with .checkpoint.safetensors).")
     var checkpoint: String?
-
     @Option(help: "Continue the run saved in this training checkpoint up to --epochs in total (its optimizer, schedule, augmentation, batch size and learning rate come from the checkpoint).")
     var resume: String?
-
     @Option(help: ArgumentHelp("Record a step-by-step trace (initial parameters, batches, losses, parameters after --trace-at steps) for replay by another implementation.", visibility: .hidden))
     var trace: String?
-
     @Option(parsing: .unconditional, help: ArgumentHelp("Steps recorded by --trace.", visibility: .hidden))
     var traceSteps = 200
-
     @Option(help: ArgumentHelp("Steps after which --trace stores the parameters (comma list).", visibility: .hidden))
     var traceAt = "1,10,50,100,200"
 
@@ -81,150 +69,105 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The key of the training subset's size in a run's context (absent: the whole training set).
-    static let subsetKey = "subset"
-    /// The key of the data set's description in a run's context.
-    static let datasetKey = "dataset"
-
-    /// What determines the run besides the recipe: the data set (name, image shape, classes,
-    /// labels, normalisation) and the subset trained on.
-    func runContext(train: ByteImages, subset: Int?) -> [String: String] {
-        var context = [TrainCommand.datasetKey: DatasetDescription(dataset: data.dataset, images: train, labels: data.dataset == .cifar100 ? data.labels.rawValue : nil).json]
-        if let subset { context[TrainCommand.subsetKey] = String(subset) }
-        return context
-    }
-
-    /// Refuses to resume `run` with flags or data that contradict what its checkpoint recorded.
-    func checkResumable(_ run: TrainingRun, file: String, context: [String: String]) throws {
-        let given = GivenFlags.current
-        func refuse(_ flag: String, _ value: String, _ recorded: String) -> Error {
-            ValidationError("\(value.isEmpty ? flag : "\(flag) \(value)") contradicts \(file), which recorded \(recorded); drop \(flag) to resume the run as it was")
-        }
-        let recordedSubset = run.context[TrainCommand.subsetKey]
-        if let subset, !run.context.isEmpty, recordedSubset != String(subset) {
-            throw refuse("--subset", String(subset), recordedSubset.map { "a subset of \($0) images" } ?? "the whole training set")
-        }
-        if given.contains("--seed"), recipe.seed != run.seed { throw refuse("--seed", String(recipe.seed), "seed \(run.seed)") }
-        if given.contains("--batch-size"), recipe.batchSize != run.trainer.batchSize {
-            throw refuse("--batch-size", String(recipe.batchSize), "batch size \(run.trainer.batchSize)")
-        }
-        if given.contains("--lr"), recipe.learningRate != run.schedule.baseLearningRate {
-            throw refuse("--lr", String(recipe.learningRate), "learning rate \(run.schedule.baseLearningRate)")
-        }
-        let optimizerFlags = ["--optimizer", "--momentum", "--nesterov", "--weight-decay"]
-        if !given.isDisjoint(with: optimizerFlags), recipe.optimizer != run.optimizerSettings {
-            throw refuse(optimizerFlags.first(where: given.contains)!, recipe.optimizer.description, run.optimizerSettings.description)
-        }
-        let scheduleFlags = ["--lr-schedule", "--lr-step-epochs", "--lr-gamma", "--warmup-epochs"]
-        if let flag = scheduleFlags.first(where: given.contains) {
-            // Compared over the recorded horizon: only --epochs may change it.
-            var recorded = recipe
-            recorded.learningRate = run.schedule.baseLearningRate
-            recorded.epochs = run.schedule.epochs
-            let wanted = recorded.schedule
-            if wanted != run.schedule { throw refuse(flag, "(schedule \(wanted.shape.rawValue))", "schedule \(run.schedule.shape.rawValue) with \(run.schedule.warmupEpochs) warm-up epochs") }
-        }
-        if given.contains("--augment"), run.augmentation == nil { throw refuse("--augment", "", "no augmentation") }
-        if let recorded = run.context[TrainCommand.datasetKey], let current = context[TrainCommand.datasetKey], recorded != current {
-            throw CLIError("\(file) was trained on other data (\(recorded)); this run's data is \(current): pass the --dataset, --data, --labels and --normalize of the original run")
-        }
-    }
-
     /// The training checkpoint path: `--checkpoint`, else OUTPUT's name with `.checkpoint.safetensors`.
     var checkpointURL: URL {
-        if let checkpoint { return URL(fileURLWithPath: checkpoint) }
-        let out = URL(fileURLWithPath: output)
-        return out.deletingPathExtension().appendingPathExtension("checkpoint.safetensors")
+        checkpoint.map { URL(fileURLWithPath: $0) } ?? TrainingSession.checkpointURL(forModel: URL(fileURLWithPath: output))
+    }
+
+    /// The recipe's settings whose flags are on the command line (a resumed run must not contradict them).
+    var explicitSettings: ExplicitTrainingSettings {
+        let given = GivenFlags.current
+        return ExplicitTrainingSettings(
+            subset: subset, seed: given.contains("--seed") ? recipe.seed : nil, batchSize: given.contains("--batch-size") ? recipe.batchSize : nil,
+            learningRate: given.contains("--lr") ? recipe.learningRate : nil,
+            optimizer: given.isDisjoint(with: TrainCommand.optimizerFlags) ? nil : recipe.optimizer,
+            schedule: given.isDisjoint(with: TrainCommand.scheduleFlags) ? nil : recipe.schedule, augmentation: given.contains("--augment"))
+    }
+    static let optimizerFlags = ["--optimizer", "--momentum", "--nesterov", "--weight-decay"]
+    static let scheduleFlags = ["--lr-schedule", "--lr-step-epochs", "--lr-gamma", "--warmup-epochs"]
+
+    /// A `ResumeConflict` as the message naming the flag to drop (or, for data, the flags to pass).
+    static func message(_ conflict: ResumeConflict, file: String) -> String {
+        let given = GivenFlags.current
+        let flag: String, value: String
+        switch conflict.setting {
+        case .data: return "\(file) was trained on other data (\(conflict.recorded)); this run's data is \(conflict.value): pass the --dataset, --data, --labels and --normalize of the original run"
+        case .subset: (flag, value) = ("--subset", conflict.value)
+        case .seed: (flag, value) = ("--seed", conflict.value)
+        case .batchSize: (flag, value) = ("--batch-size", conflict.value)
+        case .learningRate: (flag, value) = ("--lr", conflict.value)
+        case .optimizer: (flag, value) = (optimizerFlags.first(where: given.contains) ?? "--optimizer", conflict.value)
+        case .schedule: (flag, value) = (scheduleFlags.first(where: given.contains) ?? "--lr-schedule", "(schedule \(conflict.value))")
+        case .augmentation: (flag, value) = ("--augment", "")
+        }
+        return "\(value.isEmpty ? flag : "\(flag) \(value)") contradicts \(file), which recorded \(conflict.recorded); drop \(flag) to resume the run as it was"
+    }
+
+    /// The resumed run of `--resume` (the checkpoint's errors as one line naming the file).
+    func resumedRun(_ path: String) throws -> TrainingRun {
+        try checkReadableFile(path, what: "training checkpoint")
+        do {
+            return try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: path)), threads: threading.threads)
+        } catch let error as TrainingCheckpointError {
+            throw CLIError("\(path): \(error.description)")
+        } catch let error as CheckpointError {
+            throw CLIError("\(path): \(error.commandLineDescription)")
+        } catch {
+            throw CLIError("\(path): \(error)")
+        }
     }
 
     func run() throws {
         try checkOutputFile(output, flag: "--output")
         if checkpointEvery != nil { try checkOutputFile(checkpointURL.path, flag: "--checkpoint") }
         if let trace { try checkOutputFile(trace, flag: "--trace") }
-        let run: TrainingRun
-        // Metadata of a `--model` file worth keeping (e.g. its pruning history), so that
-        // fine-tuning a pruned model does not forget how it was made.
-        var inherited: [String: String] = [:]
-        var resumed: TrainingRun?
-        if let resume {
-            try checkReadableFile(resume, what: "training checkpoint")
-            do {
-                resumed = try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: resume)), threads: threading.threads)
-            } catch let error as TrainingCheckpointError {
-                throw CLIError("\(resume): \(error.description)")
-            } catch let error as CheckpointError {
-                throw CLIError("\(resume): \(error.commandLineDescription)")
-            } catch {
-                throw CLIError("\(resume): \(error)")
-            }
-        }
+        let resumed = try resume.map(resumedRun)
         // A resumed run trains on the subset it recorded; a --subset that contradicts it is refused below.
-        let recordedSubset = resumed?.context[TrainCommand.subsetKey].flatMap { Int($0) }
         let fullTrain = try data.load(.train)
-        let subsetSize = subset ?? recordedSubset
+        let subsetSize = subset ?? resumed.flatMap { TrainingContext(recorded: $0.context).subset }
         let train = subsetSize.map { fullTrain.selecting(Array(0..<min($0, fullTrain.count))) } ?? fullTrain
         let test = try data.load(.test)
-        let context = runContext(train: train, subset: subsetSize)
+        let context = TrainingContext(dataset: DatasetDescription(dataset: data.dataset, images: train, labels: data.dataset == .cifar100 ? data.labels.rawValue : nil).json,
+                                      subset: subsetSize)
+        let start: TrainingSession.Start
         if let resume, let resumed {
-            run = resumed
-            try checkResumable(run, file: resume, context: context)
-            try data.check(run.network, fits: train, model: resume)
-            guard run.epochsCompleted < recipe.epochs else {
-                throw CLIError("\(resume) has already completed \(run.epochsCompleted) epochs; pass --epochs above that")
+            do { try resumed.checkResumable(with: explicitSettings, context: context) } catch let conflict as ResumeConflict {
+                throw conflict.setting == .data ? CLIError(TrainCommand.message(conflict, file: resume)) : ValidationError(TrainCommand.message(conflict, file: resume))
             }
-            // The recipe comes from the checkpoint; only the run's length follows --epochs.
-            run.schedule.epochs = recipe.epochs
+            try data.check(resumed.network, fits: train, model: resume)
+            start = .resuming(resumed)
         } else if let model {
             let loaded = try loadAnyModel(model)
             try data.check(loaded.network, fits: train, model: model, metadata: loaded.metadata)
-            inherited = loaded.metadata.filter { ![Checkpoint.architectureKey, Checkpoint.graphKey, TrainingRun.progressKey, "format"].contains($0.key) }
-            run = try terminal.makeRun(from: loaded.network)
+            start = .fineTuning(loaded.network, metadata: loaded.metadata)
         } else {
             // The exercise's SimpleCNN (or --arch / --arch-file) for this data's image shape and classes.
             if !architecture.isGiven || architecture.arch == "simplecnn" { _ = try data.simpleCNN(for: train) }
             let network = try architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: recipe.seed)
             try data.check(network, fits: train, model: architecture.archFile ?? architecture.arch ?? "simplecnn")
-            run = try terminal.makeRun(from: network)
+            start = .fresh(network)
         }
-        run.context = context
-        inherited.merge(data.metadata(for: train)) { _, new in new }
-        var traceRecorder: TrainingTrace?
-        if trace != nil {
-            let recorder = TrainingTrace(initial: run.network, steps: traceSteps, savedSteps: traceSavedSteps,
-                                         network: { [unowned run] in run.network },
-                                         moments: { [unowned run] in (run.trainer.optimizer as? Adam).map { ($0.firstMoment, $0.secondMoment) } })
-            run.trainer.stepObserver = { recorder.record(indices: $0, summedLoss: $1) }
-            traceRecorder = recorder
+        let session = TrainingSession(start: start, recipe: recipe, threads: threading.threads, context: context,
+                                      checkpointEvery: checkpointEvery, checkpointURL: checkpointURL)
+        let terminal = TerminalTraining(recipe: recipe, threads: threading.threads, echo: !json)
+        let run: TrainingRun
+        do { run = try terminal.run { _ in try session.makeRun() } } catch TrainingSessionError.alreadyTrained(let epochs) {
+            throw CLIError("\(resume ?? "") has already completed \(epochs) epochs; pass --epochs above that")
         }
-        let checkpointURL = self.checkpointURL
-        let epochs = try terminal.train(run, on: train, test: test) { run in
-            guard let every = checkpointEvery, run.epochsCompleted % every == 0 else { return }
-            try run.checkpoint().write(to: checkpointURL)
-            printError("checkpoint: epoch \(run.epochsCompleted) saved to \(checkpointURL.path)")
+        let traceRecorder = trace.map { _ in TrainingTrace.recording(run, steps: traceSteps, savedSteps: traceSavedSteps) }
+        let epochs = try terminal.run { progress in
+            try session.train(run, on: train, evaluatingOn: test, progress: progress) { epoch, url in
+                printError("checkpoint: epoch \(epoch) saved to \(url.path)")
+            }
         }
-        let before = resume == nil ? Int(inherited[Checkpoint.epochsTrainedKey] ?? "") ?? 0 : 0
-        inherited[Checkpoint.epochsTrainedKey] = String(before + (resume == nil ? epochs.count : run.epochsCompleted))
-        try Checkpoint.save(run.network, to: URL(fileURLWithPath: output), metadata: inherited)
+        try Checkpoint.save(run.network, to: URL(fileURLWithPath: output), metadata: session.modelMetadata(after: run, epochs: epochs, data: data.metadata(for: train)))
         if let trace, let traceRecorder {
             try traceRecorder.write(to: URL(fileURLWithPath: trace), batchSize: run.trainer.batchSize, seed: recipe.seed)
         }
         if json {
-            try printJSON(TrainingReport(epochs: epochs, testAccuracy: rounded(epochs.last?.testAccuracy ?? 0), matrixProducts: BLAS.backend.rawValue))
+            try printJSON(TrainingReport(epochs: epochs))
         } else {
             print(String(format: "test accuracy %.2f%%, model saved to %@", epochs.last?.testAccuracy ?? 0, output))
         }
-    }
-}
-
-/// `train --json` output.
-struct TrainingReport: Codable {
-    var epochs: [EpochRecord]
-    var testAccuracy: Double
-    /// The library that ran the matrix products (`BLAS.backend`: onednn, openblas, accelerate).
-    var matrixProducts: String?
-    enum CodingKeys: String, CodingKey {
-        case epochs
-        case testAccuracy = "test_accuracy"
-        case matrixProducts = "matrix_products"
     }
 }

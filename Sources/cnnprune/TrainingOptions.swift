@@ -7,13 +7,10 @@ import CNNEngine
 struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs: Int = 10
-
     @Option(parsing: .unconditional, help: "Images per training step.")
     var batchSize: Int = 64
-
     @Option(parsing: .unconditional, help: "Learning rate (the peak rate under a schedule).")
     var lr: Float = 0.001
-
     @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
