@@ -53,7 +53,14 @@ extension GroupPruneRun {
         else if let ratio = command.globalRatio { target = .globalRatio(ratio) }
         else if let fraction = command.targetMacs { target = .multiplyAccumulates(fraction) }
         else if let fraction = command.targetParams { target = .parameters(fraction) }
-        else { target = .count(command.k ?? 0, group: command.layer) }
+        else {
+            // A named group that cannot be pruned: the message with the flag that may allow it.
+            if let groups = try? ChannelGroups(loaded.network.architecture), let group = groups.group(named: command.layer),
+               let why = group.whyNotPrunableWithFlag(allowResidual: command.pruneResidual) {
+                throw CLIError(PruningError.notPrunable(command.layer, reason: why).description)
+            }
+            target = .count(command.k ?? 0, group: command.layer)
+        }
         // Validated by the command.
         let allocation = BudgetAllocation(rawValue: command.allocation) ?? .global
         let removal = GroupRemovalStudy(target: target, criterion: command.criterion, calibration: try command.calibration.map(parseCalibration) ?? .default,

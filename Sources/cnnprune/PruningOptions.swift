@@ -131,6 +131,15 @@ final class StatusLine: StudyProgress {
 
     func note(_ text: String) { printError(text) }
 
+    /// A line that stays, on a terminal only (in a log it would be noise); the fine-tuning
+    /// display goes on below it with its own clock.
+    func transientNote(_ text: String) {
+        guard line.isEnabled else { return }
+        line.clear()
+        fineTune?.clear()
+        printError(text)
+    }
+
     func fineTuning(_ what: String, batch: BatchProgress, epochs: Int, fraction: Double) {
         let progress = fineTune ?? FineTuneProgress()
         fineTune = progress

@@ -196,13 +196,3 @@ func printReport(_ report: StudyReport, since start: UInt64) {
     print("")
     print("Wrote \(report.files.joined(separator: ", ")) in \(format(seconds(since: start), 2)) s")
 }
-
-extension StatusLine {
-    /// A line that stays, on a terminal only: beside a live display it tells what was reached;
-    /// in a log it would be noise.
-    func transientNote(_ text: String) {
-        guard ProgressLine().isEnabled else { return }
-        clear()
-        printError(text)
-    }
-}
