@@ -78,19 +78,27 @@ public struct SensitivityStudy {
     ///   - progress: the study's phases.
     ///   - output: the directory for the files.
     ///   - start: when the study began (`DispatchTime` nanoseconds), for the seconds it reports.
-    /// - Throws: `StudyError.pruning` when no group is prunable or a pruning step fails, or a
-    ///   file not written.
+    ///   - explanation: why a group is not prunable, in the reports (by default
+    ///     `ChannelGroup.whyNotPrunable(allowResidual:)`; a caller may add how to allow it).
+    /// - Throws: `StudyError.noPrunableGroup` when no group is prunable, `StudyError.pruning`
+    ///   when a pruning step fails, or a file not written.
     public func runGroups(of loaded: LoadedModel, allowResidual: Bool, test: ByteImages, images: CalibrationImages,
-                          progress: any StudyProgress, output: URL, start: UInt64 = DispatchTime.now().uptimeNanoseconds) throws -> StudyReport {
+                          progress: any StudyProgress, output: URL, start: UInt64 = DispatchTime.now().uptimeNanoseconds,
+                          explanation: ((ChannelGroup) -> String?)? = nil) throws -> StudyReport {
         let network = loaded.network
         let groups = try studyStep { try ChannelGroups(network.architecture) }
         let prunable = groups.prunable(allowResidual: allowResidual)
         guard !prunable.isEmpty else { throw StudyError.noPrunableGroup(residualExcluded: !allowResidual) }
         let statistics = try GroupStudy.statistics(of: prunable, in: network, criteria: [criterion], calibration: calibration, images: images)
         progress.show("masking \(prunable.count) groups at 10 fractions on \(grouped(test.count)) test images")
-        let result = try studyStep {
+        var result = try studyStep {
             try Sensitivity.run(network: network, groups: groups.groups, allowResidual: allowResidual, request: SweepRequest(criterion: criterion),
                                 evaluationData: test, threads: threads, statistics: statistics)
+        }
+        if let explanation {
+            result.unprunable = result.unprunable.map { entry in
+                (entry.group, groups.group(named: entry.group).flatMap(explanation) ?? entry.reason)
+            }
         }
         progress.clear()
         let architecture = loaded.graph.name ?? "custom architecture"

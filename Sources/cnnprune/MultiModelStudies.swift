@@ -24,49 +24,56 @@ func validateModelFiles(_ files: [String], fallback: ModelGraph? = nil) throws {
 /// The folder of model `index`'s own outputs inside a several-model run's `--output`.
 func perModelDirectory(_ output: String, index: Int) -> URL { ModelList.directory(output, index: index) }
 
-/// `sweep --model a,b,…`: every model swept alike (its files in `model-<i>/`), then the criteria
-/// over the models (`MultiModelSweepSummary`).
-struct MultiModelSweepRun {
-    let command: SweepCommand
-    let models: [String]
+/// A command that studies the model of `--model`, or each of several alike (its files in
+/// `--output/model-<i>/`) and then summarises them: `sweep` and `sensitivity`.
+protocol ModelStudyCommand {
+    /// `--model`: one file, or several separated by commas.
+    var model: String { get set }
+    /// `--output`: the directory of the files.
+    var output: String { get set }
+    /// The data flags, for an architecture given by flags.
+    var data: DataOptions { get }
+    /// `--arch`, `--arch-file`: the architecture of files that record none.
+    var architecture: ArchitectureOptions { get }
+    /// Studies the one model of `model` into `output`: its curves and its classes.
+    func studyOne() throws -> (curves: [ModelCurve], classes: Int)
+    /// The several-model summary of `results`, written into `output`: the lines to print and
+    /// the files written.
+    static func summarize(models: [String], results: [(curves: [ModelCurve], classes: Int)], output: URL) throws -> (lines: [String], files: [String])
+}
 
-    func run() throws {
+extension ModelStudyCommand {
+    /// Studies the one model, or every model of the list and then their summary.
+    func runOneOrSeveral() throws {
+        let models = modelFiles(model)
+        guard models.count > 1 else { _ = try studyOne(); return }
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
+        try validateModelFiles(models, fallback: architecture.fallback(for: data))
         var results: [(curves: [ModelCurve], classes: Int)] = []
-        try runEachModel(models, output: command.output) { path, output in
-            var single = command
+        try runEachModel(models, output: output) { path, output in
+            var single = self
             single.model = path
             single.output = output
-            results.append(try single.sweepOne())
+            results.append(try single.studyOne())
         }
-        let summary = try studyStep {
-            try MultiModelSweepSummary(models: models, curves: results.map(\.curves), classes: results[0].classes)
-        }
-        let files = try studyStep { try summary.write(to: URL(fileURLWithPath: command.output)) }
-        summary.lines.forEach { print($0) }
-        print("Wrote \(files.joined(separator: ", ")) (each model's own files in \(command.output)/model-<i>/)")
+        let (lines, files) = try studyStep { try Self.summarize(models: models, results: results, output: URL(fileURLWithPath: output)) }
+        lines.forEach { print($0) }
+        print("Wrote \(files.joined(separator: ", ")) (each model's own files in \(output)/model-<i>/)")
     }
 }
 
-/// `sensitivity --model a,b,…`: every model's sensitivity (its files in `model-<i>/`), then each
-/// layer over the models (`MultiModelSensitivitySummary`).
-struct MultiModelSensitivityRun {
-    let command: SensitivityCommand
-    let models: [String]
+extension SweepCommand: ModelStudyCommand {
+    static func summarize(models: [String], results: [(curves: [ModelCurve], classes: Int)], output: URL) throws -> (lines: [String], files: [String]) {
+        let summary = try MultiModelSweepSummary(models: models, curves: results.map(\.curves), classes: results[0].classes)
+        return (summary.lines, try summary.write(to: output))
+    }
+}
 
-    func run() throws {
-        var results: [(curves: [ModelCurve], classes: Int)] = []
-        try runEachModel(models, output: command.output) { path, output in
-            var single = command
-            single.model = path
-            single.output = output
-            results.append(try single.analyseOne())
-        }
-        let summary = try studyStep {
-            try MultiModelSensitivitySummary(models: models, curves: results.map(\.curves), classes: results[0].classes)
-        }
-        let files = try studyStep { try summary.write(to: URL(fileURLWithPath: command.output)) }
-        print(summary.line)
-        print("Wrote \(files.joined(separator: ", ")) (each model's own files in \(command.output)/model-<i>/)")
+extension SensitivityCommand: ModelStudyCommand {
+    static func summarize(models: [String], results: [(curves: [ModelCurve], classes: Int)], output: URL) throws -> (lines: [String], files: [String]) {
+        let summary = try MultiModelSensitivitySummary(models: models, curves: results.map(\.curves), classes: results[0].classes)
+        return ([summary.line], try summary.write(to: output))
     }
 }
 

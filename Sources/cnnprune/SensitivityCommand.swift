@@ -49,18 +49,11 @@ struct SensitivityCommand: ParsableCommand {
         guard count == 1 else { throw ValidationError("sensitivity takes one criterion, got \(count)") }
     }
 
-    func run() throws {
-        let modelList = modelFiles(model)
-        guard modelList.count > 1 else { _ = try analyseOne(); return }
-        let outputLock = try lockOutputDirectory(output)
-        defer { withExtendedLifetime(outputLock) {} }
-        try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
-        try MultiModelSensitivityRun(command: self, models: modelList).run()
-    }
+    func run() throws { try runOneOrSeveral() }
 
     /// Analyses the one model of `--model` into `--output` (`SensitivityStudy`); returns its
     /// layers' curves and its classes, for a several-model summary.
-    func analyseOne() throws -> (curves: [ModelCurve], classes: Int) {
+    func studyOne() throws -> (curves: [ModelCurve], classes: Int) {
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -84,7 +77,8 @@ struct SensitivityCommand: ParsableCommand {
         do {
             report = layerStudy
                 ? try study.runLayers(of: loaded.network, test: test, images: images, progress: status, output: directory, start: start)
-                : try study.runGroups(of: loaded, allowResidual: pruneResidual, test: test, images: images, progress: status, output: directory, start: start)
+                : try study.runGroups(of: loaded, allowResidual: pruneResidual, test: test, images: images, progress: status, output: directory,
+                                      start: start, explanation: { $0.whyNotPrunableWithFlag(allowResidual: pruneResidual) })
         } catch StudyError.noPrunableGroup {
             throw CLIError("\(model): has no prunable channel group\(pruneResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
         } catch let error as StudyError {

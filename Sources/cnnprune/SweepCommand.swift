@@ -110,18 +110,11 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let modelList = modelFiles(model)
-        guard modelList.count > 1 else { _ = try sweepOne(); return }
-        let outputLock = try lockOutputDirectory(output)
-        defer { withExtendedLifetime(outputLock) {} }
-        try validateModelFiles(modelList, fallback: architecture.fallback(for: data))
-        try MultiModelSweepRun(command: self, models: modelList).run()
-    }
+    func run() throws { try runOneOrSeveral() }
 
     /// Sweeps the one model of `--model` into `--output` (`SweepStudy`); returns its criteria's
     /// curves and its classes, for a several-model summary.
-    func sweepOne() throws -> (curves: [ModelCurve], classes: Int) {
+    func studyOne() throws -> (curves: [ModelCurve], classes: Int) {
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
         let start = DispatchTime.now().uptimeNanoseconds
