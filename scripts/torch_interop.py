@@ -84,9 +84,11 @@ def activation_function(spec):
     """The torch function of an activation layer spec."""
     import torch.nn.functional as F
     t = spec["type"]
+    # Looked up at call time, so that relu_inputs can watch them.
     if t == "leaky-relu":
         return lambda x, slope=spec.get("slope", 0.01): F.leaky_relu(x, slope)
-    return {"relu6": F.relu6, "silu": F.silu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid, "sigmoid": F.sigmoid}[t]
+    name = {"relu6": "relu6", "silu": "silu", "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "sigmoid": "sigmoid"}[t]
+    return lambda x: getattr(F, name)(x)
 
 def _to_numpy(t):
     """numpy array (or torch tensor) -> (safetensors dtype, C-contiguous LE numpy array)."""
@@ -549,23 +551,35 @@ def tensor_errors(got, reference):
     return max((float((got[k] - v).abs().max()) / max(scale(v), 1e-30), k) for k, v in reference.items())
 
 
+# The kinks of the piecewise-linear activations: where rounding can flip a gradient's branch.
+KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "relu6": (0.0, 6.0), "hardswish": (-3.0, 3.0), "hardsigmoid": (-3.0, 3.0)}
+
+
 def relu_inputs(model, x):
-    """Every ReLU input of a training-mode forward pass, in call order (flattened)."""
+    """Every ReLU input of a training-mode forward pass, in call order (flattened); for the other
+    piecewise-linear activations (KINKS) the input's distance to its nearest kink."""
     import torch
     import torch.nn.functional as F
-    seen, original = [], F.relu
+    seen, originals = [], {name: getattr(F, name) for name in KINKS}
 
-    def recording(t, inplace=False):
-        seen.append(t.detach().flatten().clone())
-        return original(t, inplace=inplace)
-    F.relu = recording
+    def recorder(name):
+        original, kinks = originals[name], KINKS[name]
+
+        def recording(t, *args, **kwargs):
+            v = t.detach()
+            seen.append((v - kinks[0] if len(kinks) == 1 else torch.stack([(v - k).abs() for k in kinks]).min(0).values).flatten().clone())
+            return original(t, *args, **kwargs)
+        return recording
+    for name in KINKS:
+        setattr(F, name, recorder(name))
     try:
         model.train()
         with torch.no_grad():
             model(x)
     finally:
-        F.relu = original
-    return torch.cat(seen)
+        for name, original in originals.items():
+            setattr(F, name, original)
+    return torch.cat(seen) if seen else torch.tensor([float("inf")], dtype=x.dtype)
 
 
 def kink_free_batch(model, xtr, batch, candidates=64):
@@ -712,7 +726,7 @@ def graph_model(graph):
                     plan.append(("module", self._attach(prefix + spec["name"], nn.Linear(shape[0], spec["out"]))))
                     shape = [spec["out"]]
                 elif t == "relu":
-                    plan.append(("fn", F.relu))
+                    plan.append(("fn", lambda x: F.relu(x)))
                 elif t in ACTIVATIONS:
                     plan.append(("fn", activation_function(spec)))
                 elif t in ("maxpool", "avgpool"):
