@@ -132,7 +132,8 @@ def check_onnx_file(path):
         raise RuntimeError("no cnnprune.normalization in metadata_props")
     norm = json.loads(props["cnnprune.normalization"])
     ops = sorted({n.op_type for n in model.graph.node})
-    allowed = {"Conv", "BatchNormalization", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Flatten", "Gemm"}
+    allowed = {"Conv", "BatchNormalization", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "Add", "Flatten", "Gemm",
+               "Clip", "LeakyRelu", "Sigmoid", "Mul", "HardSwish", "HardSigmoid"}
     if not set(ops) <= allowed:
         raise RuntimeError(f"unexpected operators {sorted(set(ops) - allowed)}")
     return model, norm["mean"], norm["std"], ops
@@ -272,6 +273,13 @@ def main(argv):
         json.dump(CUSTOM_ARCH, f)
     models.append(("custom", "--arch-file graph (avgpool, dropout, projection, residual without relu)", lambda ck: must_run(exe, [
         "train", "--arch-file", arch_file] + small + ["--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
+        "--output", ck] + threads)))
+
+    activations_file = path("activations.json")
+    with open(activations_file, "w") as f:
+        json.dump(ACTIVATIONS_ARCH, f)
+    models.append(("activations", "--arch-file graph (relu6, leaky-relu, silu, hardswish, hardsigmoid, sigmoid)", lambda ck: must_run(exe, [
+        "train", "--arch-file", activations_file] + small + ["--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
         "--output", ck] + threads)))
 
     passed = failed = 0
