@@ -76,6 +76,27 @@ ACTIVATIONS_ARCH = {
 }
 
 
+# Depthwise, grouped, dilated, rectangular and unevenly padded convolutions: ONNX Conv's
+# group, dilations, kernel_shape, strides and four pads (Conv2DGeneral.swift).
+CONVOLUTIONS_ARCH = {
+    "name": "custom-convolutions",
+    "input": [3, 32, 32],
+    "layers": [
+        {"type": "conv", "name": "stem", "out": 8, "kernel": 3, "padding": 1, "bias": False},
+        {"type": "batchnorm", "name": "stem_bn"}, {"type": "relu6"},
+        {"type": "conv", "name": "dw1", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 8, "bias": False},
+        {"type": "batchnorm", "name": "dw1_bn"}, {"type": "relu"},
+        {"type": "conv", "name": "pw1", "out": 12, "kernel": 1},
+        {"type": "conv", "name": "grouped", "out": 12, "kernel": 3, "padding": 1, "groups": 3}, {"type": "relu"},
+        {"type": "conv", "name": "dilated", "out": 12, "kernel": 3, "padding": 2, "dilation": 2}, {"type": "relu"},
+        {"type": "conv", "name": "row", "out": 12, "kernel": [1, 5], "stride": [1, 2], "padding": [0, 2]},
+        {"type": "conv", "name": "column", "out": 12, "kernel": [5, 1], "stride": [2, 1], "padding": [2, 0]}, {"type": "relu"},
+        {"type": "conv", "name": "dw2", "out": 24, "kernel": 3, "stride": 2, "padding": [0, 0, 1, 1], "groups": 12},
+        {"type": "batchnorm", "name": "dw2_bn"}, {"type": "relu"},
+        {"type": "global-avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "fc", "out": 10}],
+}
+
+
 def run(exe, args, timeout=1800):
     """Runs cnnprune; returns (returncode, stdout, stderr)."""
     proc = subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout)
@@ -224,6 +245,7 @@ def main(argv):
     p.add_argument("--train-images", type=int, default=2000, help="training images of the zoo models' one epoch")
     p.add_argument("--zoo-lr", type=float, default=0.01, help="Adam learning rate of that epoch")
     p.add_argument("--full-simplecnn", action="store_true", help="train the SimpleCNN on all 50,000 training images, not the small copy")
+    p.add_argument("--only", help="check only these models (comma-separated stems: simplecnn, custom, activations, convolutions, a zoo name)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--logit-tol", type=float, default=1e-4, help="largest logit difference relative to the largest |logit|")
@@ -282,6 +304,15 @@ def main(argv):
         "train", "--arch-file", activations_file] + small + ["--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
         "--output", ck] + threads)))
 
+    convolutions_file = path("convolutions.json")
+    with open(convolutions_file, "w") as f:
+        json.dump(CONVOLUTIONS_ARCH, f)
+    models.append(("convolutions", "--arch-file graph (depthwise, grouped, dilated, rectangular, uneven padding)", lambda ck: must_run(exe, [
+        "train", "--arch-file", convolutions_file] + small + ["--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
+        "--output", ck] + threads)))
+
+    if a.only:
+        models = [m for m in models if m[0] in a.only.split(",")]
     passed = failed = 0
     for stem, label, make in models:
         ck, onnx_path = path(stem + ".safetensors"), path(stem + ".onnx")
@@ -292,12 +323,13 @@ def main(argv):
             print(f"[FAIL] onnx {label}: {e}")
             problems = [str(e)]
         passed, failed = (passed + 1, failed) if not problems else (passed, failed + 1)
-    try:
-        problems = bad_input_check(exe, work)
-    except Exception as e:
-        print(f"[FAIL] onnx truncated model file: {e}")
-        problems = [str(e)]
-    passed, failed = (passed + 1, failed) if not problems else (passed, failed + 1)
+    if not a.only or "simplecnn" in a.only.split(","):  # it reads the SimpleCNN's file
+        try:
+            problems = bad_input_check(exe, work)
+        except Exception as e:
+            print(f"[FAIL] onnx truncated model file: {e}")
+            problems = [str(e)]
+        passed, failed = (passed + 1, failed) if not problems else (passed, failed + 1)
     print(f"onnx_check: {time.time() - started:.0f} s; files in {work}")
     if not a.work_dir:
         shutil.rmtree(work, ignore_errors=True)

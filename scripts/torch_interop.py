@@ -690,6 +690,31 @@ def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None):
     return problems
 
 
+def conv_geometry(spec):
+    """A conv spec's kernel, stride and dilation pairs and its [top, left, bottom, right]
+    padding, from a number or a list (LayerSpec's JSON)."""
+    def pair(v, default):
+        v = spec.get(v, default)
+        return (v, v) if isinstance(v, int) else (v[0], v[1])
+    pads = spec.get("padding", 0)
+    pads = [pads] * 4 if isinstance(pads, int) else (pads + pads if len(pads) == 2 else pads)
+    return pair("kernel", 1), pair("stride", 1), pair("dilation", 1), pads
+
+
+def conv_output(spec, shape):
+    (kh, kw), (sh, sw), (dh, dw), (pt, pl, pb, pr) = conv_geometry(spec)
+    return [spec["out"], (shape[1] + pt + pb - dh * (kh - 1) - 1) // sh + 1, (shape[2] + pl + pr - dw * (kw - 1) - 1) // sw + 1]
+
+
+def conv_module(spec, channels, nn):
+    """nn.Conv2d for a conv spec, and the F.pad widths to apply before it for uneven padding
+    (ONNX's SAME_UPPER), else None."""
+    (kh, kw), (sh, sw), (dh, dw), (pt, pl, pb, pr) = conv_geometry(spec)
+    even = pt == pb and pl == pr
+    m = nn.Conv2d(channels, spec["out"], (kh, kw), (sh, sw), (pt, pl) if even else 0, (dh, dw), spec.get("groups", 1), bias=spec.get("bias", True))
+    return m, (None if even else (pl, pr, pt, pb))
+
+
 def graph_model(graph):
     """A torch module for any cnnprune ModelGraph (the `cnnprune.graph` metadata), with the
     same state_dict names: what loads a pruned or user-defined network into PyTorch."""
@@ -716,10 +741,12 @@ def graph_model(graph):
             for spec in layers:
                 t = spec["type"]
                 if t == "conv":
-                    m = nn.Conv2d(shape[0], spec["out"], spec["kernel"], spec.get("stride", 1), spec.get("padding", 0), bias=spec.get("bias", True))
-                    plan.append(("module", self._attach(prefix + spec["name"], m)))
-                    k, st, pd = spec["kernel"], spec.get("stride", 1), spec.get("padding", 0)
-                    shape = [spec["out"], (shape[1] + 2 * pd - k) // st + 1, (shape[2] + 2 * pd - k) // st + 1]
+                    m, pads = conv_module(spec, shape[0], nn)
+                    self._attach(prefix + spec["name"], m)
+                    # The module itself in the plan (not a closure), so that deepcopy and
+                    # .double() reach it.
+                    plan.append(("module", m) if pads is None else ("padded", (pads, m)))
+                    shape = conv_output(spec, shape)
                 elif t == "batchnorm":
                     plan.append(("module", self._attach(prefix + spec["name"], nn.BatchNorm2d(shape[0]))))
                 elif t == "linear":
@@ -755,8 +782,7 @@ def graph_model(graph):
             for spec in layers:
                 t = spec["type"]
                 if t == "conv":
-                    k, st, pd = spec["kernel"], spec.get("stride", 1), spec.get("padding", 0)
-                    shape = [spec["out"], (shape[1] + 2 * pd - k) // st + 1, (shape[2] + 2 * pd - k) // st + 1]
+                    shape = conv_output(spec, shape)
                 elif t in ("maxpool", "avgpool"):
                     k, st = spec["kernel"], spec.get("stride", spec["kernel"])
                     shape = [shape[0], (shape[1] - k) // st + 1, (shape[2] - k) // st + 1]
@@ -775,6 +801,8 @@ def graph_model(graph):
             for kind, item in plan:
                 if kind in ("module", "fn"):
                     x = item(x)
+                elif kind == "padded":
+                    x = item[1](F.pad(x, item[0]))
                 else:
                     main, shortcut, relu = item
                     y = GraphModel._run(main, x) + GraphModel._run(shortcut, x)
@@ -823,15 +851,47 @@ ACTIVATION_GRAPH = [
 ]
 
 
+# Every convolution the general path runs (Conv2DGeneral.swift): depthwise (stride 1 and 2, a
+# channel multiplier), grouped, dilated, rectangular kernels with strides per axis, and uneven
+# padding (ONNX's SAME_UPPER), between plain ones, with BatchNorms after grouped ones.
+CONVOLUTION_GRAPH = [
+    {"type": "conv", "name": "stem", "out": 8, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
+    {"type": "batchnorm", "name": "stem_bn"}, {"type": "relu6"},
+    {"type": "conv", "name": "dw1", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 8, "bias": False},
+    {"type": "batchnorm", "name": "dw1_bn"}, {"type": "relu"},
+    {"type": "conv", "name": "pw1", "out": 12, "kernel": 1},
+    {"type": "conv", "name": "grouped", "out": 12, "kernel": 3, "padding": 1, "groups": 3}, {"type": "hardswish"},
+    {"type": "conv", "name": "dilated", "out": 12, "kernel": 3, "padding": 2, "dilation": 2}, {"type": "relu"},
+    {"type": "conv", "name": "row", "out": 12, "kernel": [1, 5], "stride": [1, 2], "padding": [0, 2]},
+    {"type": "conv", "name": "column", "out": 12, "kernel": [5, 1], "stride": [2, 1], "padding": [2, 0]}, {"type": "relu"},
+    {"type": "conv", "name": "dw2", "out": 24, "kernel": 3, "stride": 2, "padding": [0, 0, 1, 1], "groups": 12},
+    {"type": "batchnorm", "name": "dw2_bn"}, {"type": "silu"},
+    {"type": "global-avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "fc", "out": 10},
+]
+
+
 def activation_graph_check(a, data, exe, work, xte, yte):
     """(activations) A network of every activation function, trained briefly by cnnprune from
     an --arch-file: it loads strictly into a torch module built from its recorded graph, with
     the same accuracy, inference logits, one batch's training gradients and SGD steps (probe)."""
     print("\n== (activations) relu6, leaky-relu, silu, hardswish, hardsigmoid, sigmoid", flush=True)
-    arch = os.path.join(work, "activations.json")
+    return graph_check("activations", ACTIVATION_GRAPH, a, data, exe, work, xte, yte)
+
+
+def convolution_graph_check(a, data, exe, work, xte, yte):
+    """(convolutions) The same for a network of depthwise, grouped, dilated, rectangular and
+    unevenly padded convolutions."""
+    print("\n== (convolutions) depthwise, grouped, dilated, rectangular, uneven padding", flush=True)
+    return graph_check("convolutions", CONVOLUTION_GRAPH, a, data, exe, work, xte, yte)
+
+
+def graph_check(label, layers, a, data, exe, work, xte, yte):
+    """A network of `layers`, trained briefly by cnnprune from an --arch-file, against a torch
+    module built from its recorded graph: strict load, accuracy, logits, gradients, SGD steps."""
+    arch = os.path.join(work, f"{label}.json")
     with open(arch, "w") as f:
-        json.dump({"input": [3, 32, 32], "layers": ACTIVATION_GRAPH}, f)
-    ck = os.path.join(work, "activations.safetensors")
+        json.dump({"input": [3, 32, 32], "layers": layers}, f)
+    ck = os.path.join(work, f"{label}.safetensors")
     obj, err, dt = run_cnnprune(exe, ["train", "--arch-file", arch, "--data", data, "--epochs", "1", "--subset", "2000",
                                       "--seed", str(a.seed), "--threads", str(a.threads), "--output", ck, "--json"], a.timeout)
     if err:
@@ -846,9 +906,9 @@ def activation_graph_check(a, data, exe, work, xte, yte):
     problems = []
     res = torch_eval(model, xte, yte)
     cp, err, _ = cnnprune_evaluate(exe, ck, data, a.timeout)
-    if err or not compare("(activations) torch (graph module, strict load) vs cnnprune evaluate", res, cp, a.tol):
+    if err or not compare(f"({label}) torch (graph module, strict load) vs cnnprune evaluate", res, cp, a.tol):
         problems.append(err or "accuracies differ")
-    problems += zoo_probe_compare("activations", ck, data, exe, work, a, "activations", model=model)
+    problems += zoo_probe_compare(label, ck, data, exe, work, a, label, model=model)
     return (0, 1, problems) if problems else (1, 0, [])
 
 
@@ -1219,12 +1279,18 @@ def cmd_check(a):
             else:
                 failed += 1
 
-    if a.part in ("zoo", "all"):
+    if a.part in ("zoo", "graphs", "all"):
         p_act, f_act, problems = activation_graph_check(a, data, exe, work, xte, yte)
         print(f"[FAIL] (activations): " + "; ".join(problems) if problems else
               "[PASS] (activations): strict load, accuracy, logits, gradients, SGD steps")
         passed += p_act
         failed += f_act
+        p_conv, f_conv, problems = convolution_graph_check(a, data, exe, work, xte, yte)
+        print(f"[FAIL] (convolutions): " + "; ".join(problems) if problems else
+              "[PASS] (convolutions): strict load, accuracy, logits, gradients, SGD steps")
+        passed += p_conv
+        failed += f_conv
+    if a.part in ("zoo", "all"):
         p_zoo, f_zoo = cmd_check_zoo(a, data, exe, work, xte, yte)
         passed += p_zoo
         failed += f_zoo
@@ -1418,8 +1484,8 @@ def main(argv):
     c.add_argument("--cnnprune-model", help="(b): a cnnprune safetensors checkpoint instead of `cnnprune train`")
     c.add_argument("--cnnprune-epochs", type=int, default=1, help="(b): epochs for `cnnprune train` (default 1)")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--part", choices=["a", "b", "both", "zoo", "replay", "all"], default="all",
-                   help="a, b (SimpleCNN both ways), both, zoo (every zoo architecture), replay (200 training "
+    c.add_argument("--part", choices=["a", "b", "both", "zoo", "graphs", "replay", "all"], default="all",
+                   help="a, b (SimpleCNN both ways), both, zoo (every zoo architecture and the graphs), graphs (the activations and convolutions networks), replay (200 training "
                         "steps replayed in torch), all (default)")
     c.add_argument("--zoo", default="resnet20,vgg11-bn", help="zoo architectures to check")
     c.add_argument("--zoo-width", type=float, default=0.125, help="width multiplier of the zoo models checked")

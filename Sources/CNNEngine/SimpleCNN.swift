@@ -86,7 +86,7 @@ public struct SimpleCNN: Codable, Equatable, Sendable {
     /// The SimpleCNN whose graph `graph` is, if it is one (of any widths); `nil` otherwise.
     public init?(graph: ModelGraph) {
         guard graph.inputShape.count == 3, graph.inputShape[1] == graph.inputShape[2], graph.layers.count == 10,
-              case .convolution(_, let c1, _, _, _, _) = graph.layers[0], case .convolution(_, let c2, _, _, _, _) = graph.layers[3],
+              case .convolution(_, let c1, _, _, _) = graph.layers[0], case .convolution(_, let c2, _, _, _) = graph.layers[3],
               case .linear(_, let f1) = graph.layers[7], case .linear(_, let classes) = graph.layers[9] else { return nil }
         let candidate = SimpleCNN(inputChannels: graph.inputShape[0], imageSize: graph.inputShape[1], conv1: c1, conv2: c2, fc1: f1, classes: classes)
         guard candidate.graph == graph else { return nil }

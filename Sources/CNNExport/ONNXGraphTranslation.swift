@@ -79,11 +79,12 @@ struct ONNXGraphTranslation {
             try initializer(named: "\(fullName).\(suffix)", path: path, spec: spec)
         }
         switch spec {
-        case .convolution(_, _, let kernel, let stride, let padding, let bias):
+        case .convolution(_, _, let g, let groups, let bias):
             let parameters = [try tensor("weight")] + (bias ? [try tensor("bias")] : [])
             return node("Conv", name: fullName, inputs: [input] + parameters, attributes: [
-                .ints("kernel_shape", [kernel, kernel]), .ints("strides", [stride, stride]),
-                .ints("pads", [padding, padding, padding, padding]), .ints("dilations", [1, 1]), .int("group", 1),
+                .ints("kernel_shape", [g.kernelHeight, g.kernelWidth]), .ints("strides", [g.strideY, g.strideX]),
+                .ints("pads", [g.padTop, g.padLeft, g.padBottom, g.padRight]), .ints("dilations", [g.dilationY, g.dilationX]),
+                .int("group", groups),
             ])
         case .batchNorm:
             let epsilon = (layer as? BatchNorm2D)?.epsilon ?? 1e-5

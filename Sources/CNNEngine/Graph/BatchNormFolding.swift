@@ -129,10 +129,15 @@ public struct BatchNormFolding: Sendable {
 
     /// `convolution` with what follows it at `layers[next]` fused into it, and `index` moved past
     /// what was fused: a `ReLU`, then a 2×2, stride-2 `MaxPool2D` where the convolution can pool
-    /// its output (`Conv2D.canPoolOutput`). A ReLU whose max-pool cannot be fused is left with
+    /// its output (`Conv2D.canPoolOutput`); nothing for a convolution that is not plain. A ReLU whose max-pool cannot be fused is left with
     /// it: the two already run as one pass (`Network.forward`).
     private static func fusingRectifier(_ convolution: Conv2D, at next: Int, of layers: [any Layer], skipping index: inout Int) -> Conv2D {
         var fused = convolution, position = next
+        guard convolution.isPlain else {
+            // The general path (grouped, dilated, rectangular) fuses nothing.
+            index = next
+            return convolution
+        }
         if position < layers.count, layers[position] is ReLU {
             fused.rectifiesOutput = true
             position += 1

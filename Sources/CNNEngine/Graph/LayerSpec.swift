@@ -6,6 +6,8 @@
 ///
 /// ```json
 /// {"type": "conv", "name": "conv1", "out": 16, "kernel": 3, "stride": 1, "padding": 1, "bias": false}
+/// {"type": "conv", "name": "dw", "out": 32, "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1],
+///  "dilation": [1, 1], "groups": 32, "bias": false}
 /// {"type": "batchnorm", "name": "bn1"}
 /// {"type": "relu"}
 /// {"type": "relu6"}, {"type": "leaky-relu", "slope": 0.01}, {"type": "silu"},
@@ -19,8 +21,11 @@
 /// {"type": "residual", "name": "layer1.0", "main": [ … ], "shortcut": [ … ], "relu": true}
 /// ```
 public indirect enum LayerSpec: Sendable, Equatable, Hashable {
-    /// `Conv2D`: square kernel, output channels, stride, zero padding, optional bias.
-    case convolution(name: String, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int, bias: Bool)
+    /// `Conv2D`: output channels, the kernel's geometry (`ConvolutionGeometry`), channel
+    /// groups and an optional bias. In JSON, `kernel`, `stride` and `dilation` are a number or
+    /// `[height, width]`, `padding` a number, `[height, width]` (both sides alike) or
+    /// `[top, left, bottom, right]`; `groups` and `dilation` default to 1.
+    case convolution(name: String, outputChannels: Int, geometry: ConvolutionGeometry, groups: Int, bias: Bool)
     /// `BatchNorm2D` over the channels that reach it.
     case batchNorm(name: String)
     /// `ReLU`.
@@ -42,6 +47,19 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
     /// `Residual`: `relu(main(x) + shortcut(x))`; an empty shortcut is the identity.
     case residual(name: String, main: [LayerSpec], shortcut: [LayerSpec], rectifiesOutput: Bool)
 
+    /// A convolution with a square kernel, one stride and one padding on every side, dense.
+    /// - Parameters:
+    ///   - name: the layer's name.
+    ///   - outputChannels: its filters.
+    ///   - kernelSize: the kernel's side.
+    ///   - stride: the step between positions.
+    ///   - padding: zeros on every side.
+    ///   - bias: whether it adds a bias.
+    public static func convolution(name: String, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int, bias: Bool) -> LayerSpec {
+        .convolution(name: name, outputChannels: outputChannels, geometry: ConvolutionGeometry(kernel: kernelSize, stride: stride, padding: padding),
+                     groups: 1, bias: bias)
+    }
+
     /// Every `type` an architecture file may name.
     public static let typeNames = ["conv", "batchnorm", "relu"] + ActivationFunction.typeNames
         + ["maxpool", "avgpool", "global-avgpool", "flatten", "dropout", "linear", "residual"]
@@ -49,7 +67,7 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
     /// The layer's name, or empty for layers without tensors.
     public var name: String {
         switch self {
-        case .convolution(let name, _, _, _, _, _), .batchNorm(let name), .linear(let name, _), .residual(let name, _, _, _): return name
+        case .convolution(let name, _, _, _, _), .batchNorm(let name), .linear(let name, _), .residual(let name, _, _, _): return name
         default: return ""
         }
     }
@@ -74,7 +92,35 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
 
 extension LayerSpec: Codable {
     private enum Keys: String, CodingKey {
-        case type, name, out, kernel, stride, padding, bias, p, main, shortcut, relu, slope
+        case type, name, out, kernel, stride, padding, bias, p, main, shortcut, relu, slope, dilation, groups
+    }
+
+    /// A number, or a list of `counts` numbers (`[height, width]`, or the paddings' four sides).
+    private static func decodeSizes(_ container: KeyedDecodingContainer<Keys>, _ key: Keys, counts: [Int], default value: Int) throws -> [Int] {
+        guard container.contains(key) else { return [value] }
+        if let single = try? container.decode(Int.self, forKey: key) { return [single] }
+        let list = try container.decode([Int].self, forKey: key)
+        guard counts.contains(list.count) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container,
+                debugDescription: "'\(key.stringValue)' must be a number or a list of \(counts.map(String.init).joined(separator: " or ")) numbers, got \(list.count)")
+        }
+        return list
+    }
+
+    /// A convolution's geometry from `kernel`, `stride`, `padding` and `dilation`.
+    private static func decodeGeometry(_ container: KeyedDecodingContainer<Keys>) throws -> ConvolutionGeometry {
+        func pair(_ values: [Int]) -> (Int, Int) { values.count == 1 ? (values[0], values[0]) : (values[0], values[1]) }
+        guard container.contains(.kernel) else {
+            throw DecodingError.keyNotFound(Keys.kernel, .init(codingPath: container.codingPath, debugDescription: "a conv layer needs a kernel"))
+        }
+        let kernel = pair(try decodeSizes(container, .kernel, counts: [2], default: 1))
+        let stride = pair(try decodeSizes(container, .stride, counts: [2], default: 1))
+        let dilation = pair(try decodeSizes(container, .dilation, counts: [2], default: 1))
+        let pads = try decodeSizes(container, .padding, counts: [2, 4], default: 0)
+        let sides = pads.count == 4 ? pads : pads.count == 2 ? [pads[0], pads[1], pads[0], pads[1]] : Array(repeating: pads[0], count: 4)
+        return ConvolutionGeometry(kernelHeight: kernel.0, kernelWidth: kernel.1, strideY: stride.0, strideX: stride.1,
+                                   padTop: sides[0], padLeft: sides[1], padBottom: sides[2], padRight: sides[3],
+                                   dilationY: dilation.0, dilationX: dilation.1)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -89,10 +135,9 @@ extension LayerSpec: Codable {
         }
         switch type {
         case "conv":
-            let kernel = try container.decode(Int.self, forKey: .kernel)
-            self = .convolution(name: try name(), outputChannels: try container.decode(Int.self, forKey: .out), kernelSize: kernel,
-                                stride: try container.decodeIfPresent(Int.self, forKey: .stride) ?? 1,
-                                padding: try container.decodeIfPresent(Int.self, forKey: .padding) ?? 0,
+            self = .convolution(name: try name(), outputChannels: try container.decode(Int.self, forKey: .out),
+                                geometry: try Self.decodeGeometry(container),
+                                groups: try container.decodeIfPresent(Int.self, forKey: .groups) ?? 1,
                                 bias: try container.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
         case "batchnorm": self = .batchNorm(name: try name())
         case "relu": self = .relu
@@ -129,12 +174,23 @@ extension LayerSpec: Codable {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(typeName, forKey: .type)
         switch self {
-        case .convolution(let name, let out, let kernel, let stride, let padding, let bias):
+        case .convolution(let name, let out, let geometry, let groups, let bias):
             try container.encode(name, forKey: .name)
             try container.encode(out, forKey: .out)
-            try container.encode(kernel, forKey: .kernel)
-            try container.encode(stride, forKey: .stride)
-            try container.encode(padding, forKey: .padding)
+            let g = geometry
+            if g.isUniform {
+                // The classic form, as every earlier version wrote it.
+                try container.encode(g.kernelHeight, forKey: .kernel)
+                try container.encode(g.strideY, forKey: .stride)
+                try container.encode(g.padTop, forKey: .padding)
+            } else {
+                try container.encode([g.kernelHeight, g.kernelWidth], forKey: .kernel)
+                try container.encode([g.strideY, g.strideX], forKey: .stride)
+                let symmetric = g.padTop == g.padBottom && g.padLeft == g.padRight
+                try container.encode(symmetric ? [g.padTop, g.padLeft] : [g.padTop, g.padLeft, g.padBottom, g.padRight], forKey: .padding)
+                if g.dilationY != 1 || g.dilationX != 1 { try container.encode([g.dilationY, g.dilationX], forKey: .dilation) }
+            }
+            if groups != 1 { try container.encode(groups, forKey: .groups) }
             try container.encode(bias, forKey: .bias)
         case .batchNorm(let name):
             try container.encode(name, forKey: .name)

@@ -114,14 +114,16 @@ public struct ModelGraph: Codable, Sendable, Equatable {
             try require(shape.count == 3, "needs a [channels, height, width] input, got \(shape)")
         }
         switch spec {
-        case .convolution(let name, let out, let kernel, let stride, let padding, let bias):
+        case .convolution(let name, let out, let geometry, let groups, let bias):
             try spatial()
             try require((1...maximumWidth).contains(out), "output channels must be 1…\(maximumWidth), got \(out)")
-            try require((1...64).contains(kernel) && (1...64).contains(stride) && (0...64).contains(padding),
-                        "kernel and stride must be 1…64 and padding 0…64, got kernel \(kernel), stride \(stride), padding \(padding)")
-            try require(shape[1] + 2 * padding >= kernel && shape[2] + 2 * padding >= kernel,
-                        "a \(kernel)×\(kernel) kernel does not fit the \(shape[1])×\(shape[2]) input with padding \(padding)")
-            return Conv2D(name: name, inputChannels: shape[0], outputChannels: out, kernelSize: kernel, stride: stride, padding: padding, bias: bias)
+            if let problem = geometry.problem { try require(false, problem) }
+            try require(groups >= 1 && shape[0] % groups == 0 && out % groups == 0,
+                        "\(groups) groups must divide the \(shape[0]) input and \(out) output channels")
+            try require(geometry.outputSize(height: shape[1], width: shape[2]) != nil, geometry.isUniform
+                ? "a \(geometry.kernelHeight)×\(geometry.kernelWidth) kernel does not fit the \(shape[1])×\(shape[2]) input with padding \(geometry.padTop)"
+                : "a kernel spanning \(geometry.spanY)×\(geometry.spanX) does not fit the \(shape[1])×\(shape[2]) input (\(geometry))")
+            return Conv2D(name: name, inputChannels: shape[0], outputChannels: out, geometry: geometry, groups: groups, bias: bias)
         case .batchNorm(let name):
             try spatial()
             return BatchNorm2D(name: name, channels: shape[0])

@@ -1,11 +1,20 @@
 import CNNKernels
 
-/// A 2-D convolution over NCHW feature maps, like PyTorch's `nn.Conv2d` (no dilation, no groups).
+/// A 2-D convolution over NCHW feature maps, like PyTorch's `nn.Conv2d`: any kernel, stride,
+/// padding and dilation per axis (`ConvolutionGeometry`), and `groups`.
 ///
 /// Input `[inputChannels, H, W]` per sample, output `[outputChannels, OH, OW]` with
-/// `OH = (H + 2·padding − kernelSize) / stride + 1`. Parameters: `weight`
-/// `[outputChannels, inputChannels, kernelSize, kernelSize]` and, unless `bias` is false
-/// (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`.
+/// `OH = (H + 2·padding − kernelSize) / stride + 1` for a uniform geometry
+/// (`ConvolutionGeometry.outputSize` in general). Parameters: `weight`
+/// `[outputChannels, inputChannels / groups, kernelHeight, kernelWidth]` and, unless `bias` is
+/// false (PyTorch's `bias=False`, usual before a BatchNorm), `bias` `[outputChannels]`. With
+/// `groups` g the channels split into g groups, output group i reading input group i only;
+/// g = input channels = output channels is a depthwise convolution (MobileNet's).
+///
+/// Grouped, dilated, rectangular or unevenly padded convolutions take the general path
+/// (`isPlain` is false; `Conv2DGeneral.swift`): im2col and one product per group, or, for a
+/// depthwise convolution, a direct loop per channel. The rest of this comment is about plain
+/// convolutions.
 /// Forward passes and input gradients of 3×3 stride-1 padding-1 convolutions on planes of 8×8
 /// and up use Winograd's F(2×2, 3×3) (`usesWinograd`, `Conv2DWinograd.swift`); forward passes of
 /// 3×3 stride-1 padding-1 input layers with thin patches, a direct AVX2 kernel
@@ -29,12 +38,11 @@ public struct Conv2D: Layer {
     public var inputChannels: Int
     /// Channels of the output, one filter each.
     public var outputChannels: Int
-    /// The side of the square kernel.
-    public var kernelSize: Int
-    /// The step between kernel positions.
-    public var stride: Int
-    /// Zeros added on every side of the input.
-    public var padding: Int
+    /// The kernel's size, stride, padding and dilation along each axis.
+    public var geometry: ConvolutionGeometry
+    /// Channel groups: output group i reads input group i only (1: every output reads every
+    /// input; input channels: depthwise).
+    public var groups: Int
     /// Whether the layer adds a learnable bias per output channel.
     public var bias: Bool
     /// Whether the output goes through a ReLU, `max(0, x)`, in the same pass: an inference-only
@@ -48,6 +56,7 @@ public struct Conv2D: Layer {
 
     var height = 0, width = 0, outputHeight = 0, outputWidth = 0
 
+    /// A convolution with a square kernel, one stride and one padding on every side.
     /// - Parameters:
     ///   - name: the prefix of the parameters' checkpoint names (`conv1`).
     ///   - inputChannels: channels of the incoming feature maps.
@@ -57,28 +66,64 @@ public struct Conv2D: Layer {
     ///   - padding: zeros added on each border.
     ///   - bias: add a learnable bias per output channel.
     public init(name: String, inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        self.init(name: name, inputChannels: inputChannels, outputChannels: outputChannels,
+                  geometry: ConvolutionGeometry(kernel: kernelSize, stride: stride, padding: padding), bias: bias)
+    }
+
+    /// Any convolution.
+    /// - Parameters:
+    ///   - name: the prefix of the parameters' checkpoint names (`features.1.conv.0`).
+    ///   - inputChannels: channels of the incoming feature maps (a multiple of `groups`).
+    ///   - outputChannels: filters, i.e. channels of the output (a multiple of `groups`).
+    ///   - geometry: the kernel, strides, paddings and dilations.
+    ///   - groups: channel groups (1: dense; `inputChannels`: depthwise).
+    ///   - bias: add a learnable bias per output channel.
+    public init(name: String, inputChannels: Int, outputChannels: Int, geometry: ConvolutionGeometry, groups: Int = 1, bias: Bool = true) {
         self.name = name
         self.bias = bias
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
-        self.kernelSize = kernelSize
-        self.stride = stride
-        self.padding = padding
+        self.geometry = geometry
+        self.groups = groups
     }
+
+    /// The side of the kernel, for a uniform geometry (`geometry.isUniform`); else its height.
+    public var kernelSize: Int { geometry.kernelHeight }
+    /// The step between kernel positions, for a uniform geometry; else the vertical one.
+    public var stride: Int { geometry.strideY }
+    /// The zeros on every side, for a uniform geometry; else the top ones.
+    public var padding: Int { geometry.padTop }
+
+    /// Whether this is a dense convolution with a uniform geometry (square, one stride, one
+    /// padding, no dilation), which the fast paths are written for; the others take the general
+    /// path (`Conv2DGeneral.swift`).
+    public var isPlain: Bool { groups == 1 && geometry.isUniform }
+
+    /// Whether each output channel reads one input channel: groups = input channels (a channel
+    /// multiplier of outputChannels / groups).
+    public var isDepthwise: Bool { groups > 1 && groups == inputChannels }
+
+    /// Input channels each output channel reads, `inputChannels / groups`.
+    public var inputChannelsPerGroup: Int { inputChannels / max(1, groups) }
+    /// Output channels of each group, `outputChannels / groups`.
+    public var outputChannelsPerGroup: Int { outputChannels / max(1, groups) }
 
     public mutating func prepare(inputShape: [Int]) throws -> [Int] {
         guard inputShape.count == 3, inputShape[0] == inputChannels else {
             throw EngineError.shapeMismatch("\(name): expects [\(inputChannels), H, W] input, got \(inputShape)")
         }
-        guard kernelSize > 0, stride > 0, padding >= 0, outputChannels > 0 else {
-            throw EngineError.shapeMismatch("\(name): kernel, stride and output channels must be positive")
+        if let problem = geometry.problem { throw EngineError.shapeMismatch("\(name): \(problem)") }
+        guard outputChannels > 0, groups > 0, inputChannels % groups == 0, outputChannels % groups == 0 else {
+            throw EngineError.shapeMismatch("\(name): \(groups) groups must divide the \(inputChannels) input and \(outputChannels) output channels")
         }
         height = inputShape[1]
         width = inputShape[2]
-        outputHeight = (height + 2 * padding - kernelSize) / stride + 1
-        outputWidth = (width + 2 * padding - kernelSize) / stride + 1
-        guard outputHeight > 0, outputWidth > 0 else {
+        guard let output = geometry.outputSize(height: height, width: width) else {
             throw EngineError.shapeMismatch("\(name): input \(inputShape) is smaller than the kernel")
+        }
+        (outputHeight, outputWidth) = output
+        guard !poolsOutput || isPlain, !rectifiesOutput || isPlain else {
+            throw EngineError.shapeMismatch("\(name): only a plain convolution fuses a ReLU or max-pool")
         }
         if poolsOutput {
             guard canPoolOutput else {
@@ -90,8 +135,8 @@ public struct Conv2D: Layer {
     }
 
     public var parameterSpecs: [ParameterSpec] {
-        let fanIn = inputChannels * kernelSize * kernelSize
-        let weight = ParameterSpec(name: "weight", shape: [outputChannels, inputChannels, kernelSize, kernelSize], fanIn: fanIn)
+        let fanIn = inputChannelsPerGroup * geometry.taps
+        let weight = ParameterSpec(name: "weight", shape: [outputChannels, inputChannelsPerGroup, geometry.kernelHeight, geometry.kernelWidth], fanIn: fanIn)
         return bias ? [weight, ParameterSpec(name: "bias", shape: [outputChannels], fanIn: fanIn)] : [weight]
     }
 
@@ -105,13 +150,15 @@ public struct Conv2D: Layer {
     }
 
     private var convolutionSpec: LayerSpec {
-        .convolution(name: name, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride, padding: padding, bias: bias)
+        .convolution(name: name, outputChannels: outputChannels, geometry: geometry, groups: groups, bias: bias)
     }
 
     /// A 1×1 stride-1 unpadded convolution reads the image itself as its patch matrix.
-    var isPointwise: Bool { kernelSize == 1 && stride == 1 && padding == 0 }
+    var isPointwise: Bool { isPlain && kernelSize == 1 && stride == 1 && padding == 0 }
 
-    var patchSize: Int { inputChannels * kernelSize * kernelSize }
+    /// Rows of one group's patch matrix, `inputChannelsPerGroup · kernelHeight · kernelWidth`
+    /// (for a plain convolution, every input channel's taps).
+    var patchSize: Int { inputChannelsPerGroup * geometry.taps }
     var outputPlane: Int { outputHeight * outputWidth }
 
     /// The fewest output positions one matrix product should have: smaller planes are batched.
@@ -127,14 +174,14 @@ public struct Conv2D: Layer {
     /// layer) that the shifted rows' products, `C·k` deep, would be too thin: 29–33 GFLOP/s for
     /// the SimpleCNN's `[16, 9] · [9, 1024]`. Such layers unfold whole patches (im2col), several
     /// images per product on planes under `thinPatchPixelsPerProduct` positions.
-    public var hasThinPatches: Bool { inputChannels * kernelSize < 16 }
+    public var hasThinPatches: Bool { isPlain && inputChannels * kernelSize < 16 }
     /// Whether forward passes run CNNKernels' direct 3×3 kernel (`cnnk_direct3x3`) instead of
     /// im2col: 3×3, stride 1, padding 1, thin patches, and a processor with AVX2
     /// (`KernelBuild.usesAVX2`). An RGB layer's products are only 27 deep; the kernel keeps 6 output
     /// channels × 16 positions in registers over the 27 taps instead (the SimpleCNN's conv1:
     /// see the README's figures). Backward passes keep im2col.
     public var usesDirectKernel: Bool {
-        KernelBuild.usesAVX2 && kernelSize == 3 && stride == 1 && padding == 1 && hasThinPatches
+        KernelBuild.usesAVX2 && isPlain && kernelSize == 3 && stride == 1 && padding == 1 && hasThinPatches
     }
 
     /// Whether a 2×2, stride-2 max-pool after this layer can run in its forward pass
@@ -164,7 +211,7 @@ public struct Conv2D: Layer {
     /// Images unfolded side by side into one product (1 for planes of `pixelsPerProduct` and up,
     /// and for the pointwise case, which reads the image itself).
     public var imagesPerProduct: Int {
-        guard !isPointwise, outputPlane > 0 else { return 1 }
+        guard isPlain, !isPointwise, outputPlane > 0 else { return 1 }
         let target = hasThinPatches ? Conv2D.thinPatchPixelsPerProduct : Conv2D.pixelsPerProduct
         let wanted = (target + outputPlane - 1) / outputPlane
         return max(1, min(wanted, Conv2D.columnBudget / max(1, patchSize * outputPlane)))
@@ -173,7 +220,7 @@ public struct Conv2D: Layer {
     /// The working space of whichever path the layer takes: the direct convolution's
     /// (`directScratch`, the shifted rows' or im2col's) or Winograd's (`winogradScratch`).
     public var scratchPerBatch: Int {
-        max(directScratch, winogradScratch)
+        isPlain ? max(directScratch, winogradScratch) : generalScratch
     }
 
     /// The working space of the direct convolution (training, and layers without Winograd):
@@ -197,6 +244,10 @@ public struct Conv2D: Layer {
     }
 
     public func forward(_ b: LayerBuffers) {
+        if !isPlain {
+            forwardGeneral(b)
+            return
+        }
         if usesWinograd {
             forwardWinograd(b)
             return
@@ -343,7 +394,7 @@ public struct Conv2D: Layer {
     /// Stride 1 with "same" padding (output as large as the input), the SimpleCNN's case: each
     /// patch row is the image plane shifted by (ky − p, kx − p), so it is one block copy plus
     /// clearing the rows and columns that fall in the padding — instead of a loop per image row.
-    var isSameSizeStrideOne: Bool { stride == 1 && outputHeight == height && outputWidth == width }
+    var isSameSizeStrideOne: Bool { isPlain && stride == 1 && outputHeight == height && outputWidth == width }
 
     func unfoldSameSize(_ image: UnsafeMutablePointer<Float>, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
         let plane = height * width

@@ -42,6 +42,10 @@ extension Conv2D {
 
     public func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers) {
         precondition(!rectifiesOutput && !poolsOutput, "\(name): a convolution with a fused ReLU or max-pool is for inference only")
+        if !isPlain {
+            backwardGeneral(b, gradients: g)
+            return
+        }
         if usesWinograd, Conv2D.winogradInputGradients, let inputGradient = g.input {
             // The parameter gradients from the direct path, the input gradient from Winograd's.
             var parameterGradients = g

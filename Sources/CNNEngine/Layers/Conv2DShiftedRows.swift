@@ -22,7 +22,7 @@ extension Conv2D {
     /// planes of 8 rows and more when images are stacked; patches not thin, `hasThinPatches`)
     /// instead of im2col.
     public var usesShiftedRows: Bool {
-        stride == 1 && kernelSize > 1 && 2 * padding == kernelSize - 1 && !hasThinPatches && (imagesPerProduct == 1 || height >= 8)
+        isPlain && stride == 1 && kernelSize > 1 && 2 * padding == kernelSize - 1 && !hasThinPatches && (imagesPerProduct == 1 || height >= 8)
     }
 
     /// Columns between the starts of two images stacked in the shifted matrix: an image's rows

@@ -65,7 +65,7 @@ extension Conv2D {
     /// 8×8 positions or more. On VGG-11-BN's 4×4 and 2×2 planes of 512 channels, the weights'
     /// transform per call and the few tiles per product made evaluation 1.5× slower.
     public var usesWinograd: Bool {
-        Conv2D.winogradEnabled && kernelSize == 3 && stride == 1 && padding == 1
+        Conv2D.winogradEnabled && isPlain && kernelSize == 3 && stride == 1 && padding == 1
             && inputChannels >= Conv2D.winogradMinimumInputChannels
             && outputHeight * outputWidth >= 64
     }

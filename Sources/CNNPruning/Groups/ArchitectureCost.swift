@@ -29,7 +29,7 @@ public struct ArchitectureCost: Sendable, Equatable {
         let name = prefix + layer.name
         switch layer {
         case let conv as Conv2D:
-            let macs = output.reduce(1, *) * conv.inputChannels * conv.kernelSize * conv.kernelSize
+            let macs = output.reduce(1, *) * conv.inputChannelsPerGroup * conv.geometry.taps
             byLayer[name, default: 0] += macs
             return macs
         case let linear as Linear:

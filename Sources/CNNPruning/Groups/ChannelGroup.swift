@@ -62,11 +62,16 @@ public struct ChannelGroup: Sendable, Equatable {
     /// hardsigmoid): a masked channel leaves them as a constant, not as zero, so its removal
     /// would change what the consumers compute. Such a group is not prunable.
     public var constantMakingActivations: [ActivationFunction] = []
+    /// Grouped (or depthwise) convolutions that read or produce the channels: their weights
+    /// couple channel i with the other channels of its convolution group, which removal does
+    /// not follow yet. Such a group is not prunable.
+    public var groupedConvolutions: [String] = []
 
     /// Whether units may be removed: never for the input or the output, and for groups coupled
     /// through a residual sum only when `allowResidual`.
     public func isPrunable(allowResidual: Bool) -> Bool {
-        !isOutput && !isInput && !producers.isEmpty && constantMakingActivations.isEmpty && (allowResidual || !isResidual)
+        !isOutput && !isInput && !producers.isEmpty && constantMakingActivations.isEmpty && groupedConvolutions.isEmpty
+            && (allowResidual || !isResidual)
     }
 
     /// Why the group cannot be pruned, or `nil` when it can. A group coupled through a residual
@@ -79,6 +84,9 @@ public struct ChannelGroup: Sendable, Equatable {
         if let function = constantMakingActivations.first {
             return "its channels pass through \(function.typeName), which turns a removed channel's 0 into \(function.value(0)), not 0"
         }
+        if let convolution = groupedConvolutions.first {
+            return "its channels meet the grouped convolution \(convolution), whose channel groups cannot be pruned yet"
+        }
         if isResidual && !allowResidual {
             return "it is coupled through a residual sum (\(producers.count) producers: \(producers.prefix(4).joined(separator: ", "))\(producers.count > 4 ? ", …" : ""))"
         }
@@ -88,5 +96,6 @@ public struct ChannelGroup: Sendable, Equatable {
     /// Whether allowing groups coupled through residual sums would make this group prunable.
     public func isBlockedByResidualCoupling(allowResidual: Bool) -> Bool {
         !allowResidual && isResidual && !isInput && !isOutput && !producers.isEmpty && constantMakingActivations.isEmpty
+            && groupedConvolutions.isEmpty
     }
 }

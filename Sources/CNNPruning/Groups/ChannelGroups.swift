@@ -43,6 +43,7 @@ public struct ChannelGroups: Sendable {
             var isInput = false, isOutput = false, merged = false
             var unitName = "channel"
             var constantMakingActivations: [ActivationFunction] = []
+            var groupedConvolutions: [String] = []
         }
         var drafts: [Draft] = []
         var parent: [Int] = []
@@ -70,6 +71,7 @@ public struct ChannelGroups: Sendable {
             drafts[keep].producers += drafts[drop].producers
             drafts[keep].normalizations += drafts[drop].normalizations
             drafts[keep].constantMakingActivations += drafts[drop].constantMakingActivations
+            drafts[keep].groupedConvolutions += drafts[drop].groupedConvolutions
             drafts[keep].isInput = drafts[keep].isInput || drafts[drop].isInput
             drafts[keep].isOutput = drafts[keep].isOutput || drafts[drop].isOutput
             drafts[keep].merged = true
@@ -90,6 +92,10 @@ public struct ChannelGroups: Sendable {
                 drafts[output].producers.append(name)
                 add(GroupMember(tensor: "\(name).weight", dimension: 0, role: .producer), to: output)
                 if conv.bias { add(GroupMember(tensor: "\(name).bias", dimension: 0, role: .producer), to: output) }
+                if conv.groups > 1 {
+                    drafts[find(input)].groupedConvolutions.append(name)
+                    drafts[output].groupedConvolutions.append(name)
+                }
                 return output
             case let linear as Linear:
                 // After a flatten, each input channel is a block of H·W features.
@@ -141,7 +147,8 @@ public struct ChannelGroups: Sendable {
                 result.append(ChannelGroup(name: draft.producers.first ?? "group\(result.count)", units: draft.units, members: ordered,
                                            producers: draft.producers, normalizations: draft.normalizations,
                                            isOutput: draft.isOutput, isResidual: draft.producers.count > 1, isInput: draft.isInput,
-                                           unitName: draft.unitName, constantMakingActivations: draft.constantMakingActivations))
+                                           unitName: draft.unitName, constantMakingActivations: draft.constantMakingActivations,
+                                           groupedConvolutions: draft.groupedConvolutions))
             }
             return result
         }

@@ -62,8 +62,8 @@ public struct GroupRemoval: Sendable {
     static func settingWidths(_ layers: [LayerSpec], _ widths: [String: Int], prefix: String) -> [LayerSpec] {
         layers.map { spec in
             switch spec {
-            case .convolution(let name, let out, let kernel, let stride, let padding, let bias):
-                return .convolution(name: name, outputChannels: widths[prefix + name] ?? out, kernelSize: kernel, stride: stride, padding: padding, bias: bias)
+            case .convolution(let name, let out, let geometry, let groups, let bias):
+                return .convolution(name: name, outputChannels: widths[prefix + name] ?? out, geometry: geometry, groups: groups, bias: bias)
             case .linear(let name, let out):
                 return .linear(name: name, outputFeatures: widths[prefix + name] ?? out)
             case .residual(let name, let main, let shortcut, let relu):
