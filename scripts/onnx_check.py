@@ -84,6 +84,8 @@ CONVOLUTIONS_ARCH = {
     "layers": [
         {"type": "conv", "name": "stem", "out": 8, "kernel": 3, "padding": 1, "bias": False},
         {"type": "batchnorm", "name": "stem_bn"}, {"type": "relu6"},
+        {"type": "maxpool", "kernel": 3, "stride": 1, "padding": 1, "ceil_mode": True},
+        {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1, "count_include_pad": False},
         {"type": "conv", "name": "dw1", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 8, "bias": False},
         {"type": "batchnorm", "name": "dw1_bn"}, {"type": "relu"},
         {"type": "conv", "name": "pw1", "out": 12, "kernel": 1},
@@ -91,8 +93,10 @@ CONVOLUTIONS_ARCH = {
         {"type": "conv", "name": "dilated", "out": 12, "kernel": 3, "padding": 2, "dilation": 2}, {"type": "relu"},
         {"type": "conv", "name": "row", "out": 12, "kernel": [1, 5], "stride": [1, 2], "padding": [0, 2]},
         {"type": "conv", "name": "column", "out": 12, "kernel": [5, 1], "stride": [2, 1], "padding": [2, 0]}, {"type": "relu"},
+        {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1},
         {"type": "conv", "name": "dw2", "out": 24, "kernel": 3, "stride": 2, "padding": [0, 0, 1, 1], "groups": 12},
-        {"type": "batchnorm", "name": "dw2_bn"}, {"type": "relu"},
+        {"type": "batchnorm", "name": "dw2_bn"}, {"type": "relu"}, {"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "maxpool", "kernel": 2, "stride": 2, "ceil_mode": True},
         {"type": "global-avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "fc", "out": 10}],
 }
 
@@ -307,7 +311,7 @@ def main(argv):
     convolutions_file = path("convolutions.json")
     with open(convolutions_file, "w") as f:
         json.dump(CONVOLUTIONS_ARCH, f)
-    models.append(("convolutions", "--arch-file graph (depthwise, grouped, dilated, rectangular, uneven padding)", lambda ck: must_run(exe, [
+    models.append(("convolutions", "--arch-file graph (depthwise, grouped, dilated, rectangular, uneven padding; padded, ceil-mode pooling)", lambda ck: must_run(exe, [
         "train", "--arch-file", convolutions_file] + small + ["--epochs", "1", "--batch-size", "100", "--lr", str(a.zoo_lr), "--seed", "0",
         "--output", ck] + threads)))
 

@@ -552,7 +552,10 @@ def tensor_errors(got, reference):
 
 
 # The kinks of the piecewise-linear activations: where rounding can flip a gradient's branch.
-KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "relu6": (0.0, 6.0), "hardswish": (-3.0, 3.0), "hardsigmoid": (-3.0, 3.0)}
+# hardtanh's kinks are its bounds (torch.nn.ReLU6, as torchvision's MobileNets use it, calls
+# F.hardtanh(x, 0, 6)); None here means "read them from the call".
+KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "relu6": (0.0, 6.0), "hardswish": (-3.0, 3.0), "hardsigmoid": (-3.0, 3.0),
+         "hardtanh": None}
 
 
 def relu_inputs(model, x):
@@ -567,7 +570,11 @@ def relu_inputs(model, x):
 
         def recording(t, *args, **kwargs):
             v = t.detach()
-            seen.append((v - kinks[0] if len(kinks) == 1 else torch.stack([(v - k).abs() for k in kinks]).min(0).values).flatten().clone())
+            at = kinks
+            if at is None:  # hardtanh(x, min_val, max_val)
+                bounds = list(args[:2]) + [kwargs.get("min_val", -1.0), kwargs.get("max_val", 1.0)][len(args[:2]):]
+                at = tuple(float(b) for b in bounds)
+            seen.append((v - at[0] if len(at) == 1 else torch.stack([(v - k).abs() for k in at]).min(0).values).flatten().clone())
             return original(t, *args, **kwargs)
         return recording
     for name in KINKS:
@@ -607,7 +614,7 @@ def kink_free_batch(model, xtr, batch, candidates=64):
     return best
 
 
-def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None):
+def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None, inference_only=False, batch=8):
     """cnnprune's `probe` output against PyTorch on the same weights: inference logits,
     training-mode logits and gradients of one batch, and parameters + running statistics after
     3 SGD steps on it. The reference for training is PyTorch in float64 on the same float32
@@ -616,9 +623,9 @@ def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None):
     import torch
     import torch.nn.functional as F
     probe = os.path.join(work, f"{tag}.probe.safetensors")
-    count, batch, steps, lr = 64, 8, 3, 0.001
+    count, steps, lr = 64, 3, 0.001
     sd, _, _ = st_load_torch(model_path)
-    classes = next(v.shape[0] for k, v in sd.items() if k in ("fc.weight", "classifier.weight"))
+    classes = next(v.shape[0] for k, v in sd.items() if k in ("fc.weight", "classifier.weight", "classifier.1.weight"))
     if model is None:
         model = zoo_model(name, classes=classes, width=a.zoo_width)
     load = {k: (v.long() if k.endswith("num_batches_tracked") else v.float()) for k, v in sd.items()}
@@ -642,6 +649,8 @@ def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None):
     print(f"  inference logits: scaled error {e:.2e} (limit 1e-4)")
     if e > 1e-4:
         problems.append(f"logits differ: scaled error {e:.2e}")
+    if inference_only:  # dropout in training mode draws other masks in each implementation
+        return problems
     xb, yb = xtr[start:start + batch], ytr[start:start + batch]
     reference = copy.deepcopy(model).double()
     reference.train()
@@ -715,6 +724,24 @@ def conv_module(spec, channels, nn):
     return m, (None if even else (pl, pr, pt, pb))
 
 
+def pool_output(spec, shape):
+    """PyTorch's pooled size: floor or ceil of (n + 2p - k)/s + 1, less one when the last window
+    starts in the padding."""
+    k, st, p, ceil = spec["kernel"], spec.get("stride", spec["kernel"]), spec.get("padding", 0), spec.get("ceil_mode", False)
+    def size(n):
+        out = (-(-(n + 2 * p - k) // st) if ceil else (n + 2 * p - k) // st) + 1
+        return out - 1 if ceil and (out - 1) * st >= n + p else out
+    return [shape[0], size(shape[1]), size(shape[2])]
+
+
+def pool_function(spec, F):
+    k, st, p, ceil = spec["kernel"], spec.get("stride", spec["kernel"]), spec.get("padding", 0), spec.get("ceil_mode", False)
+    if spec["type"] == "maxpool":
+        return lambda x: F.max_pool2d(x, k, st, p, ceil_mode=ceil)
+    include = spec.get("count_include_pad", True)
+    return lambda x: F.avg_pool2d(x, k, st, p, ceil_mode=ceil, count_include_pad=include)
+
+
 def graph_model(graph):
     """A torch module for any cnnprune ModelGraph (the `cnnprune.graph` metadata), with the
     same state_dict names: what loads a pruned or user-defined network into PyTorch."""
@@ -757,9 +784,8 @@ def graph_model(graph):
                 elif t in ACTIVATIONS:
                     plan.append(("fn", activation_function(spec)))
                 elif t in ("maxpool", "avgpool"):
-                    k, st = spec["kernel"], spec.get("stride", spec["kernel"])
-                    plan.append(("fn", (lambda x, k=k, st=st: F.max_pool2d(x, k, st)) if t == "maxpool" else (lambda x, k=k, st=st: F.avg_pool2d(x, k, st))))
-                    shape = [shape[0], (shape[1] - k) // st + 1, (shape[2] - k) // st + 1]
+                    plan.append(("fn", pool_function(spec, F)))
+                    shape = pool_output(spec, shape)
                 elif t == "global-avgpool":
                     plan.append(("fn", lambda x: F.adaptive_avg_pool2d(x, 1)))
                     shape = [shape[0], 1, 1]
@@ -784,8 +810,7 @@ def graph_model(graph):
                 if t == "conv":
                     shape = conv_output(spec, shape)
                 elif t in ("maxpool", "avgpool"):
-                    k, st = spec["kernel"], spec.get("stride", spec["kernel"])
-                    shape = [shape[0], (shape[1] - k) // st + 1, (shape[2] - k) // st + 1]
+                    shape = pool_output(spec, shape)
                 elif t == "global-avgpool":
                     shape = [shape[0], 1, 1]
                 elif t == "flatten":
@@ -857,6 +882,8 @@ ACTIVATION_GRAPH = [
 CONVOLUTION_GRAPH = [
     {"type": "conv", "name": "stem", "out": 8, "kernel": 3, "stride": 1, "padding": 1, "bias": False},
     {"type": "batchnorm", "name": "stem_bn"}, {"type": "relu6"},
+    {"type": "maxpool", "kernel": 3, "stride": 1, "padding": 1, "ceil_mode": True},
+    {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1, "count_include_pad": False},
     {"type": "conv", "name": "dw1", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 8, "bias": False},
     {"type": "batchnorm", "name": "dw1_bn"}, {"type": "relu"},
     {"type": "conv", "name": "pw1", "out": 12, "kernel": 1},
@@ -864,8 +891,10 @@ CONVOLUTION_GRAPH = [
     {"type": "conv", "name": "dilated", "out": 12, "kernel": 3, "padding": 2, "dilation": 2}, {"type": "relu"},
     {"type": "conv", "name": "row", "out": 12, "kernel": [1, 5], "stride": [1, 2], "padding": [0, 2]},
     {"type": "conv", "name": "column", "out": 12, "kernel": [5, 1], "stride": [2, 1], "padding": [2, 0]}, {"type": "relu"},
+    {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1},
     {"type": "conv", "name": "dw2", "out": 24, "kernel": 3, "stride": 2, "padding": [0, 0, 1, 1], "groups": 12},
-    {"type": "batchnorm", "name": "dw2_bn"}, {"type": "silu"},
+    {"type": "batchnorm", "name": "dw2_bn"}, {"type": "silu"}, {"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1},
+    {"type": "maxpool", "kernel": 2, "stride": 2, "ceil_mode": True},
     {"type": "global-avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "fc", "out": 10},
 ]
 
@@ -881,7 +910,7 @@ def activation_graph_check(a, data, exe, work, xte, yte):
 def convolution_graph_check(a, data, exe, work, xte, yte):
     """(convolutions) The same for a network of depthwise, grouped, dilated, rectangular and
     unevenly padded convolutions."""
-    print("\n== (convolutions) depthwise, grouped, dilated, rectangular, uneven padding", flush=True)
+    print("\n== (convolutions) depthwise, grouped, dilated, rectangular, uneven padding; padded and ceil-mode pooling", flush=True)
     return graph_check("convolutions", CONVOLUTION_GRAPH, a, data, exe, work, xte, yte)
 
 
@@ -910,6 +939,51 @@ def graph_check(label, layers, a, data, exe, work, xte, yte):
         problems.append(err or "accuracies differ")
     problems += zoo_probe_compare(label, ck, data, exe, work, a, label, model=model)
     return (0, 1, problems) if problems else (1, 0, [])
+
+
+def torchvision_check(a, data, exe, work, xte, yte):
+    """(torchvision) torchvision's own builders at random initialisation (weights=None,
+    num_classes=10: nothing is downloaded), with randomised BatchNorm statistics, saved as a bare
+    state_dict: cnnprune recognises the architecture from the tensors alone (no flag), and its
+    accuracy and logits equal PyTorch's; ResNet-18's training gradients and SGD steps too
+    (MobileNetV2's classifier has dropout, whose training masks differ by design)."""
+    import torch
+    try:
+        import torchvision
+    except ImportError:
+        print("\n== (torchvision) skipped: torchvision is not installed")
+        return 0, 0
+    passed = failed = 0
+    for name, builder, inference_only in [("resnet18", torchvision.models.resnet18, False),
+                                          ("mobilenetv2", torchvision.models.mobilenet_v2, True)]:
+        print(f"\n== (torchvision) {name}: torchvision.models builder, weights=None, num_classes=10", flush=True)
+        torch.manual_seed(a.seed)
+        model = builder(weights=None, num_classes=10)
+        with torch.no_grad():
+            for mod in model.modules():
+                if isinstance(mod, torch.nn.BatchNorm2d):
+                    mod.running_mean.uniform_(-0.2, 0.2)
+                    mod.running_var.uniform_(0.5, 2.0)
+                    mod.weight.uniform_(0.5, 1.5)
+                    mod.bias.uniform_(-0.2, 0.2)
+                    mod.num_batches_tracked.fill_(7)
+        tf = os.path.join(work, f"{name}.torchvision.safetensors")
+        st_save({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tf, {"format": "pt"})
+        problems = []
+        res = torch_eval(model, xte, yte)
+        cp, err, _ = cnnprune_evaluate(exe, tf, data, a.timeout)
+        if err or not compare(f"(torchvision) {name}: torch vs cnnprune evaluate", res, cp, a.tol):
+            problems.append(err or "accuracies differ")
+        # A batch of 32: ResNet-18 ends in 1×1 maps on CIFAR, where BatchNorm statistics over 8
+        # values per channel amplify float32 rounding (PyTorch float32 itself then strays).
+        problems += zoo_probe_compare(name, tf, data, exe, work, a, f"{name}.torchvision", model=model, inference_only=inference_only, batch=32)
+        if problems:
+            failed += 1
+            print(f"[FAIL] (torchvision) {name}: " + "; ".join(problems))
+        else:
+            passed += 1
+            print(f"[PASS] (torchvision) {name}: loads without flags, accuracy, logits" + ("" if inference_only else ", gradients, SGD steps"))
+    return passed, failed
 
 
 def cmd_check_zoo(a, data, exe, work, xte, yte):
@@ -1290,6 +1364,9 @@ def cmd_check(a):
               "[PASS] (convolutions): strict load, accuracy, logits, gradients, SGD steps")
         passed += p_conv
         failed += f_conv
+        p_tv, f_tv = torchvision_check(a, data, exe, work, xte, yte)
+        passed += p_tv
+        failed += f_tv
     if a.part in ("zoo", "all"):
         p_zoo, f_zoo = cmd_check_zoo(a, data, exe, work, xte, yte)
         passed += p_zoo

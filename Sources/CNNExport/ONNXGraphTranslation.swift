@@ -95,15 +95,18 @@ struct ONNXGraphTranslation {
             return node("Relu", name: prefix + "relu", inputs: [input])
         case .activation(let function):
             return translate(function, from: input, prefix: prefix)
-        case .maxPool(let kernel, let stride):
+        case .maxPool(let w):
             return node("MaxPool", name: prefix + "maxpool", inputs: [input], attributes: [
-                .ints("kernel_shape", [kernel, kernel]), .ints("strides", [stride, stride]),
-                .ints("pads", [0, 0, 0, 0]), .int("ceil_mode", 0),
+                .ints("kernel_shape", [w.kernel, w.kernel]), .ints("strides", [w.stride, w.stride]),
+                .ints("pads", Array(repeating: w.padding, count: 4)), .int("ceil_mode", w.ceilMode ? 1 : 0),
             ])
-        case .avgPool(let kernel, let stride):
+        case .avgPool(let w, let countIncludePad):
             return node("AveragePool", name: prefix + "avgpool", inputs: [input], attributes: [
-                .ints("kernel_shape", [kernel, kernel]), .ints("strides", [stride, stride]),
-                .ints("pads", [0, 0, 0, 0]), .int("ceil_mode", 0), .int("count_include_pad", 0),
+                .ints("kernel_shape", [w.kernel, w.kernel]), .ints("strides", [w.stride, w.stride]),
+                .ints("pads", Array(repeating: w.padding, count: 4)), .int("ceil_mode", w.ceilMode ? 1 : 0),
+                // Without padding every window is whole and the attribute changes nothing; it is
+                // written as 0 then, as earlier versions did.
+                .int("count_include_pad", countIncludePad && w.padding > 0 ? 1 : 0),
             ])
         case .globalAvgPool:
             return node("GlobalAveragePool", name: prefix + "global_avgpool", inputs: [input])

@@ -93,6 +93,19 @@ import Testing
         #expect(abs(pooled(Tensor(shape: [1, 1, 2, 2], scalars: [0, 1, -2, 4])).scalars[0] - 12.25) <= 1e-5)
     }
 
+    /// Every zoo network, folded for inference, gives the logits of the unfolded one (grouped
+    /// and depthwise convolutions, ReLU6, sums without a ReLU, padded max-pools included).
+    @Test(arguments: ModelZoo.names)
+    func everyFoldedZooNetworkGivesTheSameLogits(name: String) throws {
+        let graph = try ModelZoo.graph(named: name, classes: 5, widthMultiplier: 0.125)
+        let network = try BatchNormFoldingTests.network(graph, seed: 23)
+        let input = TestSupport.random([3, 3, 32, 32], seed: 6)
+        let plain = network(input), folded = network.foldingBatchNorm(input)
+        let scale = max(plain.scalars.map(abs).max()!, 1e-6)
+        let worst = zip(plain.scalars, folded.scalars).map { abs($0 - $1) }.max()! / scale
+        #expect(worst < 1e-4, "\(name): scaled error \(worst)")
+    }
+
     @Test(arguments: ["vgg11-bn", "resnet20"])
     func foldedZooNetworksGiveTheSameLogits(name: String) throws {
         let graph = try ModelZoo.graph(named: name, classes: 5, widthMultiplier: 0.25)

@@ -51,6 +51,34 @@ import Testing
         #expect(vgg11.parameterEntries.last?.name == "classifier.bias")
     }
 
+    /// torchvision's networks: the parameter counts torchvision 0.29 reports
+    /// (`sum(p.numel() for p in model.parameters())` for `resnet18`, `resnet34` and
+    /// `mobilenet_v2` with `weights=None, num_classes=10`, and `mobilenet_v2` with `width_mult`
+    /// 0.25 and 0.125 and 7 classes), and their state_dict names and shapes.
+    @Test func torchvisionSizesAndNames() throws {
+        let counts: [(String, Double, Int, Int)] = [("resnet18", 1, 10, 11_181_642), ("resnet34", 1, 10, 21_289_802), ("mobilenetv2", 1, 10, 2_236_682),
+                                                    ("mobilenetv2", 0.25, 7, 247_079), ("mobilenetv2", 0.125, 7, 120_279)]
+        for (name, multiplier, classes, expected) in counts {
+            let architecture = try ModelZoo.graph(named: name, classes: classes, widthMultiplier: multiplier).sequential()
+            #expect(architecture.parameterCount == expected, "\(name) × \(multiplier)")
+        }
+        let resnet18 = try ModelZoo.graph(named: "resnet18").sequential()
+        #expect(resnet18.parameterEntries.first.map { [$0.name: $0.shape] } == ["conv1.weight": [64, 3, 7, 7]])
+        #expect(resnet18.parameterEntries.contains { $0.name == "layer4.1.bn2.weight" && $0.shape == [512] })
+        #expect(resnet18.shapes[4] == [64, 8, 8], "the stem and the max-pool quarter a 32×32 image")
+        let mobilenet = try ModelZoo.graph(named: "mobilenetv2").sequential()
+        let shapes = Dictionary(uniqueKeysWithValues: mobilenet.parameterEntries.map { ($0.name, $0.shape) })
+        #expect(shapes["features.0.0.weight"] == [32, 3, 3, 3])
+        #expect(shapes["features.1.conv.0.0.weight"] == [32, 1, 3, 3], "t = 1: the depthwise convolution first")
+        #expect(shapes["features.1.conv.1.weight"] == [16, 32, 1, 1])
+        #expect(shapes["features.3.conv.1.0.weight"] == [144, 1, 3, 3])
+        #expect(shapes["features.17.conv.3.weight"] == [320])
+        #expect(shapes["features.18.0.weight"] == [1280, 320, 1, 1])
+        #expect(shapes["classifier.1.weight"] == [10, 1280])
+        #expect(mobilenet.stateEntries.contains { $0.name == "features.16.conv.2.running_mean" } == false, "conv.2 is the projection")
+        #expect(mobilenet.stateEntries.contains { $0.name == "features.16.conv.3.running_mean" })
+    }
+
     @Test func simpleCNNGraphIsTheExercisesNetwork() throws {
         let model = SimpleCNN()
         #expect(SimpleCNN(graph: model.graph) == model)

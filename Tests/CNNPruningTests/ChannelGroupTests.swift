@@ -128,41 +128,55 @@ import Testing
         }
     }
 
-    /// Grouped and depthwise convolutions refuse the groups they read and produce, with the
-    /// reason; dense convolutions with rectangular, dilated, strided-per-axis or unevenly padded
-    /// kernels prune like any other: the removed network equals the masked one. Their MACs
-    /// count `in / groups` inputs per output.
+    /// A grouped convolution refuses the groups it reads and produces, with the reason; a
+    /// depthwise one passes its channels through (its filters join the group it reads, and
+    /// removal narrows it and its groups alike); dense convolutions with rectangular, dilated,
+    /// strided-per-axis or unevenly padded kernels prune like any other. Removed equals masked
+    /// for every prunable group. MACs count `in / groups` inputs per output.
     @Test func generalConvolutionsInGroups() throws {
         let specs: [LayerSpec] = [
             .convolution(name: "stem", outputChannels: 6, kernelSize: 3, stride: 1, padding: 1, bias: true), .relu,
-            .convolution(name: "dw", outputChannels: 6, geometry: .init(kernel: 3, stride: 2, padding: 1), groups: 6, bias: false), .relu,
-            .convolution(name: "row", outputChannels: 5, geometry: .init(kernelHeight: 1, kernelWidth: 3, strideX: 2, padLeft: 1, padRight: 1), groups: 1, bias: true),
+            .convolution(name: "dw", outputChannels: 6, geometry: .init(kernel: 3, stride: 2, padding: 1), groups: 6, bias: false), .batchNorm(name: "dw_bn"),
+            .activation(.relu6),
+            .convolution(name: "row", outputChannels: 6, geometry: .init(kernelHeight: 1, kernelWidth: 3, strideX: 2, padLeft: 1, padRight: 1), groups: 1, bias: true),
             .relu,
+            .convolution(name: "grouped", outputChannels: 4, geometry: .init(kernel: 1), groups: 2, bias: true), .relu,
             .convolution(name: "dilated", outputChannels: 4,
                          geometry: .init(kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 2, padBottom: 2, padRight: 1, dilationY: 2, dilationX: 1), groups: 1, bias: true),
             .relu, .flatten, .linear(name: "fc", outputFeatures: 3),
         ]
         let graph = ModelGraph(inputShape: [2, 8, 8], layers: specs)
         var generator = SeededGenerator(seed: 9)
-        let network = Network(architecture: try graph.sequential(), generator: &generator)
+        var network = Network(architecture: try graph.sequential(), generator: &generator)
+        for i in network.state.indices { network.state[i] = 0.5 + Float(i % 5) / 10 }
         let groups = try ChannelGroups(network.architecture)
-        #expect(groups.prunable(allowResidual: false).map(\.name) == ["row", "dilated"])
-        for name in ["stem", "dw"] {
+        #expect(groups.prunable(allowResidual: false).map(\.name) == ["stem", "dilated"])
+        let stem = try #require(groups.group(named: "stem"))
+        #expect(stem.depthwiseLayers == ["dw"])
+        #expect(stem.normalizations == ["dw_bn"])
+        #expect(stem.members.contains(GroupMember(tensor: "dw.weight", dimension: 0, role: .depthwise)))
+        for name in ["row", "grouped"] {
             let refused = try #require(groups.group(named: name))
-            #expect(refused.whyNotPrunable(allowResidual: true) == "its channels meet the grouped convolution dw, whose channel groups cannot be pruned yet")
+            #expect(refused.whyNotPrunable(allowResidual: true) == "its channels meet the grouped convolution grouped, whose channel groups cannot be pruned yet")
         }
         let input = Tensor(shape: [2, 2, 8, 8], scalars: (0..<256).map { Float(($0 * 7919) % 256) / 64 - 2 })
         for group in groups.prunable(allowResidual: false) {
-            let masked = try network.masking([1, 2], of: group)
-            let removal = try GroupRemoval(removing: [1, 2], of: group, from: network)
+            let units = Array(0..<(group.units - 1))
+            let masked = try network.masking(units, of: group)
+            let removal = try GroupRemoval(removing: units, of: group, from: network)
             let a = masked(input).scalars, b = removal.network(input).scalars
             #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 }, "\(group.name): removed vs masked")
+            #expect(zip(network(input).scalars, a).contains { abs($0 - $1) > 1e-5 }, "\(group.name): masking changed nothing")
         }
-        // stem 6·8·8·(2·9), dw 6·4·4·9, row 5·4·2·(6·3), dilated 4·3·3·(5·9) (a 5-row span
-        // over 4 + 1 + 2 padded rows, 3 columns over 2 + 2 + 1), fc 3·36.
+        let narrowed = try GroupRemoval(removing: [0, 5], of: stem, from: network).network.architecture
+        let dw = try #require(narrowed.layers[2] as? Conv2D)
+        #expect(dw.inputChannels == 4 && dw.outputChannels == 4 && dw.groups == 4)
+        // stem 6·8·8·(2·9), dw 6·4·4·9, row 6·4·2·(6·3), grouped 4·4·2·3, dilated 4·3·3·(4·9)
+        // (a 5-row span over 4 + 1 + 2 padded rows, 3 columns over 2 + 2 + 1), fc 3·36.
         let cost = ArchitectureCost(network.architecture)
         #expect(cost.multiplyAccumulatesByLayer["dw"] == 6 * 4 * 4 * 9)
-        #expect(cost.multiplyAccumulates == 6 * 64 * 18 + 6 * 16 * 9 + 5 * 8 * 18 + 4 * 9 * 45 + 3 * 36)
+        #expect(cost.multiplyAccumulatesByLayer["grouped"] == 4 * 8 * 3)
+        #expect(cost.multiplyAccumulates == 6 * 64 * 18 + 6 * 16 * 9 + 6 * 8 * 18 + 4 * 8 * 3 + 4 * 9 * 36 + 3 * 36)
     }
 
     @Test func removalKeepsRunningStatisticsOfTheKeptChannels() throws {

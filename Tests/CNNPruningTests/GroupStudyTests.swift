@@ -132,16 +132,18 @@ import Testing
         #expect(throws: PruningError.self) { try Taylor().scores(for: group, in: network) }
     }
 
-    @Test(arguments: ["resnet20", "vgg11-bn", "simplecnn"])
+    @Test(arguments: ["resnet20", "vgg11-bn", "simplecnn", "mobilenetv2"])
     func groupSweepEqualsEvaluatingEveryMaskedCopy(_ name: String) throws {
         let (network, data) = try balanced(name, width: 0.125, count: 40)
         #expect(Set(data.labels).count > 1)
         let groups = try ChannelGroups(network.architecture)
         // Inside a block (past the consumer), coupled through sums (no resume point), at the top
         // level past a convolution consumer, and (SimpleCNN's conv2 and fc1) with the channels
-        // zeroed before a flatten or a linear layer.
+        // zeroed before a flatten or a linear layer; MobileNetV2's channels through a depthwise
+        // convolution (at the top level, and inside an inverted residual block).
         let chosen = ["resnet20": ["layer2.1.conv1", "layer3.0.conv2", "conv1"], "vgg11-bn": ["features.0", "features.11"],
-                      "simplecnn": ["conv1", "conv2", "fc1"]][name]!
+                      "simplecnn": ["conv1", "conv2", "fc1"],
+                      "mobilenetv2": ["features.0.0", "features.2.conv.0.0", "features.3.conv.0.0"]][name]!
         let evaluator = Evaluator(threads: 1, batchSize: 100)
         for groupName in chosen {
             let group = try #require(groups.group(named: groupName))
@@ -163,7 +165,7 @@ import Testing
             #expect(result.sweeps[0].points.last!.k == group.units)
         }
         // The shared prefix ends at the block (or layer) holding the group's first producer.
-        guard name != "simplecnn" else { return }
+        guard name == "resnet20" || name == "vgg11-bn" else { return }
         let (inner, holder) = name == "resnet20" ? ("layer2.1.conv1", "layer2.1") : ("features.11", "features.11")
         let evaluation = try GroupMaskedEvaluation(network: network, group: try #require(groups.group(named: inner)), threads: 2)
         #expect(evaluation.firstAffectedLayer == network.architecture.layerIndex(named: holder))

@@ -146,7 +146,7 @@ public struct BatchNormFolding: Sendable {
             index = position
             return fused
         }
-        if pool.kernelSize == 2 && pool.stride == 2 && fused.canPoolOutput {
+        if pool.kernelSize == 2 && pool.stride == 2 && pool.window.isPlain && fused.canPoolOutput {
             fused.poolsOutput = true
             index = position + 1
             return fused

@@ -13,7 +13,9 @@
 /// {"type": "relu6"}, {"type": "leaky-relu", "slope": 0.01}, {"type": "silu"},
 /// {"type": "hardswish"}, {"type": "hardsigmoid"}, {"type": "sigmoid"}
 /// {"type": "maxpool", "kernel": 2, "stride": 2}
+/// {"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1, "ceil_mode": true}
 /// {"type": "avgpool", "kernel": 2, "stride": 2}
+/// {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1, "count_include_pad": false}
 /// {"type": "global-avgpool"}
 /// {"type": "flatten"}
 /// {"type": "dropout", "p": 0.5}
@@ -33,9 +35,9 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
     /// `Activation`: any other elementwise activation function.
     case activation(ActivationFunction)
     /// `MaxPool2D`.
-    case maxPool(kernel: Int, stride: Int)
+    case maxPool(PoolingWindow)
     /// `AvgPool2D`.
-    case avgPool(kernel: Int, stride: Int)
+    case avgPool(PoolingWindow, countIncludePad: Bool)
     /// `GlobalAvgPool2D`: `[C, H, W]` → `[C, 1, 1]`.
     case globalAvgPool
     /// `Flatten`.
@@ -59,6 +61,18 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
         .convolution(name: name, outputChannels: outputChannels, geometry: ConvolutionGeometry(kernel: kernelSize, stride: stride, padding: padding),
                      groups: 1, bias: bias)
     }
+
+    /// `MaxPool2D` over windows that tile the input (no padding, floor mode).
+    /// - Parameters:
+    ///   - kernel: the window's side.
+    ///   - stride: the step between windows.
+    public static func maxPool(kernel: Int, stride: Int) -> LayerSpec { .maxPool(PoolingWindow(kernel: kernel, stride: stride)) }
+
+    /// `AvgPool2D` over windows that tile the input (no padding, floor mode).
+    /// - Parameters:
+    ///   - kernel: the window's side.
+    ///   - stride: the step between windows.
+    public static func avgPool(kernel: Int, stride: Int) -> LayerSpec { .avgPool(PoolingWindow(kernel: kernel, stride: stride), countIncludePad: true) }
 
     /// Every `type` an architecture file may name.
     public static let typeNames = ["conv", "batchnorm", "relu"] + ActivationFunction.typeNames
@@ -93,6 +107,7 @@ public indirect enum LayerSpec: Sendable, Equatable, Hashable {
 extension LayerSpec: Codable {
     private enum Keys: String, CodingKey {
         case type, name, out, kernel, stride, padding, bias, p, main, shortcut, relu, slope, dilation, groups
+        case ceilMode = "ceil_mode", countIncludePad = "count_include_pad"
     }
 
     /// A number, or a list of `counts` numbers (`[height, width]`, or the paddings' four sides).
@@ -154,8 +169,11 @@ extension LayerSpec: Codable {
         case "sigmoid": self = .activation(.sigmoid)
         case "maxpool", "avgpool":
             let kernel = try container.decode(Int.self, forKey: .kernel)
-            let stride = try container.decodeIfPresent(Int.self, forKey: .stride) ?? kernel
-            self = type == "maxpool" ? .maxPool(kernel: kernel, stride: stride) : .avgPool(kernel: kernel, stride: stride)
+            let window = PoolingWindow(kernel: kernel, stride: try container.decodeIfPresent(Int.self, forKey: .stride) ?? kernel,
+                                       padding: try container.decodeIfPresent(Int.self, forKey: .padding) ?? 0,
+                                       ceilMode: try container.decodeIfPresent(Bool.self, forKey: .ceilMode) ?? false)
+            self = type == "maxpool" ? .maxPool(window)
+                : .avgPool(window, countIncludePad: try container.decodeIfPresent(Bool.self, forKey: .countIncludePad) ?? true)
         case "global-avgpool": self = .globalAvgPool
         case "flatten": self = .flatten
         case "dropout": self = .dropout(probability: try container.decodeIfPresent(Float.self, forKey: .p) ?? 0.5)
@@ -194,9 +212,13 @@ extension LayerSpec: Codable {
             try container.encode(bias, forKey: .bias)
         case .batchNorm(let name):
             try container.encode(name, forKey: .name)
-        case .maxPool(let kernel, let stride), .avgPool(let kernel, let stride):
-            try container.encode(kernel, forKey: .kernel)
-            try container.encode(stride, forKey: .stride)
+        case .maxPool(let window), .avgPool(let window, _):
+            try container.encode(window.kernel, forKey: .kernel)
+            try container.encode(window.stride, forKey: .stride)
+            // Written only when they differ from the defaults, so earlier files keep their bytes.
+            if window.padding != 0 { try container.encode(window.padding, forKey: .padding) }
+            if window.ceilMode { try container.encode(true, forKey: .ceilMode) }
+            if case .avgPool(_, false) = self { try container.encode(false, forKey: .countIncludePad) }
         case .dropout(let p):
             try container.encode(p, forKey: .p)
         case .linear(let name, let out):

@@ -131,12 +131,13 @@ public struct ModelGraph: Codable, Sendable, Equatable {
             return ReLU()
         case .activation(let function):
             return Activation(function)
-        case .maxPool(let kernel, let stride), .avgPool(let kernel, let stride):
+        case .maxPool(let window), .avgPool(let window, _):
             try spatial()
-            try require(kernel > 0 && stride > 0 && kernel <= 64 && stride <= 64, "kernel and stride must be 1…64, got \(kernel) and \(stride)")
-            try require(shape[1] >= kernel && shape[2] >= kernel, "a \(kernel)×\(kernel) window does not fit the \(shape[1])×\(shape[2]) input")
-            if case .maxPool = spec { return MaxPool2D(kernelSize: kernel, stride: stride) }
-            return AvgPool2D(kernelSize: kernel, stride: stride)
+            if let problem = window.problem { try require(false, problem) }
+            try require(window.outputSize(shape[1]) != nil && window.outputSize(shape[2]) != nil,
+                        "a \(window.kernel)×\(window.kernel) window does not fit the \(shape[1])×\(shape[2]) input")
+            if case .avgPool(_, let countIncludePad) = spec { return AvgPool2D(window, countIncludePad: countIncludePad) }
+            return MaxPool2D(window)
         case .globalAvgPool:
             try spatial()
             return GlobalAvgPool2D()

@@ -1,15 +1,14 @@
 import CNNKernels
 
-/// Max pooling over square windows of NCHW feature maps, like PyTorch's `nn.MaxPool2d`
-/// (no padding, floor mode).
+/// Max pooling over square windows of NCHW feature maps, like PyTorch's `nn.MaxPool2d`: any
+/// window, stride and padding, floor or ceil mode (`PoolingWindow`).
 ///
-/// Input `[C, H, W]`, output `[C, (H − k)/s + 1, (W − k)/s + 1]`. Keeps the position of each
-/// window's maximum (the first one, in scan order, on ties — as PyTorch) for the backward pass.
+/// Input `[C, H, W]`, output `[C, (H − k)/s + 1, (W − k)/s + 1]` without padding in floor mode.
+/// Keeps the position of each window's maximum (the first one, in scan order, on ties — as
+/// PyTorch) for the backward pass. Padding cells are never picked (PyTorch pads with −∞).
 public struct MaxPool2D: Layer {
-    /// The side of the square pooling window.
-    public var kernelSize: Int
-    /// The step between windows (the window's side by default).
-    public var stride: Int
+    /// The windows: side, stride, padding, ceil mode.
+    public var window: PoolingWindow
 
     private var channels = 0, height = 0, width = 0, outputHeight = 0, outputWidth = 0
 
@@ -17,28 +16,39 @@ public struct MaxPool2D: Layer {
     ///   - kernelSize: side of the pooling window.
     ///   - stride: step between windows; defaults to the window size, as in PyTorch.
     public init(kernelSize: Int, stride: Int? = nil) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
+        self.init(PoolingWindow(kernel: kernelSize, stride: stride))
     }
 
+    /// - Parameter window: the windows, with padding and ceil mode.
+    public init(_ window: PoolingWindow) {
+        self.window = window
+    }
+
+    /// The side of the pooling window.
+    public var kernelSize: Int { window.kernel }
+    /// The step between windows.
+    public var stride: Int { window.stride }
+
     public mutating func prepare(inputShape: [Int]) throws -> [Int] {
-        guard inputShape.count == 3, kernelSize > 0, stride > 0,
-              inputShape[1] >= kernelSize, inputShape[2] >= kernelSize else {
-            throw EngineError.shapeMismatch("MaxPool2D(\(kernelSize)): cannot pool input \(inputShape)")
+        guard inputShape.count == 3, window.problem == nil,
+              let rows = window.outputSize(inputShape[1]), let columns = window.outputSize(inputShape[2]) else {
+            throw EngineError.shapeMismatch("MaxPool2D(\(kernelSize)): cannot pool input \(inputShape)\(window.problem.map { ": " + $0 } ?? "")")
         }
         channels = inputShape[0]
         height = inputShape[1]
         width = inputShape[2]
-        outputHeight = (height - kernelSize) / stride + 1
-        outputWidth = (width - kernelSize) / stride + 1
+        (outputHeight, outputWidth) = (rows, columns)
         return [channels, outputHeight, outputWidth]
     }
 
     public var scratchPerSample: Int { channels * outputHeight * outputWidth }
-    public var spec: LayerSpec? { .maxPool(kernel: kernelSize, stride: stride) }
+    public var spec: LayerSpec? { .maxPool(window) }
+
+    /// Whether the 2×2, stride-2 kernels of CNNKernels run this layer.
+    var isTwoByTwo: Bool { kernelSize == 2 && stride == 2 && window.isPlain }
 
     public func forward(_ b: LayerBuffers) {
-        if kernelSize == 2 && stride == 2 {
+        if isTwoByTwo {
             forwardTwoByTwo(b, rectified: false)
             return
         }
@@ -48,14 +58,16 @@ public struct MaxPool2D: Layer {
             let dst = b.output + plane * outPlane
             let argmax = UnsafeMutableRawPointer(b.scratch + plane * outPlane).assumingMemoryBound(to: Int32.self)
             for oy in 0..<outputHeight {
+                let rows = window.cells(oy, size: height).range
                 for ox in 0..<outputWidth {
+                    let columns = window.cells(ox, size: width).range
                     var best = -Float.infinity
-                    var bestIndex = (oy * stride) * width + ox * stride
-                    for ky in 0..<kernelSize {
-                        let rowStart = (oy * stride + ky) * width + ox * stride
-                        for kx in 0..<kernelSize {
-                            let v = src[rowStart &+ kx]
-                            if v > best || v.isNaN { best = v; bestIndex = rowStart &+ kx }
+                    var bestIndex = rows.lowerBound * width + columns.lowerBound
+                    for y in rows {
+                        let rowStart = y * width
+                        for x in columns {
+                            let v = src[rowStart &+ x]
+                            if v > best || v.isNaN { best = v; bestIndex = rowStart &+ x }
                         }
                     }
                     dst[oy * outputWidth + ox] = best
@@ -84,7 +96,7 @@ public struct MaxPool2D: Layer {
     /// gradient flows either way). `b.input` is the ReLU's input; the output is the pooled,
     /// rectified map. Saves writing and re-reading the rectified map.
     public func forwardRectified(_ b: LayerBuffers) {
-        if kernelSize == 2 && stride == 2 {
+        if isTwoByTwo {
             forwardTwoByTwo(b, rectified: true)
             return
         }
@@ -101,7 +113,7 @@ public struct MaxPool2D: Layer {
     private func backward(_ b: LayerBuffers, gradients g: LayerGradientBuffers, rectified: Bool) {
         guard let inputGradient = g.input else { return }
         let inPlane = height * width, outPlane = outputHeight * outputWidth
-        if kernelSize == 2 && stride == 2 {
+        if isTwoByTwo {
             // Every cell written once, from its window's gradient and winner, eight windows at a
             // time: no clearing pass first (3 % of a SimpleCNN epoch) and no scattered stores.
             cnnk_maxpool2x2_backward(g.output, b.output, UnsafeRawPointer(b.scratch).assumingMemoryBound(to: Int32.self),

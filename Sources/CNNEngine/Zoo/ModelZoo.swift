@@ -5,9 +5,13 @@
 /// - `vgg11-bn`: the CIFAR variant of VGG-11 with BatchNorm (`features.N`, `classifier`).
 /// - `resnet20`, `resnet32`, `resnet44`, `resnet56`, `resnet110`: He et al. 2016's CIFAR
 ///   ResNets, 6n + 2 layers of widths 16/32/64 (`conv1`, `bn1`, `layerL.B.…`, `fc`).
+/// - `resnet18`, `resnet34`: torchvision's ImageNet ResNets (`TorchvisionResNet`).
+/// - `mobilenetv2`: torchvision's MobileNetV2 (`MobileNetV2`; the width multiplier is its
+///   `width_mult`).
 public enum ModelZoo {
     /// Every name `graph(named:…)` knows, in the order help texts list them.
-    public static let names = ["simplecnn", "vgg11-bn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"]
+    public static let names = ["simplecnn", "vgg11-bn", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
+                               "resnet18", "resnet34", "mobilenetv2"]
 
     /// The architecture called `name`.
     /// - Parameters:
@@ -35,6 +39,10 @@ public enum ModelZoo {
             return model.graph
         case "vgg11-bn":
             return VGG.graph(configuration: VGG.vgg11, classes: classes, inputShape: inputShape, width: width)
+        case "resnet18", "resnet34":
+            return TorchvisionResNet.graph(depth: name == "resnet18" ? 18 : 34, classes: classes, inputShape: inputShape, width: width)
+        case "mobilenetv2":
+            return MobileNetV2.graph(classes: classes, inputShape: inputShape, widthMultiplier: widthMultiplier)
         default:
             if name.hasPrefix("resnet"), let depth = Int(name.dropFirst("resnet".count)), ResNet.depths.contains(depth) {
                 return ResNet.graph(depth: depth, classes: classes, inputShape: inputShape, width: width)
@@ -47,21 +55,26 @@ public enum ModelZoo {
     /// architecture whose tensor names and shapes these are, with classes, input channels and
     /// widths read off the shapes. `nil` when none matches.
     public static func inferred(from shapes: [String: [Int]], imageSize: Int = 32) -> ModelGraph? {
-        guard let classes = (shapes["fc.weight"] ?? shapes["classifier.weight"])?.first else { return nil }
-        let firstConv = shapes["conv1.weight"] ?? shapes["features.0.weight"]
+        guard let classes = (shapes["fc.weight"] ?? shapes["classifier.weight"] ?? shapes["classifier.1.weight"])?.first else { return nil }
+        let firstConv = shapes["conv1.weight"] ?? shapes["features.0.weight"] ?? shapes["features.0.0.weight"]
         guard let first = firstConv, first.count == 4 else { return nil }
         for name in names where name != "simplecnn" {
-            let base = name == "vgg11-bn" ? 64 : 16
-            let multiplier = Double(first[0]) / Double(base)
-            guard let graph = try? graph(named: name, classes: classes, inputShape: [first[1], imageSize, imageSize], widthMultiplier: multiplier),
-                  let architecture = try? graph.sequential() else { continue }
-            let expected = Dictionary(uniqueKeysWithValues: (architecture.parameterEntries + architecture.stateEntries).map { ($0.name, $0.shape) })
-            // num_batches_tracked may be missing from older PyTorch files; every other tensor must match.
-            let required = expected.filter { !$0.key.hasSuffix("num_batches_tracked") }
-            if required.allSatisfy({ shapes[$0.key] == $0.value }) && Set(shapes.keys).isSubset(of: Set(expected.keys)) {
-                var named = graph
-                named.name = name
-                return named
+            let base = ["vgg11-bn": 64, "resnet18": 64, "resnet34": 64, "mobilenetv2": 32][name] ?? 16
+            // MobileNetV2 rounds its widths to multiples of 8, so the stem alone does not tell
+            // torchvision's usual multipliers apart: each is tried.
+            let candidates = name == "mobilenetv2" ? [Double(first[0]) / 32, 0.125, 0.25, 0.35, 0.5, 0.75, 1, 1.3, 1.4, 2]
+                                                   : [Double(first[0]) / Double(base)]
+            for multiplier in candidates {
+                guard let graph = try? graph(named: name, classes: classes, inputShape: [first[1], imageSize, imageSize], widthMultiplier: multiplier),
+                      let architecture = try? graph.sequential() else { continue }
+                let expected = Dictionary(uniqueKeysWithValues: (architecture.parameterEntries + architecture.stateEntries).map { ($0.name, $0.shape) })
+                // num_batches_tracked may be missing from older PyTorch files; every other tensor must match.
+                let required = expected.filter { !$0.key.hasSuffix("num_batches_tracked") }
+                if required.allSatisfy({ shapes[$0.key] == $0.value }) && Set(shapes.keys).isSubset(of: Set(expected.keys)) {
+                    var named = graph
+                    named.name = name
+                    return named
+                }
             }
         }
         return nil

@@ -12,6 +12,9 @@ public struct GroupMember: Sendable, Equatable, Codable {
         case normalization
         /// The slice of a consumer's weight that reads the channel.
         case consumer
+        /// A depthwise convolution's filter (or bias) of the channel: it reads channel i and
+        /// writes channel i, so the channel passes through it (MobileNet's 3×3 depthwise layers).
+        case depthwise
     }
 
     /// The checkpoint name, e.g. `layer1.0.conv1.weight`.
@@ -39,6 +42,12 @@ public struct GroupMember: Sendable, Equatable, Codable {
 ///
 /// Unit `u` of the group is channel `u` of every member at once.
 public struct ChannelGroup: Sendable, Equatable {
+    /// The depthwise convolutions the channels pass through (full layer names): removal narrows
+    /// them and their channel groups alike.
+    public var depthwiseLayers: [String] {
+        members.filter { $0.role == .depthwise && $0.tensor.hasSuffix(".weight") }.map { String($0.tensor.dropLast(".weight".count)) }
+    }
+
     /// The first producer's layer name (`conv1`, `layer1.0.conv1`, `features.0`).
     public var name: String
     /// Channels (or features) per member.
@@ -62,9 +71,10 @@ public struct ChannelGroup: Sendable, Equatable {
     /// hardsigmoid): a masked channel leaves them as a constant, not as zero, so its removal
     /// would change what the consumers compute. Such a group is not prunable.
     public var constantMakingActivations: [ActivationFunction] = []
-    /// Grouped (or depthwise) convolutions that read or produce the channels: their weights
-    /// couple channel i with the other channels of its convolution group, which removal does
-    /// not follow yet. Such a group is not prunable.
+    /// Grouped convolutions (other than depthwise ones with one output per channel, which pass
+    /// channels through) that read or produce the channels: their weights couple channel i with
+    /// the other channels of its convolution group, which removal does not follow yet. Such a
+    /// group is not prunable.
     public var groupedConvolutions: [String] = []
 
     /// Whether units may be removed: never for the input or the output, and for groups coupled

@@ -4,7 +4,9 @@ import CNNEngine
 ///
 /// The derivation follows the channels of each activation through the graph. A `Conv2D` or
 /// `Linear` starts a new group for its outputs (weight rows, bias) and adds its weight's input
-/// slice to the group of what it reads; a `BatchNorm2D` joins the group it normalises; ReLU and
+/// slice to the group of what it reads, except a depthwise convolution with one output per
+/// channel, whose filters join the group it reads (the channels pass through it); a
+/// `BatchNorm2D` joins the group it normalises; ReLU and
 /// the other activations, pooling, dropout and flatten pass channels through (flatten turns each channel into `H·W`
 /// consecutive features); a residual block's branches start from the group of its input, and
 /// the sum merges the groups of the branches' outputs — for an identity shortcut, with the
@@ -86,6 +88,12 @@ public struct ChannelGroups: Sendable {
         mutating func walk(_ layer: any Layer, prefix: String, input: Int, shape: [Int]) throws -> Int {
             let name = prefix + layer.name
             switch layer {
+            case let conv as Conv2D where conv.isDepthwise && conv.outputChannels == conv.inputChannels:
+                // Channel i in, channel i out: the channels pass through, and the filters and
+                // biases are the group's (DepGraph couples a depthwise layer's input and output).
+                add(GroupMember(tensor: "\(name).weight", dimension: 0, role: .depthwise), to: input)
+                if conv.bias { add(GroupMember(tensor: "\(name).bias", dimension: 0, role: .depthwise), to: input) }
+                return input
             case let conv as Conv2D:
                 add(GroupMember(tensor: "\(name).weight", dimension: 1, role: .consumer), to: input)
                 let output = newGroup(units: conv.outputChannels)
@@ -143,7 +151,7 @@ public struct ChannelGroups: Sendable {
                 guard seen.insert(root).inserted, root != find(input) else { continue }
                 let draft = drafts[root]
                 let ordered = draft.members.filter { $0.role == .producer } + draft.members.filter { $0.role == .normalization }
-                    + draft.members.filter { $0.role == .consumer }
+                    + draft.members.filter { $0.role == .depthwise } + draft.members.filter { $0.role == .consumer }
                 result.append(ChannelGroup(name: draft.producers.first ?? "group\(result.count)", units: draft.units, members: ordered,
                                            producers: draft.producers, normalizations: draft.normalizations,
                                            isOutput: draft.isOutput, isResidual: draft.producers.count > 1, isInput: draft.isInput,

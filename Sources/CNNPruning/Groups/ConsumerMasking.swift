@@ -179,7 +179,7 @@ extension ConsumerDelta {
     func groupedSteps(_ sequences: [MaskSequence], point: GroupResumePoint, network: Network, units: Int) -> [StepKey: (units: [Int], network: Network)] {
         guard case .convolution = kind, let conv = point.consumer?.layer as? Conv2D,
               let weight = try? network.entry(named: point.consumer!.weight) else { return [:] }
-        let kernel = conv.kernelSize * conv.kernelSize
+        let kernel = conv.geometry.taps
         var architectures: [Int: Sequential] = [:]
         var steps: [StepKey: (units: [Int], network: Network)] = [:]
         for (s, sequence) in sequences.enumerated() where !sequence.keepBias {
@@ -193,7 +193,7 @@ extension ConsumerDelta {
                 if architectures[added.count] == nil {
                     architectures[added.count] = try? Sequential(inputShape: [added.count] + point.channelShape.dropFirst(), layers: [
                         Conv2D(name: "contribution", inputChannels: added.count, outputChannels: conv.outputChannels,
-                               kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding, bias: false),
+                               geometry: conv.geometry, bias: false),
                     ])
                 }
                 guard let architecture = architectures[added.count] else { continue }
@@ -234,10 +234,9 @@ struct ConsumerDelta: @unchecked Sendable {
         let weight = try network.entry(named: consumer.weight)
         if let conv = consumer.layer as? Conv2D {
             let delta = try Sequential(inputShape: [1, inputShape[1], inputShape[2]]) {
-                Conv2D(name: "delta", inputChannels: 1, outputChannels: conv.outputChannels,
-                       kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding)
+                Conv2D(name: "delta", inputChannels: 1, outputChannels: conv.outputChannels, geometry: conv.geometry)
             }
-            let kernel = conv.kernelSize * conv.kernelSize
+            let kernel = conv.geometry.taps
             let networks = (0..<units).map { unit -> Network in
                 var values = [Float](repeating: 0, count: delta.parameterCount)
                 for o in 0..<conv.outputChannels {

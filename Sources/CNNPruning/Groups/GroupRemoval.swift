@@ -31,7 +31,7 @@ public struct GroupRemoval: Sendable {
             throw RemovalError.noUnitsLeft(layer: group.name, units: group.units, unitName: group.unitName)
         }
         let kept = (0..<group.units).filter { !removedSet.contains($0) }
-        let widths = Dictionary(uniqueKeysWithValues: group.producers.map { ($0, kept.count) })
+        let widths = Dictionary(uniqueKeysWithValues: (group.producers + group.depthwiseLayers).map { ($0, kept.count) })
         var smallerGraph = graph
         smallerGraph.layers = GroupRemoval.settingWidths(graph.layers, widths, prefix: "")
         let architecture = try smallerGraph.sequential()
@@ -63,7 +63,9 @@ public struct GroupRemoval: Sendable {
         layers.map { spec in
             switch spec {
             case .convolution(let name, let out, let geometry, let groups, let bias):
-                return .convolution(name: name, outputChannels: widths[prefix + name] ?? out, geometry: geometry, groups: groups, bias: bias)
+                let width = widths[prefix + name] ?? out
+                // A depthwise convolution keeps one group per channel.
+                return .convolution(name: name, outputChannels: width, geometry: geometry, groups: groups > 1 && groups == out ? width : groups, bias: bias)
             case .linear(let name, let out):
                 return .linear(name: name, outputFeatures: widths[prefix + name] ?? out)
             case .residual(let name, let main, let shortcut, let relu):

@@ -42,7 +42,9 @@ public struct GroupResumePoint: Sendable {
     public let consumer: Consumer?
     /// Whether a rectifier lies between the producer and the resume point.
     public let isRectified: Bool
-    /// Whether an activation other than ReLU lies in the chain (`fill(bias:)` does not model it).
+    /// Whether an activation other than ReLU, or an average pool whose divisor counts padding
+    /// (which scales a constant at the borders), lies in the chain: `fill(bias:)` does not
+    /// model them.
     public let hasOtherActivations: Bool
     /// Whether a BatchNorm lies between the producer and the resume point.
     public let isNormalized: Bool
@@ -83,6 +85,10 @@ public struct GroupResumePoint: Sendable {
         func keepsZeros(_ layer: any Layer, name: String) -> Bool {
             if layer is BatchNorm2D { return normalizations.contains(name) }
             if let activation = layer as? Activation { return activation.function.preservesZero }
+            // A depthwise convolution of the group without a bias maps each zeroed channel to 0.
+            if let conv = layer as? Conv2D, conv.isDepthwise, conv.outputChannels == conv.inputChannels, !conv.bias {
+                return group.depthwiseLayers.contains(name)
+            }
             return layer is ReLU || layer is MaxPool2D || layer is AvgPool2D || layer is GlobalAvgPool2D || layer is Dropout || layer is Flatten
         }
         if let p = architecture.layerIndex(named: producer) {
@@ -100,7 +106,7 @@ public struct GroupResumePoint: Sendable {
             self.architecture = architecture
             self.tap = nil
             self.isRectified = architecture.layers[p...last].contains { $0 is ReLU }
-            self.hasOtherActivations = architecture.layers[p...last].contains { $0 is Activation }
+            self.hasOtherActivations = architecture.layers[p...last].contains(where: GroupResumePoint.changesConstants)
             self.isNormalized = architecture.layers[p...last].contains { $0 is BatchNorm2D }
             let next = architecture.layers[resume]
             if (next is Conv2D || next is Linear) && !next.name.isEmpty {
@@ -131,7 +137,7 @@ public struct GroupResumePoint: Sendable {
         self.architecture = keeping
         self.tap = tap
         self.isRectified = block.main[p...last].contains { $0 is ReLU }
-        self.hasOtherActivations = block.main[p...last].contains { $0 is Activation }
+        self.hasOtherActivations = block.main[p...last].contains(where: GroupResumePoint.changesConstants)
         self.isNormalized = block.main[p...last].contains { $0 is BatchNorm2D }
         if let convolution = block.main[last + 1] as? Conv2D, !convolution.name.isEmpty,
            let output = keeping.mainBranchTap(ofBlock: blockIndex, layer: last + 1) {
@@ -159,6 +165,15 @@ public struct GroupResumePoint: Sendable {
         case .activation(let index): return 0..<index
         case .block(let index, _): return 0..<(index + 1)
         }
+    }
+
+    /// Whether `layer` maps a constant channel to something other than that constant (or its
+    /// rectification): an activation other than ReLU, a depthwise convolution, an average pool
+    /// counting its padding.
+    static func changesConstants(_ layer: any Layer) -> Bool {
+        if layer is Activation || layer is Conv2D { return true }  // a depthwise convolution scales it
+        if let pool = layer as? AvgPool2D { return pool.window.padding > 0 && pool.countIncludePad }
+        return false
     }
 
     /// The constant a channel whose filter is zeroed but whose bias `bias` is kept carries at
