@@ -4,7 +4,7 @@ import Foundation
 
 /// A SimpleCNN layer's removal as `prune` runs it: the K least important units of one layer
 /// removed (in `steps` equal steps, re-ranked between them, optionally fine-tuned after each),
-/// then the original, pruned and fine-tuned models measured (`ChannelPruner`); and
+/// then the original, pruned and fine-tuned models measured; and
 /// the smaller model saved with its pruning history.
 public struct LayerRemovalStudy: Sendable {
     /// The layer: `conv1`, `conv2` or `fc1`.
@@ -46,24 +46,118 @@ public struct LayerRemovalStudy: Sendable {
         self.timingRuns = timingRuns
     }
 
-    /// Removes, fine-tunes (with `fineTune`) and measures.
+    /// How many units are gone after each of `steps` equal steps towards `count`:
+    /// `⌊count·i/steps⌋` (Torch-Pruning's `iterative_steps` with its linear schedule).
+    /// - Parameters:
+    ///   - count: units to remove in total.
+    ///   - steps: equal steps.
+    public static func schedule(count: Int, steps: Int) -> [Int] {
+        (1...max(1, steps)).map { count * $0 / max(1, steps) }
+    }
+
+    /// Checks a removal request against a layer of `units` units.
+    /// - Parameters:
+    ///   - count: units to remove in total.
+    ///   - steps: equal steps towards `count`.
+    ///   - units: the layer's units.
+    ///   - layer: the layer's name (for the message).
+    /// - Throws: `RemovalError.countOutOfRange` unless `1 ≤ count < units`,
+    ///   `RemovalError.invalidSteps` unless `1 ≤ steps ≤ count`.
+    public static func validate(count: Int, steps: Int, units: Int, layer: String) throws {
+        guard count >= 1 && count < units else {
+            throw RemovalError.countOutOfRange(count, layer: layer, units: units, unitName: layer.hasPrefix("fc") ? "neuron" : "channel")
+        }
+        guard steps >= 1 && steps <= count else { throw RemovalError.invalidSteps(steps, count: count) }
+    }
+
+    /// The result of ``run(network:model:calibration:test:fineTune:onRemoval:onStep:)``.
+    public struct Result: Sendable {
+        /// The pruned (and fine-tuned, if asked) network.
+        public var network: Network
+        /// Its widths.
+        public var model: SimpleCNN
+        /// Figures before and after.
+        public var outcome: PruningOutcome
+    }
+
+    /// Removes, fine-tunes (with `fineTune`) and measures: in each of `steps` equal steps the
+    /// layer's channel group (a group with one producer) is pruned by `GroupPruner`, ranked
+    /// afresh on the current network with the producer's scores as they are
+    /// (`GroupScoring.producer`); then the original, pruned and fine-tuned models are measured on
+    /// `test`, timed in turn (`timingRuns` passes each).
     /// - Parameters:
     ///   - network: The trained network.
     ///   - model: Its widths.
     ///   - calibration: Images for data-driven criteria (nil for weight criteria).
     ///   - test: Images for the accuracies and the timing.
-    ///   - fineTune: Trains step `step`'s (1-based) pruned network; nil for no fine-tuning.
-    ///   - onRemoval: Called after each step's removal, before its fine-tuning.
+    ///   - fineTune: Trains step `step`'s (1-based) pruned network and returns it with the same
+    ///     widths; nil for no fine-tuning.
+    ///   - onRemoval: Called after each step's removal, before its fine-tuning (the record's
+    ///     `fineTunedAccuracy` is still nil).
     ///   - onStep: Called at the end of each step, with the fine-tuned accuracy if any.
     /// - Throws: ``StudyError/pruning(_:)`` or ``StudyError/removal(_:)`` for a layer, count or
     ///   steps that cannot be removed; `fineTune`'s errors as they are.
     public func run(network: Network, model: SimpleCNN, calibration: (any LabeledImages)?, test: some LabeledImages,
                     fineTune: ((_ network: Network, _ model: SimpleCNN, _ step: Int) throws -> Network)? = nil,
-                    onRemoval: (PruningStep) -> Void = { _ in }, onStep: (PruningStep) -> Void = { _ in }) throws -> ChannelPruner.Result {
+                    onRemoval: (PruningStep) -> Void = { _ in }, onStep: (PruningStep) -> Void = { _ in }) throws -> Result {
         try studyStep {
-            try ChannelPruner(layer: layer, criterion: criterion, threads: threads)
-                .prune(count, steps: steps, from: network, model: model, calibration: calibration, calibrationLabel: calibrationLabel,
-                       test: test, timingRuns: timingRuns, fineTune: fineTune, onRemoval: onRemoval, onStep: onStep)
+            let units = try model.width(ofLayer: layer)
+            _ = try PrunableLayer(named: layer, in: network.architecture)
+            try Self.validate(count: count, steps: steps, units: units, layer: layer)
+            if criterion.need != .none && calibration == nil { throw RemovalError.calibrationNeeded(criterion: criterion.name) }
+            let workers = max(1, threads)
+            let gradients = criterion.need == .gradients
+            let statistics: GroupPruner.StatisticsProvider? = calibration.map { images in
+                let images = UncheckedSendableBox(images)
+                return { network, groups in
+                    try GroupCalibration.statistics(of: groups, in: network, on: images.value, gradients: gradients, threads: workers)
+                }
+            }
+            let pruner = GroupPruner(criterion: criterion, statistics: statistics, scoring: .producer)
+
+            let evaluator = Evaluator(threads: workers)
+            var current = (network: network, model: model)
+            var original = Array(0..<units)
+            var records: [PruningStep] = []
+            var pruned = current
+            var removedSoFar = 0
+            for (index, target) in Self.schedule(count: count, steps: steps).enumerated() {
+                let step = try pruner.prune(current.network, to: .count(target - removedSoFar, group: layer))
+                let removed = step.removed[layer] ?? []
+                let kept = original.indices.filter { !removed.contains($0) }
+                guard let graph = step.network.architecture.graph, let widths = SimpleCNN(graph: graph) else {
+                    throw RemovalError.widthsMismatch("removing units of \(layer) did not leave a SimpleCNN")
+                }
+                let removedOriginal = removed.map { original[$0] }
+                original = kept.map { original[$0] }
+                removedSoFar = target
+                current = (step.network, widths)
+                pruned = current
+                var record = PruningStep(step: index + 1, removed: removedOriginal, totalRemoved: target, width: kept.count,
+                                         accuracy: evaluator.evaluate(current.network, on: test).accuracy, fineTunedAccuracy: nil)
+                onRemoval(record)
+                if let fineTune {
+                    let tuned = try fineTune(current.network, current.model, index + 1)
+                    guard tuned.architecture.shapes == current.network.architecture.shapes,
+                          tuned.parameters.count == current.network.parameters.count else {
+                        throw RemovalError.widthsMismatch("fine-tuning must keep the widths \(current.model.widthsDescription)")
+                    }
+                    current.network = tuned
+                    record.fineTunedAccuracy = evaluator.evaluate(current.network, on: test).accuracy
+                }
+                records.append(record)
+                onStep(record)
+            }
+
+            var models: [(network: Network, model: SimpleCNN)] = [(network, model), pruned]
+            if fineTune != nil { models.append(current) }
+            let measured = ModelMeasurement.measure(models, on: test, threads: workers, timingRuns: timingRuns)
+            let removed = Set(0..<units).subtracting(original).sorted()
+            let outcome = PruningOutcome(
+                layer: layer, criterion: criterion.name, calibration: criterion.need == .none ? "none" : calibrationLabel,
+                count: count, removed: removed, before: measured[0], pruned: measured[1],
+                fineTuned: fineTune != nil ? measured[2] : nil, steps: records)
+            return Result(network: current.network, model: current.model, outcome: outcome)
         }
     }
 
