@@ -26,7 +26,7 @@ import Testing
                 network: network, layer: layer, requests: [SweepRequest(criterion: criterion, calibration: .test)],
                 counts: counts, evaluationData: data, threads: 2
             ) { network, _, gradients in
-                Calibration.statistics(of: [layer], in: network, on: data, gradients: gradients, threads: 2)[0]
+                GroupCalibration.statistics(of: [layer], in: network, on: data, gradients: gradients, threads: 2)[0]
             }.sweeps[0]
             for (index, k) in counts.enumerated() {
                 let planned = try #require(try pruner.plan(network, target: .count(k, group: layerName))[layerName])

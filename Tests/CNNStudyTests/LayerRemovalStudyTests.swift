@@ -185,12 +185,9 @@ enum LayerFixtures {
         var generator = SeededGenerator(seed: seed)
         let shape = [count, model.inputChannels, model.imageSize, model.imageSize]
         let images = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in generator.uniform(bound: 1) })
-        let logits = network(images)
-        let classes = model.classes
-        let labels = (0..<count).map { n in
-            let row = logits.scalars[(n * classes)..<((n + 1) * classes)]
-            return row.indices.max { row[$0] < row[$1] }! - n * classes
-        }
-        return TensorImages(images: images, labels: labels, classNames: (0..<classes).map { "class \($0)" })
+        let names = (0..<model.classes).map { "class \($0)" }
+        let unlabelled = TensorImages(images: images, labels: [Int](repeating: 0, count: count), classNames: names)
+        let predictions = Evaluator(threads: 1).evaluate(network, on: unlabelled).predictions
+        return TensorImages(images: images, labels: predictions.map(Int.init), classNames: names)
     }
 }
