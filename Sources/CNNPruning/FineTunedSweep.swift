@@ -105,7 +105,7 @@ public struct FineTunedPoint: Sendable, Equatable {
 }
 
 /// The fine-tuned companion of a rank-once `Sweep`: for each ranking and each K, the K
-/// lowest-ranked units are **removed** (`ChannelRemoval`, a smaller dense network), the smaller
+/// lowest-ranked units are **removed** (`GroupRemoval` of the layer's group, a smaller dense network), the smaller
 /// network is fine-tuned, and its accuracy measured.
 ///
 /// Fine-tuning trains the removed network — the model that ships — not a masked copy. With the
@@ -206,8 +206,8 @@ public enum FineTunedSweep {
                     continue
                 }
                 let job = jobs[index]
-                let removal = try ChannelRemoval(removing: job.set, of: layer, from: network, model: model)
-                let tuned = try fineTuning.train(removal.network, model: removal.model, on: training, threads: max(1, threads)) { batch in
+                let removal = try GroupRemoval(removing: job.set, of: prunable.group, from: network)
+                let tuned = try fineTuning.train(removal.network, model: try removal.simpleCNN, on: training, threads: max(1, threads)) { batch in
                     progress?(Progress(job: index + 1, jobs: jobs.count, k: k, ranking: r, epochs: fineTuning.epochs, batch: batch))
                 }
                 let evaluation = evaluator.evaluate(tuned.network, on: evaluationData)

@@ -127,3 +127,17 @@ extension ImportanceCriterion {
         try scores(of: layer.producer, in: network, statistics: statistics)
     }
 }
+
+extension SimpleCNN {
+    /// The number of output units of the prunable layer called `name` (`conv1`, `conv2`, `fc1`).
+    /// - Parameter name: the layer's name.
+    /// - Throws: `PruningError.unknownLayer` for any other name.
+    public func width(ofLayer name: String) throws -> Int {
+        switch name {
+        case "conv1": return conv1
+        case "conv2": return conv2
+        case "fc1": return fc1
+        default: throw PruningError.unknownLayer(name, valid: SimpleCNN.prunableLayers)
+        }
+    }
+}

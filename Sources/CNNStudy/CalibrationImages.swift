@@ -68,7 +68,7 @@ public final class CalibrationImages {
     public func statistics(of layers: [PrunableLayer], in network: Network, on set: CalibrationSet, gradients: Bool) throws -> [UnitStatistics] {
         let images = try images(set)
         progress.show("ranking on \(set.label): \(gradients ? "forward and backward" : "forward") pass over \(grouped(images.count)) images")
-        return Calibration.statistics(of: layers, in: network, on: images, gradients: gradients, threads: threads)
+        return GroupCalibration.statistics(of: layers, in: network, on: images, gradients: gradients, threads: threads)
     }
 
     /// A provider for `Sweep` over one layer.

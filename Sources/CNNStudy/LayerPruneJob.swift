@@ -40,7 +40,7 @@ public struct LayerPruneJob {
     public func check(_ model: SimpleCNN) throws -> Int {
         try studyStep {
             let units = try model.width(ofLayer: study.layer)
-            try ChannelPruner.validate(count: study.count, steps: study.steps, units: units, layer: study.layer)
+            try LayerRemovalStudy.validate(count: study.count, steps: study.steps, units: units, layer: study.layer)
             return units
         }
     }

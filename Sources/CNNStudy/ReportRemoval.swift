@@ -68,25 +68,26 @@ public struct RemovalStudy: Sendable {
         var ks = [0]
         var epochs = [0]
         var removed: [Int] = []
-        var largest: ChannelRemoval?
+        var largest: (removal: GroupRemoval, model: SimpleCNN)?
         for k in counts {
-            let removal = try studyStep { try ChannelRemoval(removing: sweep.ranking.prefix(k), of: layer.name, from: network, model: model) }
-            models.append((removal.network, removal.model))
+            let removal = try studyStep { try GroupRemoval(removing: sweep.ranking.prefix(k), of: layer.group, from: network) }
+            let smaller = try studyStep { try removal.simpleCNN }
+            models.append((removal.network, smaller))
             names.append("pruned K = \(k)")
             ks.append(k)
             epochs.append(0)
             removed = removal.removed
-            largest = removal
+            largest = (removal, smaller)
         }
         var losses: [Double] = []
         let fineTuningStart = DispatchTime.now().uptimeNanoseconds
         if let recipe, let largest {
             status.clear()
             defer { status.clear() }
-            let k = largest.removed.count
+            let k = largest.removal.removed.count
             let tuned: (network: Network, losses: [Double])
             do {
-                tuned = try recipe.train(largest.network, model: largest.model, on: train, threads: threads) { batch in
+                tuned = try recipe.train(largest.removal.network, model: largest.model, on: train, threads: threads) { batch in
                     let done = Double((batch.epoch - 1) * batch.batchCount + batch.batch) / Double(recipe.epochs * batch.batchCount)
                     status.fineTuning("fine-tuning \(layer.name) with K = \(k) removed", batch: batch, epochs: recipe.epochs, fraction: done)
                 }

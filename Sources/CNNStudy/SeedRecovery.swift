@@ -77,8 +77,8 @@ public struct SeedRecovery {
         if let prunedAccuracy {
             pruned = prunedAccuracy
         } else {
-            let removal = try studyStep { try ChannelRemoval(removing: ranking.prefix(k), of: layer.name, from: network, model: model) }
-            pruned = try fineTunedAccuracy(of: removal.network, model: removal.model, what: "seed \(seed): fine-tuning \(layer.name) with K = \(k) removed",
+            let removal = try studyStep { try GroupRemoval(removing: ranking.prefix(k), of: layer.group, from: network) }
+            pruned = try fineTunedAccuracy(of: removal.network, model: try studyStep { try removal.simpleCNN }, what: "seed \(seed): fine-tuning \(layer.name) with K = \(k) removed",
                                            recipe: seeded, train: train, test: test, threads: threads, progress: progress)
         }
         let control = try fineTunedAccuracy(of: network, model: model, what: "seed \(seed): fine-tuning the unpruned control",

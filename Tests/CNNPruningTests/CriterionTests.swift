@@ -20,7 +20,7 @@ import Testing
         network = try Fixtures.handNetwork()
         conv1 = try PrunableLayer(named: "conv1", in: network.architecture)
         fc1 = try PrunableLayer(named: "fc1", in: network.architecture)
-        statistics = Calibration.statistics(of: [conv1], in: network, on: Fixtures.handImages(), threads: 1)[0]
+        statistics = GroupCalibration.statistics(of: [conv1], in: network, on: Fixtures.handImages(), threads: 1)[0]
     }
 
     @Test func statisticsCountEveryImageAndPosition() throws {
@@ -30,7 +30,7 @@ import Testing
         #expect(statistics.rectifiedSum == [11, 4, 1.5, 13])
         #expect(statistics.zeroCount == [3, 5, 6, 3])
         // Two workers (one image each) give the same sums.
-        let split = Calibration.statistics(of: [conv1], in: network, on: Fixtures.handImages(), threads: 2)[0]
+        let split = GroupCalibration.statistics(of: [conv1], in: network, on: Fixtures.handImages(), threads: 2)[0]
         #expect(split == statistics)
     }
 
@@ -76,7 +76,7 @@ import Testing
     @Test func taylorIsTheAbsoluteMeanOfActivationTimesGradient() throws {
         let network = try Fixtures.taylorNetwork()
         let layer = try PrunableLayer(named: "conv1", in: network.architecture)
-        let statistics = Calibration.statistics(of: [layer], in: network, on: Fixtures.taylorImages(), gradients: true, threads: 1)[0]
+        let statistics = GroupCalibration.statistics(of: [layer], in: network, on: Fixtures.taylorImages(), gradients: true, threads: 1)[0]
         let e = exp(1.0)
         let expected = [abs(-2 / (e + 1)) / 2, abs(1 / (e + 1) - 5 / (1 + exp(5.0))) / 2]
         let scores = try Taylor().scores(for: layer, in: network, statistics: statistics)

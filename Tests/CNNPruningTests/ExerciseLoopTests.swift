@@ -18,7 +18,7 @@ import Testing
         let layer = try PrunableLayer(named: "conv2", in: network.architecture)
         try network.setTensor(Tensor(shape: [6], repeating: -0.01), named: "conv2.bias")
         let data = TensorImages(images: images, labels: [Int](repeating: 0, count: images.shape[0]), classNames: ["a", "b", "c"])
-        let means = Calibration.statistics(of: [layer], in: network, on: data, threads: 1)[0].mean
+        let means = GroupCalibration.statistics(of: [layer], in: network, on: data, threads: 1)[0].mean
         var weight = try network.tensor(named: "conv2.weight")
         let filter = weight.count / 6
         for c in 0..<4 where means[c] > 0 {
@@ -84,7 +84,7 @@ import Testing
     @Test func zeroedUnitsRankByTheirBias() throws {
         let (network, data) = try fixture()
         let layer = try PrunableLayer(named: "conv2", in: network.architecture)
-        let statistics = Calibration.statistics(of: [layer], in: network, on: data, threads: 1)[0]
+        let statistics = GroupCalibration.statistics(of: [layer], in: network, on: data, threads: 1)[0]
         let loop = try ExerciseLoop.run(network: network, layer: layer, criterion: MeanActivation(), counts: [0, 2, 4], statistics: statistics)
         // After K = 2 the two zeroed channels score exactly their bias.
         for c in loop.masks[1] {

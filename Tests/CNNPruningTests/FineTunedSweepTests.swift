@@ -24,8 +24,8 @@ import Testing
         #expect(points.count == 1)
         #expect(points[0].map(\.k) == [0, 2, 5])
         for point in points[0] {
-            let removal = try ChannelRemoval(removing: ranking.prefix(point.k), of: "conv2", from: network, model: Self.model)
-            let tuned = try recipe.train(removal.network, model: removal.model, on: train, threads: 1)
+            let removal = try RemovalTests.remove(ranking.prefix(point.k), of: "conv2", from: network)
+            let tuned = try recipe.train(removal.network, model: try removal.simpleCNN, on: train, threads: 1)
             let evaluation = Evaluator(threads: 1).evaluate(tuned.network, on: test)
             #expect(point.correct == evaluation.correct, "K = \(point.k)")
             #expect(point.total == 48)
@@ -107,9 +107,9 @@ import Testing
 
         let zeroed = try recipe.train(network.masking(units, of: layer), model: Self.model, on: train, threads: 1).network
         #expect(filtersAreZero(zeroed))
-        let removal = try ChannelRemoval(removing: units, of: "conv2", from: network, model: Self.model)
-        let removedThenTuned = try recipe.train(removal.network, model: removal.model, on: train, threads: 1).network
-        let tunedThenRemoved = try ChannelRemoval(removing: units, of: "conv2", from: zeroed, model: Self.model).network
+        let removal = try RemovalTests.remove(units, of: "conv2", from: network)
+        let removedThenTuned = try recipe.train(removal.network, model: try removal.simpleCNN, on: train, threads: 1).network
+        let tunedThenRemoved = try RemovalTests.remove(units, of: "conv2", from: zeroed).network
         let difference = zip(removedThenTuned.parameters, tunedThenRemoved.parameters).map { abs($0 - $1) }.max() ?? 0
         #expect(difference < 1e-4, "largest parameter difference \(difference)")
 

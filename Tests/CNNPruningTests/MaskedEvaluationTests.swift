@@ -49,7 +49,7 @@ import Testing
         for base in [cached, streamed] {
             let continued = MaskedEvaluation(continuing: base, layer: fc1, collectStatistics: true)
             #expect(continued.correctCounts([sequence])[0] == naive)
-            #expect(continued.statistics?.zeroCount == Calibration.statistics(of: [fc1], in: network, on: data, threads: 1)[0].zeroCount)
+            #expect(continued.statistics?.zeroCount == GroupCalibration.statistics(of: [fc1], in: network, on: data, threads: 1)[0].zeroCount)
         }
         let conv2Masks = MaskSequence.nested(ranking: [5, 0, 3, 1, 2, 4], counts: [0, 2, 4], keepBias: false)
         #expect(cached.correctCounts([conv2Masks]) == streamed.correctCounts([conv2Masks]))
@@ -60,7 +60,7 @@ import Testing
         let data = Fixtures.teacherImages(for: network, count: 50)
         let layer = try PrunableLayer(named: "conv2", in: network.architecture)
         let evaluation = MaskedEvaluation(network: network, layer: layer, data: data, threads: 2, collectStatistics: true, batchSize: 16)
-        let direct = Calibration.statistics(of: [layer], in: network, on: data, threads: 1)[0]
+        let direct = GroupCalibration.statistics(of: [layer], in: network, on: data, threads: 1)[0]
         let gathered = try #require(evaluation.statistics)
         #expect(gathered.samples == direct.samples && gathered.zeroCount == direct.zeroCount)
         // Equal up to Float round-off: the two passes run the convolutions as products of other

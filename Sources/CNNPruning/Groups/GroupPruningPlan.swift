@@ -116,15 +116,26 @@ public struct GroupPruner: Sendable {
     public typealias StatisticsProvider = @Sendable (Network, [ChannelGroup]) throws -> [String: GroupStatistics]
     /// Where a data-driven criterion's statistics come from (`nil` for weight criteria).
     public var statistics: StatisticsProvider?
+    /// How the criterion scores a group: as a group (normalised, comparable across groups), or
+    /// as its one producer (a SimpleCNN layer's scores, as the exercise's study ranks them).
+    public var scoring: GroupScoring
 
     /// A pruner that ranks with `criterion` (see the properties for the rest).
+    /// - Parameters:
+    ///   - criterion: ranks the channels of each group.
+    ///   - allowResidual: allow pruning groups coupled through residual sums.
+    ///   - maximumGroupRatio: the largest fraction of any group that global pruning may remove.
+    ///   - allocation: how a MAC or parameter budget is shared among the groups.
+    ///   - statistics: where a data-driven criterion's statistics come from.
+    ///   - scoring: how the criterion scores a group.
     public init(criterion: any ImportanceCriterion, allowResidual: Bool = false, maximumGroupRatio: Double = 0.9,
-                allocation: BudgetAllocation = .global, statistics: StatisticsProvider? = nil) {
+                allocation: BudgetAllocation = .global, statistics: StatisticsProvider? = nil, scoring: GroupScoring = .group) {
         self.criterion = criterion
         self.allowResidual = allowResidual
         self.maximumGroupRatio = maximumGroupRatio
         self.allocation = allocation
         self.statistics = statistics
+        self.scoring = scoring
     }
 
     /// The criterion's scores of every group in `groups`, with one calibration pass for all.
@@ -136,7 +147,7 @@ public struct GroupPruner: Sendable {
             }
             gathered = try statistics(network, groups)
         }
-        return try groups.map { try criterion.scores(for: $0, in: network, statistics: gathered[$0.name]) }
+        return try groups.map { try scoring.scores(of: $0, by: criterion, in: network, statistics: gathered[$0.name]) }
     }
 
     /// The result of one pruning run.

@@ -6,6 +6,19 @@ import CNNEngine
 /// the architecture shrink. The result is an ordinary network of a smaller architecture that
 /// saves, loads, trains and prunes again like any other — and gives the logits of
 /// `Network.masking(_:of:)` with the same channels.
+///
+/// A SimpleCNN layer is a group with one producer (`PrunableLayer.group`): the layer's `weight`
+/// `[units, …]` and `bias` `[units]` lose the removed units' slices, and so does its consumer's
+/// `weight` — for `conv1` the input channels of `conv2` (`[out, units, 3, 3]`), for `conv2` the
+/// 8 × 8 = 64 input features per channel of `fc1` (`[out, units · 64]`, PyTorch's flatten order
+/// `c·64 + y·8 + x`), for `fc1` the input features of `fc2` (`[out, units]`); the consumer's bias
+/// is unchanged. The smaller network is a SimpleCNN again, whose widths `simpleCNN` reads back.
+///
+/// ```swift
+/// let layer = try PrunableLayer(named: "conv2", in: network.architecture)
+/// let removal = try GroupRemoval(removing: ranking.prefix(16), of: layer.group, from: network)
+/// try Checkpoint.save(removal.network, model: try removal.simpleCNN, to: url)
+/// ```
 public struct GroupRemoval: Sendable {
     /// The smaller network.
     public let network: Network
@@ -13,6 +26,18 @@ public struct GroupRemoval: Sendable {
     public let removed: [Int]
     /// The surviving units, ascending: unit `i` of the smaller network is unit `kept[i]` of the input.
     public let kept: [Int]
+
+    /// The smaller network's widths, when it is a SimpleCNN (the input was one, and the group
+    /// one of its layers).
+    /// - Throws: `RemovalError.widthsMismatch` when the smaller network is not a SimpleCNN.
+    public var simpleCNN: SimpleCNN {
+        get throws {
+            guard let graph = network.architecture.graph, let model = SimpleCNN(graph: graph) else {
+                throw RemovalError.widthsMismatch("the network left by the removal is not a SimpleCNN")
+            }
+            return model
+        }
+    }
 
     /// - Throws: `RemovalError.unitOutOfRange` / `.noUnitsLeft`, or `PruningError.notPrunable`
     ///   when the network's architecture is not described by a graph.

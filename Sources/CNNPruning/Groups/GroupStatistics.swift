@@ -109,3 +109,27 @@ public enum GroupCalibration {
         return byGroup
     }
 }
+
+extension GroupCalibration {
+    /// The statistics of SimpleCNN-study layers: the pass of their channel groups, each a group
+    /// with one producer read at its own output (before any ReLU).
+    /// - Parameters:
+    ///   - layers: layers of `network` to gather for.
+    ///   - network: the network to run.
+    ///   - data: the calibration images.
+    ///   - gradients: also run the backward pass (cross-entropy against the labels).
+    ///   - threads: workers, each taking a contiguous share of the images.
+    ///   - batchSize: images per forward pass of one worker.
+    /// - Returns: statistics aligned with `layers`.
+    public static func statistics<Data: LabeledImages>(
+        of layers: [PrunableLayer], in network: Network, on data: Data,
+        gradients: Bool = false, threads: Int, batchSize: Int = 64
+    ) -> [UnitStatistics] {
+        let groups = layers.map(\.group)
+        guard let gathered = try? statistics(of: groups, in: network, on: data, gradients: gradients,
+                                             threads: threads, batchSize: batchSize) else {
+            preconditionFailure("the layers' outputs cannot be read for calibration")
+        }
+        return groups.map { gathered[$0.name]!.producers[0] }
+    }
+}

@@ -51,37 +51,3 @@ public enum CalibrationSet: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
-
-/// One pass over calibration images that gathers `UnitStatistics` for one or more layers: the
-/// channel groups' calibration (`GroupCalibration`) of the layers' groups, each a group with
-/// one producer read at its output.
-public enum Calibration {
-    /// Runs `network` over `data` and sums each layer's pre-activations (and, with `gradients`,
-    /// their products with the per-image loss gradient, for the Taylor criterion).
-    /// - Parameters:
-    ///   - layers: layers of `network` to gather for.
-    ///   - network: the network to run.
-    ///   - data: the calibration images.
-    ///   - gradients: also run the backward pass (cross-entropy against the labels).
-    ///   - threads: workers, each taking a contiguous share of the images.
-    ///   - batchSize: images per forward pass of one worker.
-    /// - Returns: statistics aligned with `layers`.
-    public static func statistics<Data: LabeledImages>(
-        of layers: [PrunableLayer], in network: Network, on data: Data,
-        gradients: Bool = false, threads: Int, batchSize: Int = 64
-    ) -> [UnitStatistics] {
-        // A prunable layer is a group with one producer, read at its own output.
-        guard let all = try? ChannelGroups(network.architecture) else { preconditionFailure("the layers' channel groups cannot be traced") }
-        let groups = layers.map { layer -> ChannelGroup in
-            guard let group = all.group(named: layer.name), group.producers == [layer.name] else {
-                preconditionFailure("\(layer.name) is not a channel group of its own")
-            }
-            return group
-        }
-        guard let gathered = try? GroupCalibration.statistics(of: groups, in: network, on: data, gradients: gradients,
-                                                              threads: threads, batchSize: batchSize) else {
-            preconditionFailure("the layers' outputs cannot be read for calibration")
-        }
-        return groups.map { gathered[$0.name]!.producers[0] }
-    }
-}
