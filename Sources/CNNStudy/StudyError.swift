@@ -24,7 +24,7 @@ public enum StudyError: Error, CustomStringConvertible {
     /// The network has no channel group that can be pruned; `residualExcluded` says whether
     /// groups coupled through residual sums were left out (and might be allowed).
     case noPrunableGroup(residualExcluded: Bool)
-    /// The channel group asked for cannot be pruned (``ChannelGroup/whyNotPrunable(allowResidual:)``
+    /// The channel group asked for cannot be pruned (`ChannelGroup.whyNotPrunable(allowResidual:)`
     /// says why); `allowResidual` is whether groups coupled through residual sums were allowed.
     case notPrunable(ChannelGroup, allowResidual: Bool)
     /// Model `model` gives other curves (or the same curves at other x values) than model 0,
