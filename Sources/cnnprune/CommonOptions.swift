@@ -44,7 +44,7 @@ struct DataOptions: ParsableArguments {
         }
         if dataset == .folder && (directory ?? "").isEmpty { throw ValidationError("--dataset folder needs --data DIR (the folder of class folders)") }
         if let normalize {
-            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.flagged) }
+            _ = try usage { try Normalization.parse(normalize) }
         }
     }
 

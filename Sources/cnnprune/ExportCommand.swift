@@ -34,7 +34,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if let normalize {
-            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.flagged) }
+            _ = try usage { try Normalization.parse(normalize) }
         }
         let modelPath = URL(fileURLWithPath: model).standardizedFileURL.path
         if URL(fileURLWithPath: output).standardizedFileURL.path == modelPath || OutputPath.sameFile(URL(fileURLWithPath: output), URL(fileURLWithPath: model)) {
