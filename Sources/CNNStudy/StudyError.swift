@@ -24,6 +24,9 @@ public enum StudyError: Error, CustomStringConvertible {
     /// The network has no channel group that can be pruned; `residualExcluded` says whether
     /// groups coupled through residual sums were left out (and might be allowed).
     case noPrunableGroup(residualExcluded: Bool)
+    /// The channel group asked for cannot be pruned (`ChannelGroup.whyNotPrunable(allowResidual:)`
+    /// says why); `allowResidual` is whether groups coupled through residual sums were allowed.
+    case notPrunable(ChannelGroup, allowResidual: Bool)
     /// Model `model` gives other curves (or the same curves at other x values) than model 0,
     /// `first`: a several-model summary lines up models of one architecture.
     case differentCurves(model: String, curves: [String], first: String, firstCurves: [String])
@@ -41,6 +44,8 @@ public enum StudyError: Error, CustomStringConvertible {
         case .target(let error): return error.description
         case .noPrunableGroup(let residualExcluded):
             return "the network has no prunable channel group" + (residualExcluded ? " (groups coupled through residual sums were left out)" : "")
+        case .notPrunable(let group, let allowResidual):
+            return PruningError.notPrunable(group.name, reason: group.whyNotPrunable(allowResidual: allowResidual) ?? "").description
         case .differentCurves(let model, let curves, let first, let firstCurves):
             return "\(model) gives other curves than \(first) (\(curves.joined(separator: ", ")) against \(firstCurves.joined(separator: ", "))); several models must be of one architecture"
         }

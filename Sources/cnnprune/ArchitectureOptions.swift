@@ -37,36 +37,15 @@ struct ArchitectureOptions: ParsableArguments {
     /// Whether any of these flags was given.
     var isGiven: Bool { choice.isGiven }
 
-    /// The architecture asked for, for images of `inputShape` and (unless `--classes`) `defaultClasses` classes.
-    func graph(inputShape: [Int], defaultClasses: Int) throws -> ModelGraph {
-        try oneLine { try choice.graph(inputShape: inputShape, defaultClasses: defaultClasses) }
-    }
-
-    /// The network asked for, freshly initialised from `seed`.
-    func network(inputShape: [Int], defaultClasses: Int, seed: UInt64) throws -> Network {
-        try oneLine { try choice.network(inputShape: inputShape, defaultClasses: defaultClasses, seed: seed) }
-    }
+    /// Whether the flags ask for the exercise's SimpleCNN: none given, or `--arch simplecnn` at
+    /// its own widths with the data set's classes.
+    var isExerciseSimpleCNN: Bool { !isGiven || (arch == "simplecnn" && widthMultiplier == 1 && classes == nil) }
 
     /// The graph to assume for checkpoints that record none and match no known architecture,
     /// for `data`'s images and classes (its test split is read only when a flag was given).
     func fallback(for data: DataOptions) throws -> ModelGraph? {
         guard isGiven else { return nil }
         let test = try data.load(.test)
-        return try fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count)
+        return try choice.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count)
     }
-
-    /// The graph to assume for checkpoints that record none (`--arch` given with `--model`).
-    func fallback(inputShape: [Int], defaultClasses: Int) throws -> ModelGraph? {
-        try oneLine { try choice.fallback(inputShape: inputShape, defaultClasses: defaultClasses) }
-    }
-
-    /// Reads and checks an architecture file: one line naming the problem otherwise.
-    static func readGraph(_ path: String) throws -> ModelGraph { try oneLine { try ArchitectureChoice.readGraph(path) } }
-}
-
-/// Runs `body`, turning the library's architecture errors into one-line CLI errors.
-private func oneLine<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as ArchitectureError { throw CLIError(error.description) }
-    catch let error as ModelZooError { throw CLIError(error.description) }
-    catch let error as InputPathError { throw CLIError(error.description) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CNNDatasets
 import CNNEngine
+import CNNPruning
 import CNNStudy
 import Foundation
 
@@ -43,7 +44,7 @@ struct DataOptions: ParsableArguments {
         }
         if dataset == .folder && (directory ?? "").isEmpty { throw ValidationError("--dataset folder needs --data DIR (the folder of class folders)") }
         if let normalize {
-            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.flagged) }
+            _ = try usage { try Normalization.parse(normalize) }
         }
     }
 
@@ -56,15 +57,11 @@ struct DataOptions: ParsableArguments {
 
 /// `--threads N`.
 struct ThreadOptions: ParsableArguments {
-    /// The most worker threads (each has its own workspaces).
-    static let maximumThreads = 1_024
-
     @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
-        guard threads <= ThreadOptions.maximumThreads else { throw ValidationError("--threads must be at most \(ThreadOptions.maximumThreads), got \(threads)") }
+        try usage { try SettingError.check(threads, .threads, positive: true) }
     }
 }
 
@@ -72,53 +69,71 @@ struct ThreadOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-
-    /// A study's error as the command line's one-line message, with the flag that helps.
-    init(_ error: StudyError) {
-        switch error {
-        case .fineTuningDiverged(let cause): self.init("fine-tuning diverged: \(cause.commandLineDescription); try a smaller --lr")
-        case .target(let cause): self.init(cause.commandLineDescription)
-        default: self.init(error.description)
-        }
-    }
 }
 
-/// Runs `body`, turning a study's error into the command line's one-line message.
-func studyStep<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as StudyError { throw CLIError(error) }
+/// A library error that the command line words itself, naming the flag that helps. Thrown from
+/// `run()`, `CNNPrune.main()` prints it in these words; `usage { … }` makes it a usage error.
+protocol FlagNamingError: Error {
+    /// The one-line message in the command line's words.
+    var commandLineDescription: String { get }
+}
+
+/// Runs `body` (a `validate()` check), turning any error into a usage error in the command
+/// line's words.
+func usage<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as FlagNamingError { throw ValidationError(error.commandLineDescription) }
+    catch let error as ValidationError { throw error } catch { throw ValidationError("\(error)") }
+}
+
+extension SettingError: FlagNamingError {
+    /// The flag of each setting.
+    static let flags: [Setting: String] = [
+        .epochs: "--epochs", .fineTuningEpochs: "--finetune-epochs", .scratchEpochs: "--scratch-epochs", .warmupEpochs: "--warmup-epochs",
+        .batchSize: "--batch-size", .learningRate: "--lr", .gamma: "--lr-gamma", .momentum: "--momentum", .weightDecay: "--weight-decay",
+        .timingRuns: "--timing-runs", .count: "--k", .pruningSteps: "--iterative", .uniformRatio: "--ratio", .globalRatio: "--global-ratio",
+        .multiplyAccumulatesFraction: "--target-macs", .parametersFraction: "--target-params", .maximumGroupRatio: "--max-layer-ratio",
+        .seeds: "--seeds", .threads: "--threads",
+    ]
+
+    var commandLineDescription: String { description(naming: { Self.flags[$0] ?? $0.name }) }
+}
+
+extension StudyError: FlagNamingError {
+    /// The message with the flag that helps.
+    var commandLineDescription: String {
+        switch self {
+        case .fineTuningDiverged(let cause): "fine-tuning diverged: \(cause.commandLineDescription); try a smaller --lr"
+        case .target(let cause): cause.commandLineDescription
+        case .notPrunable(let group, let allowResidual):
+            PruningError.notPrunable(group.name, reason: group.whyNotPrunableWithFlag(allowResidual: allowResidual) ?? "").description
+        default: description
+        }
+    }
+
+    /// The message for a study of the model file `model`.
+    func commandLineDescription(model: String) -> String {
+        guard case .noPrunableGroup(let residualExcluded) = self else { return commandLineDescription }
+        return "\(model): has no prunable channel group\(residualExcluded ? " (groups coupled through residual sums need --prune-residual)" : "")"
+    }
 }
 
 /// Loads a SimpleCNN checkpoint, turning any problem into a one-line CLI error.
 func loadModel(_ path: String) throws -> (network: Network, model: SimpleCNN, metadata: [String: String]) {
-    let loaded = try loadAnyModel(path)
+    let loaded = try ModelFile.load(path)
     guard let model = loaded.simpleCNN else {
         throw CLIError("\(path): holds a \(loaded.graph.name ?? "custom") network; this command works on SimpleCNN models only so far")
     }
     return (loaded.network, model, loaded.metadata)
 }
 
-/// Loads a checkpoint of any architecture (CNNEngine's `ModelFile`), as a one-line CLI error.
-/// - Parameters:
-///   - path: the model file.
-///   - fallback: the architecture for a file that records none (`--arch`).
-func loadAnyModel(_ path: String, fallback: ModelGraph? = nil) throws -> LoadedModel {
-    do { return try ModelFile.load(path, fallback: fallback) } catch let error as CheckpointError { throw CLIError(error.commandLineDescription) }
-    catch let error as InputPathError { throw CLIError(error.description) }
-}
-
-extension CheckpointError {
+extension CheckpointError: FlagNamingError {
     /// The message with the flags that help a file that records no architecture.
     var commandLineDescription: String { description + (needsArchitecture ? "; give it with --arch or --arch-file" : "") }
 }
 
-extension NonFiniteLossError {
+extension NonFiniteLossError: FlagNamingError {
     /// The message with the flag that helps.
     var commandLineDescription: String { description + " (try a smaller --lr)" }
-}
-
-/// Checks that `path` names a readable regular file (CNNEngine's `InputPath`), as a one-line CLI error.
-func checkReadableFile(_ path: String, what: String) throws {
-    do { try InputPath.check(path, what: what) } catch let error as InputPathError { throw CLIError(error.description) }
 }
 
 /// Checks that a study on `network` fits in memory (CNNEngine's `MemoryBudget.checkStudy`).
@@ -144,19 +159,6 @@ func lockOutputDirectory(_ path: String) throws -> OutputDirectoryLock {
         throw CLIError("--output \(error.path): \(error.reason)")
     }
 }
-
-/// Checks a count of epochs from a flag against `TrainingLimits.maximumEpochs`.
-func validateEpochs(_ value: Int, flag: String, minimum: Int) throws {
-    guard value >= minimum else { throw ValidationError("\(flag) must be \(minimum == 0 ? "0 or more" : "at least \(minimum)"), got \(value)") }
-    guard value <= TrainingLimits.maximumEpochs else { throw ValidationError("\(flag) must be at most \(TrainingLimits.maximumEpochs), got \(value)") }
-}
-
-/// Checks a training batch size from a flag against `TrainingLimits.maximumBatchSize`.
-func validateBatchSize(_ value: Int) throws {
-    guard value > 0 else { throw ValidationError("--batch-size must be positive, got \(value)") }
-    guard value <= TrainingLimits.maximumBatchSize else { throw ValidationError("--batch-size must be at most \(TrainingLimits.maximumBatchSize), got \(value)") }
-}
-
 
 /// The long flags given on this process's command line (`--seed`, `--lr`, …), to tell a flag
 /// given explicitly from its default value (ArgumentParser reports only the value).

@@ -16,9 +16,9 @@ func flagName(_ setting: DatasetSetting) -> String {
     }
 }
 
-extension DatasetError {
+extension DatasetError: FlagNamingError {
     /// The message naming the flags instead of the reader's settings.
-    var flagged: String { description(naming: flagName) }
+    var commandLineDescription: String { description(naming: flagName) }
 }
 
 extension DataOptions {
@@ -56,23 +56,19 @@ extension DataOptions {
                 throw CLIError("\(error.description(naming: flagName)); `cnnprune download --data \(url.path) --force` fetches a fresh copy")
             default: throw CLIError(error.description)
             }
-        } catch let error as DatasetError {
-            throw CLIError(error.flagged)
-        } catch let error as DatasetSourceError {
-            throw CLIError(error.description)
         }
     }
 
     /// The SimpleCNN with the exercise's widths for this data's image shape and classes.
     func simpleCNN(for data: ByteImages) throws -> SimpleCNN {
-        do { return try source.simpleCNN(for: data) } catch let error as NetworkDataFitError { throw CLIError(error.flagged) }
+        try source.simpleCNN(for: data)
     }
 
     /// Checks that `network` (read from `path`) takes this data's images and has one output per
     /// class; when the model's `metadata` records another data set or normalisation, a note
     /// says so on stderr.
     func check(_ network: Network, fits data: ByteImages, model path: String, metadata: [String: String] = [:]) throws {
-        do { try source.check(network, fits: data, name: path) } catch let error as NetworkDataFitError { throw CLIError(error.flagged) }
+        try source.check(network, fits: data, name: path)
         switch source.difference(fromRecordedIn: metadata, data: data) {
         case .dataset(let recorded, let current)?: printError("note: \(path) was trained on --dataset \(recorded); using it on \(current)")
         case .normalization(let recorded, let current)?:
@@ -85,9 +81,9 @@ extension DataOptions {
     func metadata(for data: ByteImages) -> [String: String] { source.metadata(for: data) }
 }
 
-extension NetworkDataFitError {
+extension NetworkDataFitError: FlagNamingError {
     /// The message naming the flags that help.
-    var flagged: String {
+    var commandLineDescription: String {
         switch self {
         case .notSquare(let dataset, let width, let height):
             return "the SimpleCNN needs square images, but \(dataset.displayName) images are \(width)×\(height); pass --image-size N"

@@ -38,13 +38,12 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         if let predictions { try checkOutputFile(predictions, flag: "--predictions") }
         let test = try data.load(.test)
-        let loaded = try loadAnyModel(model, fallback: try architecture.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count))
+        let loaded = try ModelFile.load(model, fallback: try architecture.choice.fallback(inputShape: test.sampleShape, defaultClasses: test.classNames.count))
         try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
         let (evaluation, seconds) = Evaluator(threads: threading.threads, batchSize: batchSize)
             .timedEvaluation(of: loaded.network, on: test, runs: timingRuns, collectingLogits: predictions != nil)
         if let predictions {
-            do { try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions)) }
-            catch let error as AtomicFileError { throw CLIError(error.description) }
+            try AtomicFile.write(PredictionTable.csv(evaluation, on: test), to: URL(fileURLWithPath: predictions))
         }
         let report = EvaluationReport(evaluation, on: test, seconds: seconds)
         if json { return try printJSON(report) }

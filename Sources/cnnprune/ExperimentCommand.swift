@@ -8,9 +8,6 @@ import Foundation
 
 /// `cnnprune experiment`: the whole pruning exercise in one command, with a report.
 struct ExperimentCommand: ParsableCommand {
-    /// The most models `--seeds` trains in one study.
-    static let maximumSeeds = 1_000
-
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "The whole study in one command: train (or reuse --model), evaluate, prune conv2 the exercise's way and the corrected way with every criterion, measure each layer's sensitivity, remove channels for real and fine-tune, and write report.md.",
@@ -72,13 +69,13 @@ struct ExperimentCommand: ParsableCommand {
 
     func validate() throws {
         _ = try parseCalibration(calibration)
-        try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
-        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
-        guard timingRuns <= 100 else { throw ValidationError("--timing-runs must be at most 100, got \(timingRuns)") }
-        guard globalRatio > 0 && globalRatio < 1 else { throw ValidationError("--global-ratio must be strictly between 0 and 1, got \(globalRatio)") }
+        try usage {
+            try SettingError.check(finetuneEpochs, .fineTuningEpochs)
+            try SettingError.check(timingRuns, .timingRuns)
+            try SettingError.checkFraction(globalRatio, .globalRatio)
+        }
         if model != nil && architecture.isGiven { throw ValidationError("--model brings its own architecture; drop --arch, --arch-file, --classes and --width-multiplier") }
-        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1, got \(seeds)") }
-        if let seeds, seeds > ExperimentCommand.maximumSeeds { throw ValidationError("--seeds must be at most \(ExperimentCommand.maximumSeeds), got \(seeds)") }
+        if let seeds { try usage { try SettingError.check(seeds, .seeds) } }
         let modelCount = models.map { modelPaths($0).count } ?? seeds ?? 1
         if UInt64.max - recipe.seed < UInt64(max(modelCount - 1, 0)) {
             throw ValidationError("--seed \(recipe.seed) with \(modelCount) models needs seeds up to --seed + \(modelCount - 1), past the largest 64-bit seed \(UInt64.max)")
@@ -92,9 +89,7 @@ struct ExperimentCommand: ParsableCommand {
             }
         }
         if let seeds, seeds > 1, model != nil { throw ValidationError("--model is one model; give several with --models, or drop --model to train --seeds \(seeds)") }
-        if let seeds, seeds > 1, architecture.isGiven, !(architecture.arch == "simplecnn" && architecture.widthMultiplier == 1 && architecture.classes == nil) {
-            throw ValidationError("--seeds works on the SimpleCNN only")
-        }
+        if let seeds, seeds > 1, !architecture.isExerciseSimpleCNN { throw ValidationError("--seeds works on the SimpleCNN only") }
     }
 
     /// `a.safetensors,b.safetensors` → the two paths.
@@ -125,10 +120,10 @@ struct ExperimentCommand: ParsableCommand {
         // Any other network: the channel-group study (GroupExperiment.swift).
         let isSimpleCNN: Bool
         if let model {
-            isSimpleCNN = try loadAnyModel(model).simpleCNN != nil
+            isSimpleCNN = try ModelFile.load(model).simpleCNN != nil
             if !isSimpleCNN && modelCount > 1 { throw CLIError("--models works on SimpleCNN models only; \(model) is another network") }
         } else {
-            isSimpleCNN = !architecture.isGiven || (architecture.arch == "simplecnn" && architecture.widthMultiplier == 1 && architecture.classes == nil)
+            isSimpleCNN = architecture.isExerciseSimpleCNN
         }
         if !isSimpleCNN {
             try GroupExperiment(command: self, train: train, test: test, status: status, start: start).run()
@@ -163,14 +158,8 @@ struct ExperimentCommand: ParsableCommand {
         let study = ExperimentStudy(configuration: ExperimentConfiguration(
             calibration: calibrationSet, seed: recipe.seed, fineTuning: fineTuning, timingRuns: timingRuns, threads: threading.threads,
             datasetName: data.dataset.displayName, arguments: Array(CommandLine.arguments.dropFirst())))
-        let report: ExperimentReport
-        let files: [String]
-        do {
-            report = try study.run(models: studyModels, train: train, test: test, progress: status)
-            files = try report.write(to: directory, totalSeconds: seconds(since: start))
-        } catch let error as StudyError {
-            throw CLIError(error)
-        }
+        let report = try study.run(models: studyModels, train: train, test: test, progress: status)
+        let files = try report.write(to: directory, totalSeconds: seconds(since: start))
         print(report.summary(directory: directory))
         if let seedStudy = report.seedStudy { print("\n" + seedStudy.summary()) }
         print("Wrote \(files.count) files into \(directory.path) in \(format(seconds(since: start), 1)) s; read \(directory.appendingPathComponent("report.md").path)")

@@ -34,7 +34,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if let normalize {
-            do { _ = try Normalization.parse(normalize) } catch let error as DatasetError { throw ValidationError(error.flagged) }
+            _ = try usage { try Normalization.parse(normalize) }
         }
         let modelPath = URL(fileURLWithPath: model).standardizedFileURL.path
         if URL(fileURLWithPath: output).standardizedFileURL.path == modelPath || OutputPath.sameFile(URL(fileURLWithPath: output), URL(fileURLWithPath: model)) {
@@ -44,7 +44,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         try checkOutputFile(output, flag: "--output")
-        let loaded = try loadAnyModel(model, fallback: try fallbackGraph())
+        let loaded = try ModelFile.load(model, fallback: try fallbackGraph())
         let input = ONNXInputNormalization(given: normalize.flatMap { try? Normalization.parse($0) }, metadata: loaded.metadata, dataset: dataset)
         let source = input.source == .given ? "--normalize" : input.source.description
         let exporter = ONNXExporter(normalization: input.normalization,
@@ -58,7 +58,7 @@ struct ExportCommand: ParsableCommand {
             throw CLIError("\(model): \(error.description)")
         }
         let url = URL(fileURLWithPath: output)
-        do { try ONNXModelWriter.write(onnx, to: url) } catch let error as ONNXExportError { throw CLIError(error.description) }
+        try ONNXModelWriter.write(onnx, to: url)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let operators = Set(onnx.graph.node.map(\.opType)).sorted().joined(separator: ", ")
         let inputShape = loaded.network.architecture.inputShape
@@ -69,11 +69,11 @@ struct ExportCommand: ParsableCommand {
 
     /// The architecture for a file that records none (`--arch`, `--arch-file`), for `--dataset`'s images.
     private func fallbackGraph() throws -> ModelGraph? {
-        if let archFile = architecture.archFile { return try ArchitectureOptions.readGraph(archFile) }
+        if let archFile = architecture.archFile { return try ArchitectureChoice.readGraph(archFile) }
         guard architecture.isGiven else { return nil }
         guard let imageShape = dataset.imageShape, let classes = dataset.classCount else {
             throw CLIError("--arch with --dataset folder: the image size is unknown; give the architecture with --arch-file")
         }
-        return try architecture.graph(inputShape: imageShape, defaultClasses: classes)
+        return try architecture.choice.graph(inputShape: imageShape, defaultClasses: classes)
     }
 }

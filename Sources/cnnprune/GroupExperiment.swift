@@ -28,13 +28,13 @@ struct GroupExperiment {
         let network: Network, origin: ExperimentReport.ModelOrigin, name: String
         var trainingSeconds: Double?
         if let path = command.model {
-            let loaded = try loadAnyModel(path)
+            let loaded = try ModelFile.load(path)
             try command.data.check(loaded.network, fits: test, model: path, metadata: loaded.metadata)
             network = loaded.network
             origin = .loaded(path: path)
             name = loaded.graph.name ?? "custom architecture"
         } else {
-            let fresh = try command.architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: command.recipe.seed)
+            let fresh = try command.architecture.choice.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: command.recipe.seed)
             try command.data.check(fresh, fits: train, model: command.architecture.archFile ?? command.architecture.arch ?? "network")
             name = fresh.architecture.graph?.name ?? "custom architecture"
             print("Training \(name) for \(command.recipe.epochs) epochs (\(command.recipe.description))")
@@ -46,16 +46,12 @@ struct GroupExperiment {
         }
 
         // 2. The study: one group with every criterion, the sensitivity of every group.
-        let groups = try pruningStep { try ChannelGroups(network.architecture) }
-        let group = try GroupStudy.group(command.layer, in: groups, allowResidual: command.pruneResidual, model: origin.path)
+        let group: ChannelGroup
+        do { group = try ChannelGroups(network.architecture).studied(command.layer, allowResidual: command.pruneResidual) }
+        catch let error as StudyError { throw CLIError(error.commandLineDescription(model: origin.path)) }
         let study = GroupExperimentStudy(calibration: calibration, seed: command.recipe.seed, threads: threads,
                                          pruneResidual: command.pruneResidual, datasetName: command.data.dataset.displayName)
-        var report: GroupExperimentReport
-        do {
-            report = try study.run(network: network, name: name, origin: origin, group: group, train: train, test: test, progress: status)
-        } catch let error as StudyError {
-            throw CLIError(error)
-        }
+        var report = try study.run(network: network, name: name, origin: origin, group: group, train: train, test: test, progress: status)
         if let trainingSeconds { report.timings["training"] = trainingSeconds }
 
         // 3. Global removal by l1, fine-tuned and measured, as `prune --global-ratio R --json` does it.
@@ -65,18 +61,16 @@ struct GroupExperiment {
                                         seed: command.recipe.seed, threads: threads, timingRuns: command.timingRuns)
         var fineTuning = command.recipe
         fineTuning.epochs = max(1, command.finetuneEpochs)
-        let prune = GroupPruneRun(model: origin.path, loaded: try loadAnyModel(origin.path), data: command.data,
-                                  output: directory.appendingPathComponent("pruned.safetensors").path, removal: removal,
-                                  targetDescription: GroupPruneRun.describe(target, allocation: .global, maximumGroupRatio: GroupExperiment.maximumGroupRatio),
-                                  recipe: fineTuning, finetuneEpochs: command.finetuneEpochs, scratchControl: nil, echo: false)
-        report.removal = try prune.report()
+        let prune = GroupPruneJob(source: origin.path, output: directory.appendingPathComponent("pruned.safetensors").path, removal: removal,
+                                  targetDescription: GroupPruneJob.describe(target, allocation: .global, maximumGroupRatio: GroupExperiment.maximumGroupRatio),
+                                  recipe: fineTuning, finetuneEpochs: command.finetuneEpochs)
+        report.removal = try prune.report(try ModelFile.load(origin.path), data: command.data, echo: false)
         report.globalRatio = command.globalRatio
         report.timings["removal"] = seconds(since: phase)
         report.timings["total"] = seconds(since: start)
 
         // 4. Files.
-        let files: [String]
-        do { files = try report.write(to: directory) } catch let error as StudyError { throw CLIError(error) }
+        let files = try report.write(to: directory)
         print(report.summary())
         print("Wrote \(files.count) files into \(directory.path) in \(format(seconds(since: start), 1)) s; read \(directory.appendingPathComponent("report.md").path)")
     }

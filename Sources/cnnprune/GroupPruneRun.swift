@@ -6,46 +6,26 @@ import Foundation
 
 /// `cnnprune prune` on channel groups (CNNStudy's `GroupPruneJob`) from the command line: the
 /// data set read, the fine-tuning and scratch training drawn on the terminal, progress printed.
-struct GroupPruneRun {
-    /// The job: model, output, removal, target in the flags' words, recipe, fine-tuning, scratch control.
-    let job: GroupPruneJob
-    /// The model file pruned, as it loaded.
-    let loaded: LoadedModel
-    /// The data set (`--data`, `--dataset`, …): the test set measured, the training set fine-tuned on.
-    let data: DataOptions
-    /// Whether progress lines and epoch lines go to stdout (else stderr, under `--json`).
-    let echo: Bool
-
-    /// How long the scratch control trains.
-    typealias ScratchLength = GroupPruneJob.ScratchLength
-
-    /// The run of `model` (loaded as `loaded`) to `output`; the rest as `GroupPruneJob` has it.
-    init(model: String, loaded: LoadedModel, data: DataOptions, output: String, removal: GroupRemovalStudy, targetDescription: String,
-         recipe: TrainingRecipe, finetuneEpochs: Int, scratchControl: ScratchLength?, echo: Bool) {
-        job = GroupPruneJob(source: model, output: output, removal: removal, targetDescription: targetDescription, recipe: recipe,
-                            finetuneEpochs: finetuneEpochs, scratchControl: scratchControl)
-        (self.loaded, self.data, self.echo) = (loaded, data, echo)
-    }
-
-    /// Reads the data, prunes, fine-tunes, saves and measures; returns the report.
-    func report() throws -> GroupPruneReport {
+extension GroupPruneJob {
+    /// Reads `data`, prunes `loaded`, fine-tunes, saves and measures; returns the report.
+    /// - Parameters:
+    ///   - loaded: the model file pruned, as it loaded.
+    ///   - data: the data set (`--data`, `--dataset`, …): the test set measured, the training set fine-tuned on.
+    ///   - echo: whether progress lines and epoch lines go to stdout (else stderr, under `--json`).
+    func report(_ loaded: LoadedModel, data: DataOptions, echo: Bool) throws -> GroupPruneReport {
         let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: job.source, metadata: loaded.metadata)
-        let images = CalibrationImages(data: data, test: test, seed: job.removal.seed, threads: job.removal.threads, status: StatusLine())
-        let train = job.trains ? try data.load(.train) : nil
-        let (threads, echo) = (job.removal.threads, echo)
-        return try pruneJobStep {
-            try job.run(loaded, test: test, images: images, extraMetadata: data.metadata(for: test),
-                        train: train.map { train in { recipe, network in
-                            try TerminalTraining(recipe: recipe, threads: threads, echo: echo).train(network, on: train, test: test).network
-                        } },
-                        say: { sayProgress($0, toStdout: echo) })
-        }
+        try data.check(loaded.network, fits: test, model: source, metadata: loaded.metadata)
+        let images = CalibrationImages(data: data, test: test, seed: removal.seed, threads: removal.threads, status: StatusLine())
+        let train = trains ? try data.load(.train) : nil
+        let threads = removal.threads
+        return try run(loaded, test: test, images: images, extraMetadata: data.metadata(for: test),
+                       train: train.map { train in { recipe, network in
+                           try TerminalTraining(recipe: recipe, threads: threads, echo: echo).train(network, on: train, test: test).network
+                       } },
+                       say: { sayProgress($0, toStdout: echo) })
     }
-}
 
-extension GroupPruneRun {
-    /// The run `prune` asks for on channel groups: its target, criterion, calibration, budget,
+    /// The job `prune` asks for on channel groups: its target, criterion, calibration, budget,
     /// steps, fine-tuning recipe and scratch control.
     init(command: PruneCommand, loaded: LoadedModel) throws {
         let target: PruningTarget
@@ -66,11 +46,10 @@ extension GroupPruneRun {
         let removal = GroupRemovalStudy(target: target, criterion: command.criterion, calibration: try command.calibration.map(parseCalibration) ?? .default,
                                         allowResidual: command.pruneResidual, maximumGroupRatio: command.maxLayerRatio, allocation: allocation,
                                         steps: command.iterative, seed: command.seed, threads: command.threading.threads, timingRuns: command.timingRuns)
-        self.init(model: command.model, loaded: loaded, data: command.data, output: command.output, removal: removal,
-                  targetDescription: GroupPruneRun.describe(target, allocation: allocation, maximumGroupRatio: command.maxLayerRatio),
+        self.init(source: command.model, output: command.output, removal: removal,
+                  targetDescription: GroupPruneJob.describe(target, allocation: allocation, maximumGroupRatio: command.maxLayerRatio),
                   recipe: command.fineTuningRecipe, finetuneEpochs: command.finetuneEpochs,
-                  scratchControl: command.scratchControl ? command.scratchEpochs.map(ScratchLength.epochs) ?? .asPruned : nil,
-                  echo: !command.json)
+                  scratchControl: command.scratchControl ? command.scratchEpochs.map(ScratchLength.epochs) ?? .asPruned : nil)
     }
 
     /// A target in `prune`'s flags, e.g. `--global-ratio 0.5 (max 0.9 per group)`.

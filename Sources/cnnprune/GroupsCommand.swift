@@ -34,16 +34,15 @@ struct GroupsCommand: ParsableCommand {
         let network: Sequential
         let name: String
         if let model {
-            let loaded = try loadAnyModel(model)
+            let loaded = try ModelFile.load(model)
             network = loaded.network.architecture
             name = loaded.graph.name ?? "custom architecture"
         } else {
-            let graph = try architecture.graph(inputShape: [3, 32, 32], defaultClasses: architecture.classes ?? 10)
-            do { network = try graph.sequential() } catch let error as EngineError { throw CLIError(error.description) }
+            let graph = try architecture.choice.graph(inputShape: [3, 32, 32], defaultClasses: architecture.classes ?? 10)
+            network = try graph.sequential()
             name = graph.name ?? "custom architecture"
         }
-        let groups: ChannelGroups
-        do { groups = try ChannelGroups(network) } catch let error as PruningError { throw CLIError(error.description) }
+        let groups = try ChannelGroups(network)
         var listing = ChannelGroupListing(architecture: name, groups: groups, allowResidual: pruneResidual)
         for (index, group) in groups.groups.enumerated() { listing.groups[index].reason = group.whyNotPrunableWithFlag(allowResidual: pruneResidual) }
         if json { return try printJSON(listing) }

@@ -1,17 +1,15 @@
 import CNNCharts
 import CNNStatistics
 import CNNStudy
+import CNNDatasets
 import CNNEngine
 import Foundation
-
-/// The model files of a `--model` value: one path, or several separated by commas (CNNStudy's `ModelList`).
-func modelFiles(_ value: String) -> [String] { ModelList.files(value) }
 
 /// Checks a list of model files before any work (CNNStudy's `ModelList.check`): none empty, none
 /// twice, each loadable, and all of one architecture; the problems as CLI errors naming `--model`.
 func validateModelFiles(_ files: [String], fallback: ModelGraph? = nil) throws {
     do {
-        try ModelList.check(files) { try loadAnyModel($0, fallback: fallback).graph }
+        try ModelList.check(files) { try ModelFile.load($0, fallback: fallback).graph }
     } catch let problem as ModelList.Problem {
         switch problem {
         case .emptyEntry: throw CLIError("--model has an empty entry in its comma-separated list")
@@ -20,9 +18,6 @@ func validateModelFiles(_ files: [String], fallback: ModelGraph? = nil) throws {
         }
     }
 }
-
-/// The folder of model `index`'s own outputs inside a several-model run's `--output`.
-func perModelDirectory(_ output: String, index: Int) -> URL { ModelList.directory(output, index: index) }
 
 /// A command that studies the model of `--model`, or each of several alike (its files in
 /// `--output/model-<i>/`) and then summarises them: `sweep` and `sensitivity`.
@@ -35,6 +30,8 @@ protocol ModelStudyCommand {
     var data: DataOptions { get }
     /// `--arch`, `--arch-file`: the architecture of files that record none.
     var architecture: ArchitectureOptions { get }
+    /// `--threads`.
+    var threading: ThreadOptions { get }
     /// Studies the one model of `model` into `output`: its curves and its classes.
     func studyOne() throws -> (curves: [ModelCurve], classes: Int)
     /// The several-model summary of `results`, written into `output`: the lines to print and
@@ -45,7 +42,7 @@ protocol ModelStudyCommand {
 extension ModelStudyCommand {
     /// Studies the one model, or every model of the list and then their summary.
     func runOneOrSeveral() throws {
-        let models = modelFiles(model)
+        let models = ModelList.files(model)
         guard models.count > 1 else { _ = try studyOne(); return }
         let outputLock = try lockOutputDirectory(output)
         defer { withExtendedLifetime(outputLock) {} }
@@ -57,9 +54,39 @@ extension ModelStudyCommand {
             single.output = output
             results.append(try single.studyOne())
         }
-        let (lines, files) = try studyStep { try Self.summarize(models: models, results: results, output: URL(fileURLWithPath: output)) }
+        let (lines, files) = try Self.summarize(models: models, results: results, output: URL(fileURLWithPath: output))
         lines.forEach { print($0) }
         print("Wrote \(files.joined(separator: ", ")) (each model's own files in \(output)/model-<i>/)")
+    }
+}
+
+extension ModelStudyCommand {
+    /// Studies the one model of `model` into `output` with `body`, given the loaded model, the
+    /// status line and the start time, and prints the report: what `sweep` and `sensitivity`
+    /// share around their study (the output folder claimed, the model loaded and checked to
+    /// fit in memory, the study's errors named for the model file).
+    func runStudy(_ body: (_ loaded: LoadedModel, _ status: StatusLine, _ start: UInt64) throws -> StudyReport) throws -> (curves: [ModelCurve], classes: Int) {
+        let outputLock = try lockOutputDirectory(output)
+        defer { withExtendedLifetime(outputLock) {} }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let status = StatusLine()
+        defer { status.clear() }
+        let loaded = try ModelFile.load(model, fallback: architecture.fallback(for: data))
+        try checkStudyMemory(loaded.network, threads: threading.threads, model: model)
+        let report: StudyReport
+        do { report = try body(loaded, status, start) } catch let error as StudyError { throw CLIError(error.commandLineDescription(model: model)) }
+        status.clear()
+        printReport(report, since: start)
+        return (report.curves, report.classes)
+    }
+
+    /// The test set (read under a status line) checked against `loaded`, and the calibration
+    /// images drawn with `seed`.
+    func testImages(for loaded: LoadedModel, seed: UInt64, status: StatusLine) throws -> (test: ByteImages, images: CalibrationImages) {
+        status.show("reading the \(data.dataset.displayName) test set")
+        let test = try data.load(.test)
+        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
+        return (test, CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status))
     }
 }
 
@@ -82,7 +109,7 @@ extension SensitivityCommand: ModelStudyCommand {
 func runEachModel(_ models: [String], output: String, _ body: (_ path: String, _ output: String) throws -> Void) throws {
     for (index, path) in models.enumerated() {
         print("Model \(index + 1) of \(models.count): \(path)")
-        try body(path, perModelDirectory(output, index: index).path)
+        try body(path, ModelList.directory(output, index: index).path)
         print("")
     }
 }

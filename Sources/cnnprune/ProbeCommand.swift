@@ -31,7 +31,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Where to write the tensors.") var output: String
 
     func run() throws {
-        let network = try loadAnyModel(model).network
+        let network = try ModelFile.load(model).network
         let test = try data.load(.test), train = try data.load(.train)
         let probe = InteropProbe(count: count, batchSize: batchSize, start: start, steps: steps, learningRate: lr)
         guard probe.fits(test: test, train: train) else { throw CLIError("probe: --count, --batch-size and --steps do not fit the data") }

@@ -117,38 +117,34 @@ struct PruneCommand: ParsableCommand {
             throw ValidationError(targets == 0 ? "give one target: --k N, --ratio R, --global-ratio R, --target-macs F or --target-params F"
                                                : "give only one of --k, --ratio, --global-ratio, --target-macs and --target-params")
         }
-        for (flag, value) in [("--ratio", ratio), ("--global-ratio", globalRatio), ("--target-macs", targetMacs), ("--target-params", targetParams)] {
-            if let value, !(value > 0 && value < 1) { throw ValidationError("\(flag) must be strictly between 0 and 1, got \(value)") }
+        try usage {
+            for (setting, value) in [(SettingError.Setting.uniformRatio, ratio), (.globalRatio, globalRatio), (.multiplyAccumulatesFraction, targetMacs),
+                                     (.parametersFraction, targetParams), (.maximumGroupRatio, maxLayerRatio)] {
+                if let value { try SettingError.checkFraction(value, setting) }
+            }
         }
-        guard maxLayerRatio > 0 && maxLayerRatio < 1 else { throw ValidationError("--max-layer-ratio must be strictly between 0 and 1, got \(maxLayerRatio)") }
         guard BudgetAllocation(rawValue: allocation) != nil else {
             throw ValidationError("--allocation must be \(BudgetAllocation.allCases.map(\.rawValue).joined(separator: " or ")), got '\(allocation)'")
         }
         if allocation != BudgetAllocation.global.rawValue && targetMacs == nil && targetParams == nil {
             throw ValidationError("--allocation applies to --target-macs and --target-params only")
         }
-        if isGroupTarget {
-            guard iterative >= 1 && iterative <= 100 else { throw ValidationError("--iterative must be 1…100, got \(iterative)") }
-            if let k, iterative > k { throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)") }
-            _ = try parseCriteria(criterion, seed: seed)
-        } else if let k {
-            _ = try parseCriteria(criterion, seed: seed)
-            guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
-            guard iterative >= 1 && iterative <= k else {
-                throw ValidationError("--iterative must be 1…\(k) (each step removes at least one unit), got \(iterative)")
+        if isGroupTarget || k != nil {
+            if !isGroupTarget { _ = try parseCriteria(criterion, seed: seed) }
+            try usage {
+                if !isGroupTarget, let k { try SettingError.check(k, .count) }
+                try SettingError.checkPruningSteps(iterative, count: k, capped: isGroupTarget)
             }
+            if isGroupTarget { _ = try parseCriteria(criterion, seed: seed) }
         }
         if let calibration { _ = try parseCalibration(calibration) }
-        if let scratchEpochs { try validateEpochs(scratchEpochs, flag: "--scratch-epochs", minimum: 1) }
+        if let scratchEpochs { try usage { try SettingError.check(scratchEpochs, .scratchEpochs) } }
         if scratchEpochs != nil && !scratchControl { throw ValidationError("--scratch-epochs sets the length of --scratch-control; pass --scratch-control too") }
-        try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
-        guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
-            throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
+        try usage {
+            try recipeOptions.applied(to: TrainingRecipe(epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr))
+                .checkLengthBatchAndRate(epochsSetting: .fineTuningEpochs)
+            try SettingError.check(timingRuns, .timingRuns)
         }
-        try validateBatchSize(batchSize)
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
-        guard timingRuns >= 1 else { throw ValidationError("--timing-runs must be at least 1, got \(timingRuns)") }
-        guard timingRuns <= 100 else { throw ValidationError("--timing-runs must be at most 100, got \(timingRuns)") }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ValidationError("--output \(output) is a folder; give the path of the .safetensors file to write")
@@ -157,7 +153,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files = modelFiles(model)
+        let files = ModelList.files(model)
         if files.count > 1 {
             try validateModelFiles(files, fallback: architecture.fallback(for: data))
             try MultiModelPruneRun(command: self, models: files).run()
@@ -169,10 +165,10 @@ struct PruneCommand: ParsableCommand {
 
     /// Prunes `--model` to `--output` (and fine-tunes, and measures); returns what `run` prints.
     func pruneOne() throws -> PruneRunResult {
-        let general = try loadAnyModel(model, fallback: architecture.fallback(for: data))
+        let general = try ModelFile.load(model, fallback: architecture.fallback(for: data))
         try checkStudyMemory(general.network, threads: threading.threads, model: model)
         if isGroupTarget || general.simpleCNN == nil || !ImportanceCriteria.layerStudyNames.contains(criterion) {
-            return PruneRunResult(try GroupPruneRun(command: self, loaded: general).report(), timingRuns: timingRuns)
+            return PruneRunResult(try GroupPruneJob(command: self, loaded: general).report(general, data: data, echo: !json), timingRuns: timingRuns)
         }
         let status = StatusLine()
         defer { status.clear() }
@@ -182,7 +178,7 @@ struct PruneCommand: ParsableCommand {
                                       calibrationLabel: calibrationSet.description, finetuneEpochs: finetuneEpochs,
                                       threads: threading.threads, timingRuns: timingRuns)
         let job = LayerPruneJob(study: study, calibration: calibrationSet, source: model, output: output)
-        _ = try pruneJobStep { try job.check(loaded.model) }
+        _ = try job.check(loaded.model)
 
         status.show("reading the \(data.dataset.displayName) test set")
         let test = try data.load(.test)
@@ -190,10 +186,8 @@ struct PruneCommand: ParsableCommand {
         let images = CalibrationImages(data: data, test: test, seed: seed, threads: threading.threads, status: status)
         let train = finetuneEpochs > 0 ? try images.trainingSet() : nil
         let fineTune = train.map { train in { (network: Network, step: Int) in try fineTuning(step: step).train(network, on: train, test: test).network } }
-        return try pruneJobStep {
-            try job.run(network: loaded.network, model: loaded.model, metadata: loaded.metadata, test: test, images: images,
-                        extraMetadata: data.metadata(for: test), fineTune: fineTune, say: say)
-        }
+        return try job.run(network: loaded.network, model: loaded.model, metadata: loaded.metadata, test: test, images: images,
+                           extraMetadata: data.metadata(for: test), fineTune: fineTune, say: say)
     }
 
     /// The fine-tuning recipe from this command's flags (`--finetune-epochs`, `--batch-size`,

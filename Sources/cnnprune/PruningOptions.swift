@@ -24,9 +24,7 @@ struct CalibrationOptions: ParsableArguments {
 }
 
 /// Parses `--calibration`, turning a bad value into a usage error.
-func parseCalibration(_ text: String) throws -> CalibrationSet {
-    do { return try CalibrationSet(parsing: text) } catch let error as PruningError { throw ValidationError(error.description) }
-}
+func parseCalibration(_ text: String) throws -> CalibrationSet { try usage { try CalibrationSet(parsing: text) } }
 
 /// Parses `--k`, turning a bad value into a usage error that names the flag.
 func parseCounts(_ text: String) throws -> [Int] {
@@ -38,7 +36,7 @@ func parseCounts(_ text: String) throws -> [Int] {
 
 /// Parses `--criterion a,b,…`, turning an unknown name into a usage error.
 func parseCriteria(_ text: String, seed: UInt64) throws -> [any ImportanceCriterion] {
-    do { return try ImportanceCriteria.parseList(text, seed: seed) } catch let error as PruningError { throw ValidationError(error.description) }
+    try usage { try ImportanceCriteria.parseList(text, seed: seed) }
 }
 
 /// Checks `--layer` against the SimpleCNN's prunable layers, as a usage error.
@@ -48,22 +46,20 @@ func validateLayerName(_ name: String) throws {
     }
 }
 
-/// Runs `body`, turning a `PruningError` into a one-line CLI error.
-func pruningStep<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as PruningError { throw CLIError(error.description) }
+extension GroupPruneJob.Problem: FlagNamingError {
+    /// The message with the flag that helps.
+    var commandLineDescription: String {
+        switch self {
+        case .epochsNotRecorded(let model):
+            "\(model) does not record how many epochs it was trained; give --scratch-epochs N (the original training epochs plus the fine-tuning ones)"
+        }
+    }
 }
 
-/// Runs a prune job (CNNStudy's `LayerPruneJob`, `GroupPruneJob`), turning its errors into
-/// one-line CLI errors that name the flags to change.
-func pruneJobStep<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch StudyError.target(let error) {
-        throw CLIError(error.commandLineDescription)
-    } catch let error as StudyError {
-        throw CLIError(error)
-    } catch GroupPruneJob.Problem.epochsNotRecorded(let model) {
-        throw CLIError("\(model) does not record how many epochs it was trained; give --scratch-epochs N (the original training epochs plus the fine-tuning ones)")
+extension SweepSubject.FineTuningCountError: FlagNamingError {
+    /// The message naming `--finetune-epochs`.
+    var commandLineDescription: String {
+        "with --finetune-epochs every K must leave at least one \(unitName): \(layer) has \(units), so K must be 0…\(units - 1), got \(count)"
     }
 }
 
@@ -85,7 +81,7 @@ extension PruningTarget {
     }
 }
 
-extension PruningTargetError {
+extension PruningTargetError: FlagNamingError {
     /// The message in `prune`'s flags (`--iterative`, `--max-layer-ratio`, `--prune-residual`, the target's flag).
     var commandLineDescription: String {
         switch self {
@@ -111,38 +107,5 @@ extension CalibrationImages {
             status.show("reading the \(data.dataset.displayName) training set")
             return try data.load(.train)
         }
-    }
-}
-
-/// A phase message on stderr, shown only when stderr is a terminal and erased when done; the
-/// terminal face of a study's ``StudyProgress`` (fine-tuning gets its own live line, notes go to
-/// stderr always).
-final class StatusLine: StudyProgress {
-    private var line = ProgressLine()
-    private var fineTune: FineTuneProgress?
-
-    func show(_ text: String) { line.update(text + "…", force: true) }
-
-    func clear() {
-        line.clear()
-        fineTune?.clear()
-        fineTune = nil
-    }
-
-    func note(_ text: String) { printError(text) }
-
-    /// A line that stays, on a terminal only (in a log it would be noise); the fine-tuning
-    /// display goes on below it with its own clock.
-    func transientNote(_ text: String) {
-        guard line.isEnabled else { return }
-        line.clear()
-        fineTune?.clear()
-        printError(text)
-    }
-
-    func fineTuning(_ what: String, batch: BatchProgress, epochs: Int, fraction: Double) {
-        let progress = fineTune ?? FineTuneProgress()
-        fineTune = progress
-        progress.update(what, batch: batch, epochs: epochs, fraction: fraction)
     }
 }

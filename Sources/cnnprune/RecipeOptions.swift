@@ -31,19 +31,13 @@ struct RecipeOptions: ParsableArguments {
     var augment = false
 
     func validate() throws {
-        if let momentum {
-            guard optimizer == .sgd else { throw ValidationError("--momentum applies to --optimizer sgd only") }
-            guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
-        }
+        if momentum != nil, optimizer != .sgd { throw ValidationError("--momentum applies to --optimizer sgd only") }
         if nesterov {
             guard optimizer == .sgd else { throw ValidationError("--nesterov applies to --optimizer sgd only") }
-            guard (momentum ?? 0) > 0 else { throw ValidationError("--nesterov needs --momentum above 0") }
+            // A negative or non-finite momentum is the recipe's check's to report, as before this one.
+            guard let momentum, momentum != 0 else { throw ValidationError("--nesterov needs --momentum above 0") }
         }
-        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
-            throw ValidationError("--weight-decay must be a non-negative finite number, got \(weightDecay)")
-        }
-        guard lrGamma.isFinite, lrGamma > 0 else { throw ValidationError("--lr-gamma must be a positive finite number, got \(lrGamma)") }
-        try validateEpochs(warmupEpochs, flag: "--warmup-epochs", minimum: 0)
+        try usage { try applied(to: TrainingRecipe()).checkOptimizerAndSchedule() }
         switch (lrSchedule, lrStepEpochs) {
         case (.step, nil): throw ValidationError("--lr-schedule step needs --lr-step-epochs, e.g. 100,150")
         case (.step, let list?): _ = try milestones(list)
@@ -76,5 +70,31 @@ struct RecipeOptions: ParsableArguments {
     func applied(to fineTuning: FineTuning) -> FineTuning {
         FineTuning(applied(to: TrainingRecipe(epochs: fineTuning.epochs, batchSize: fineTuning.batchSize,
                                                learningRate: fineTuning.learningRate, seed: fineTuning.seed)))
+    }
+}
+
+/// The exercise's training flags (`--epochs`, `--batch-size`, `--lr`, `--seed`) and the recipe
+/// flags (`RecipeOptions`), shared by `train` and `experiment`: parsed and checked here, run as
+/// CNNEngine's `TrainingRecipe` (`recipe`).
+struct TrainingOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Training epochs.")
+    var epochs: Int = 10
+    @Option(parsing: .unconditional, help: "Images per training step.")
+    var batchSize: Int = 64
+    @Option(parsing: .unconditional, help: "Learning rate (the peak rate under a schedule).")
+    var lr: Float = 0.001
+    @Option(parsing: .unconditional, help: "Seed for initialisation and shuffling.")
+    var seed: UInt64 = 0
+
+    /// Optimizer, schedule and augmentation flags (`RecipeOptions.swift`).
+    @OptionGroup(title: "Training recipe") var options: RecipeOptions
+
+    func validate() throws {
+        try usage { try recipe.checkLengthBatchAndRate() }
+    }
+
+    /// The recipe these flags describe.
+    var recipe: TrainingRecipe {
+        options.applied(to: TrainingRecipe(epochs: epochs, batchSize: batchSize, learningRate: lr, seed: seed))
     }
 }

@@ -54,39 +54,21 @@ struct SensitivityCommand: ParsableCommand {
     /// Analyses the one model of `--model` into `--output` (`SensitivityStudy`); returns its
     /// layers' curves and its classes, for a several-model summary.
     func studyOne() throws -> (curves: [ModelCurve], classes: Int) {
-        let outputLock = try lockOutputDirectory(output)
-        defer { withExtendedLifetime(outputLock) {} }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let status = StatusLine()
-        defer { status.clear() }
-        let loaded = try loadAnyModel(model, fallback: architecture.fallback(for: data))
-        try checkStudyMemory(loaded.network, threads: threading.threads, model: model)
-        let layerStudy = loaded.simpleCNN != nil && ImportanceCriteria.layerStudyNames.contains(criterion)
-        if !layerStudy && keepBias {
-            throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)")
-        }
-        if !layerStudy { _ = try pruningStep { try ChannelGroups(loaded.network.architecture) } }
-        let study = SensitivityStudy(criterion: try parseCriteria(criterion, seed: calibrationOptions.seed)[0], calibration: calibrationOptions.set,
-                                     keepBias: keepBias, threads: threading.threads, modelPath: model, datasetName: data.dataset.displayName)
-        status.show("reading the \(data.dataset.displayName) test set")
-        let test = try data.load(.test)
-        try data.check(loaded.network, fits: test, model: model, metadata: loaded.metadata)
-        let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
-        let directory = URL(fileURLWithPath: output)
-        let report: StudyReport
-        do {
-            report = layerStudy
+        try runStudy { loaded, status, start in
+            let layerStudy = loaded.simpleCNN != nil && ImportanceCriteria.layerStudyNames.contains(criterion)
+            if !layerStudy && keepBias {
+                throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)")
+            }
+            if !layerStudy { _ = try ChannelGroups(loaded.network.architecture) }
+            let study = SensitivityStudy(criterion: try parseCriteria(criterion, seed: calibrationOptions.seed)[0], calibration: calibrationOptions.set,
+                                         keepBias: keepBias, threads: threading.threads, modelPath: model, datasetName: data.dataset.displayName)
+            let (test, images) = try testImages(for: loaded, seed: calibrationOptions.seed, status: status)
+            let directory = URL(fileURLWithPath: output)
+            return layerStudy
                 ? try study.runLayers(of: loaded.network, test: test, images: images, progress: status, output: directory, start: start)
                 : try study.runGroups(of: loaded, allowResidual: pruneResidual, test: test, images: images, progress: status, output: directory,
                                       start: start, explanation: { $0.whyNotPrunableWithFlag(allowResidual: pruneResidual) })
-        } catch StudyError.noPrunableGroup {
-            throw CLIError("\(model): has no prunable channel group\(pruneResidual ? "" : " (groups coupled through residual sums need --prune-residual)")")
-        } catch let error as StudyError {
-            throw CLIError(error)
         }
-        status.clear()
-        printReport(report, since: start)
-        return (report.curves, report.classes)
     }
 }
 

@@ -92,16 +92,16 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         _ = try parseCriteria(criterion, seed: calibrationOptions.seed)
-        guard recipeOptions.warmupEpochs == 0 || recipeOptions.warmupEpochs < finetuneEpochs else {
-            throw ValidationError("--warmup-epochs (\(recipeOptions.warmupEpochs)) must be below --finetune-epochs (\(finetuneEpochs))")
+        let recipe = recipeOptions.applied(to: TrainingRecipe(epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr))
+        // `sweep` has always checked the warm-up against the fine-tuning's length first.
+        if recipe.warmupEpochs != 0, recipe.warmupEpochs >= finetuneEpochs {
+            throw ValidationError(SettingError(.warmupEpochs, value: recipe.warmupEpochs, requirement: .below(.fineTuningEpochs, value: finetuneEpochs)).commandLineDescription)
         }
         if let k { _ = try parseCounts(k) }
         if seedCompatible, let set = calibrationOptions.calibration, try parseCalibration(set) != .test {
             throw ValidationError("--seed-compatible ranks on the test set, as the exercise does; drop --calibration \(set)")
         }
-        try validateEpochs(finetuneEpochs, flag: "--finetune-epochs", minimum: 0)
-        try validateBatchSize(batchSize)
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
+        try usage { try recipe.checkLengthBatchAndRate(epochsSetting: .fineTuningEpochs) }
         if finetuneEpochs > 0 && seedCompatible {
             throw ValidationError("--finetune-epochs fine-tunes criteria ranked once; the exercise's loop (--seed-compatible) re-ranks one model in place and has no removed model per K")
         }
@@ -115,68 +115,39 @@ struct SweepCommand: ParsableCommand {
     /// Sweeps the one model of `--model` into `--output` (`SweepStudy`); returns its criteria's
     /// curves and its classes, for a several-model summary.
     func studyOne() throws -> (curves: [ModelCurve], classes: Int) {
-        let outputLock = try lockOutputDirectory(output)
-        defer { withExtendedLifetime(outputLock) {} }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let status = StatusLine()
-        defer { status.clear() }
-        let loaded = try loadAnyModel(model, fallback: architecture.fallback(for: data))
-        let network = loaded.network
-        try checkStudyMemory(network, threads: threading.threads, model: model)
-        let subject: SweepSubject
-        let counts: [Int]
-        if isSimpleCNNStudy(loaded) {
-            let layer = self.layer ?? "conv2"
-            try validateLayerName(layer)
-            let prunable = try pruningStep { try PrunableLayer(named: layer, in: network.architecture) }
-            counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: prunable.unitCount)
-            try pruningStep { try PruningCounts.validate(counts, for: prunable) }
-            if finetuneEpochs > 0, let last = counts.last, last >= prunable.unitCount {
-                throw CLIError("with --finetune-epochs every K must leave at least one \(prunable.unitName): \(prunable.name) has \(prunable.unitCount), so K must be 0…\(prunable.unitCount - 1), got \(last)")
-            }
-            subject = .layer(prunable)
-        } else {
-            if seedCompatible { throw CLIError("--seed-compatible is the exercise's loop on the SimpleCNN's layers; \(model) holds \(loaded.summary) (or --layer/--criterion name a channel group study)") }
-            if keepBias { throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)") }
-            if finetuneEpochs > 0 { throw CLIError("--finetune-epochs in a sweep works on the SimpleCNN's layers; for a channel group use `cnnprune prune --layer GROUP --k K --finetune-epochs N`") }
-            let groups = try pruningStep { try ChannelGroups(network.architecture) }
-            let group = try GroupStudy.group(layer, in: groups, allowResidual: pruneResidual, model: model)
-            counts = try k.map(parseCounts) ?? PruningCounts.defaultCounts(units: group.units)
-            for count in counts where !(0...group.units).contains(count) {
-                throw CLIError(PruningError.countOutOfRange(count, layer: group.name, units: group.units, unitName: "channel").description)
-            }
-            subject = .group(group)
-        }
-        status.show("reading the \(data.dataset.displayName) test set")
-        let test = try data.load(.test)
-        try data.check(network, fits: test, model: model, metadata: loaded.metadata)
-        let images = CalibrationImages(data: data, test: test, seed: calibrationOptions.seed, threads: threading.threads, status: status)
-        let study = SweepStudy(criteria: try parseCriteria(criterion, seed: calibrationOptions.seed), counts: counts, calibration: calibrationOptions.set,
-                               method: seedCompatible ? .exerciseLoop : .rankOnce(keepBias: keepBias), threads: threading.threads,
-                               modelPath: model, datasetName: data.dataset.displayName)
-        let recipe = finetuneEpochs > 0
-            ? recipeOptions.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed))
-            : nil
-        let directory = URL(fileURLWithPath: output)
-        let report = try studyStep {
+        try runStudy { loaded, status, start in
+            let (subject, counts) = try subject(of: loaded)
+            let (test, images) = try testImages(for: loaded, seed: calibrationOptions.seed, status: status)
+            let study = SweepStudy(criteria: try parseCriteria(criterion, seed: calibrationOptions.seed), counts: counts, calibration: calibrationOptions.set,
+                                   method: seedCompatible ? .exerciseLoop : .rankOnce(keepBias: keepBias), threads: threading.threads,
+                                   modelPath: model, datasetName: data.dataset.displayName)
+            let recipe = finetuneEpochs > 0
+                ? recipeOptions.applied(to: FineTuning(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, seed: calibrationOptions.seed))
+                : nil
+            let directory = URL(fileURLWithPath: output)
             switch subject {
             case .layer(let layer):
-                return try study.runLayer(layer, of: network, model: loaded.simpleCNN!, test: test, images: images,
+                return try study.runLayer(layer, of: loaded.network, model: loaded.simpleCNN!, test: test, images: images,
                                           fineTuning: recipe, progress: status, output: directory, start: start)
             case .group(let group):
                 return try study.runGroup(group, of: loaded, test: test, images: images, progress: status, output: directory, start: start)
             }
         }
-        status.clear()
-        printReport(report, since: start)
-        return (report.curves, report.classes)
     }
-}
 
-/// What a sweep masks: a SimpleCNN layer (the exercise's study) or a channel group.
-private enum SweepSubject {
-    case layer(PrunableLayer)
-    case group(ChannelGroup)
+    /// The SimpleCNN layer or the channel group to sweep and its counts (CNNStudy's
+    /// `SweepSubject`); the SimpleCNN's own flags are refused on a group.
+    private func subject(of loaded: LoadedModel) throws -> (subject: SweepSubject, counts: [Int]) {
+        let counts = try k.map(parseCounts)
+        if isSimpleCNNStudy(loaded) {
+            try validateLayerName(layer ?? "conv2")
+            return try SweepSubject.layer(named: layer ?? "conv2", of: loaded.network, counts: counts, fineTuned: finetuneEpochs > 0)
+        }
+        if seedCompatible { throw CLIError("--seed-compatible is the exercise's loop on the SimpleCNN's layers; \(model) holds \(loaded.summary) (or --layer/--criterion name a channel group study)") }
+        if keepBias { throw CLIError("--keep-bias zeroes a SimpleCNN layer's weights only; a channel group is masked whole (filters, biases and BatchNorms)") }
+        if finetuneEpochs > 0 { throw CLIError("--finetune-epochs in a sweep works on the SimpleCNN's layers; for a channel group use `cnnprune prune --layer GROUP --k K --finetune-epochs N`") }
+        return try SweepSubject.group(named: layer, of: loaded.network, counts: counts, allowResidual: pruneResidual)
+    }
 }
 
 /// Prints a one-model study's report: its header, table and chart, and the files written.

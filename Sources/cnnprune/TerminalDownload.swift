@@ -9,42 +9,35 @@ import Foundation
 func installDataset(_ kind: DatasetKind, url: URL? = nil, md5: String? = nil, timeout: TimeInterval = 15,
                     into destination: URL, replacing: Bool = false) throws -> CIFAR10Download.Outcome {
     var line = ProgressLine()
-    do {
-        let download = try DatasetDownload(kind, source: url, expectedMD5: md5, timeout: timeout)
-        let source = download.source.isFileURL ? download.source.path : download.source.absoluteString
-        var started = false
-        let isArchive = if case .archive = download.files { true } else { false }
-        if !isArchive { printError("fetching \(kind.displayName) from \(source) into \(destination.path)") }
-        let outcome = try withInterruptionCleanup(staging: download.stagingDirectory(for: destination)) {
-            try download.install(into: destination, replacing: replacing) { progress in
-                // The archives show their progress; the IDX files, small, only the line above.
-                guard isArchive else { return }
-                if !started && !line.isEnabled { printError("fetching \(source) into \(destination.path)") }
-                started = true
-                line.update(describe(progress, source: source))
-            }
+    defer { line.clear() }
+    let download = try DatasetDownload(kind, source: url, expectedMD5: md5, timeout: timeout)
+    let source = download.source.isFileURL ? download.source.path : download.source.absoluteString
+    var started = false
+    let isArchive = if case .archive = download.files { true } else { false }
+    if !isArchive { printError("fetching \(kind.displayName) from \(source) into \(destination.path)") }
+    return try withInterruptionCleanup(staging: download.stagingDirectory(for: destination)) {
+        try download.install(into: destination, replacing: replacing) { progress in
+            // The archives show their progress; the IDX files, small, only the line above.
+            guard isArchive else { return }
+            if !started && !line.isEnabled { printError("fetching \(source) into \(destination.path)") }
+            started = true
+            line.update(describe(progress, source: source))
         }
-        line.clear()
-        return outcome
-    } catch let error as DownloadError {
-        line.clear()
-        throw CLIError(commandLineMessage(error))
     }
 }
 
-/// A download error in the command line's words: the library's, with the flag that helps.
-private func commandLineMessage(_ error: DownloadError) -> String {
-    switch error {
-    case .offline(let url, let reason):
-        return "cannot download \(url): \(reason) (offline?); on a machine without network, fetch the file elsewhere and pass --url file:///path/to/cifar-10-binary.tar.gz"
-    case .destinationExists(let path, let reason):
-        return "\(path) exists but \(reason); move it away or pass --force to replace it"
-    case .notDownloadable:
-        return "--dataset folder is the user's own images; there is nothing to download"
-    case .checksumNotApplicable(let dataset):
-        return "--md5 applies to the single archive of cifar10 and cifar100; \(dataset)'s files are checked against their own MD5s"
-    default:
-        return error.description
+extension DownloadError: FlagNamingError {
+    /// The message in the command line's words: the library's, with the flag that helps.
+    var commandLineDescription: String {
+        switch self {
+        case .offline(let url, let reason):
+            "cannot download \(url): \(reason) (offline?); on a machine without network, fetch the file elsewhere and pass --url file:///path/to/cifar-10-binary.tar.gz"
+        case .destinationExists(let path, let reason): "\(path) exists but \(reason); move it away or pass --force to replace it"
+        case .notDownloadable: "--dataset folder is the user's own images; there is nothing to download"
+        case .checksumNotApplicable(let dataset):
+            "--md5 applies to the single archive of cifar10 and cifar100; \(dataset)'s files are checked against their own MD5s"
+        default: description
+        }
     }
 }
 

@@ -105,7 +105,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The resumed run of `--resume` (the checkpoint's errors as one line naming the file).
     func resumedRun(_ path: String) throws -> TrainingRun {
-        try checkReadableFile(path, what: "training checkpoint")
+        try InputPath.check(path, what: "training checkpoint")
         do {
             return try TrainingRun(resuming: SafeTensors(contentsOf: URL(fileURLWithPath: path)), threads: threading.threads)
         } catch let error as TrainingCheckpointError {
@@ -137,13 +137,13 @@ struct TrainCommand: ParsableCommand {
             try data.check(resumed.network, fits: train, model: resume)
             start = .resuming(resumed)
         } else if let model {
-            let loaded = try loadAnyModel(model)
+            let loaded = try ModelFile.load(model)
             try data.check(loaded.network, fits: train, model: model, metadata: loaded.metadata)
             start = .fineTuning(loaded.network, metadata: loaded.metadata)
         } else {
             // The exercise's SimpleCNN (or --arch / --arch-file) for this data's image shape and classes.
             if !architecture.isGiven || architecture.arch == "simplecnn" { _ = try data.simpleCNN(for: train) }
-            let network = try architecture.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: recipe.seed)
+            let network = try architecture.choice.network(inputShape: train.sampleShape, defaultClasses: train.classNames.count, seed: recipe.seed)
             try data.check(network, fits: train, model: architecture.archFile ?? architecture.arch ?? "simplecnn")
             start = .fresh(network)
         }

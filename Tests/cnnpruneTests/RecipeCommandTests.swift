@@ -102,6 +102,13 @@ import Testing
         (["--lr-schedule", "step", "--lr-step-epochs", "5,x"], "--lr-step-epochs must be positive epoch numbers"),
         (["--warmup-epochs", "3", "--epochs", "3"], "--warmup-epochs (3) must be below --epochs (3)"),
         (["--optimizer", "rmsprop"], "'rmsprop' is invalid for '--optimizer"),
+        // The library's value checks (`SettingError`), in the flags' words.
+        (["--lr", "-1"], "--lr must be a positive finite number, got -1.0"),
+        (["--optimizer", "sgd", "--momentum", "-0.5", "--nesterov"], "--momentum must be in [0, 1), got -0.5"),
+        (["--batch-size", "0"], "--batch-size must be positive, got 0"),
+        (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+        (["--lr-gamma", "0"], "--lr-gamma must be a positive finite number, got 0.0"),
+        (["--weight-decay", "-1"], "--weight-decay must be a non-negative finite number, got -1.0"),
     ])
     func badRecipeFlagsAreUsageErrors(arguments: [String], message: String) throws {
         let run = try commands.cnnprune(["train", "--data", "/nonexistent"] + arguments)
