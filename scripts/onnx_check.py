@@ -244,7 +244,7 @@ def main(argv):
     p.add_argument("data", nargs="?", default=os.environ.get("CIFAR10_DIR"), help="CIFAR-10 binary folder (default: $CIFAR10_DIR)")
     p.add_argument("--cnnprune", default=os.path.join(REPO, ".build", "release", "cnnprune"))
     p.add_argument("--work-dir", help="keep the models, ONNX files and predictions here")
-    p.add_argument("--zoo", default="vgg11-bn,resnet20,resnet32,resnet44,resnet56,resnet110")
+    p.add_argument("--zoo", default="vgg11-bn,resnet20,resnet32,resnet44,resnet56,resnet110,resnet18,mobilenetv2")
     p.add_argument("--zoo-width", type=float, default=0.125)
     p.add_argument("--train-images", type=int, default=2000, help="training images of the zoo models' one epoch")
     p.add_argument("--zoo-lr", type=float, default=0.01, help="Adam learning rate of that epoch")

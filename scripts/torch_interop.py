@@ -689,10 +689,26 @@ def zoo_probe_compare(name, model_path, data, exe, work, a, tag, model=None, inf
     updates = {k: v - sd[k].double() for k, v in params.items()}
     worst_update = tensor_errors({k: torch.from_numpy(got[f"after.{k}"]).double() - sd[k].double() for k in updates}, updates)
     tracked = {k: int(got[f"after.{k}"]) for k, v in after.items() if k.endswith("num_batches_tracked")}
+    # PyTorch's own float32 run of the same steps, against the same float64 reference: where the
+    # network is ill-conditioned (BatchNorm over 1×1 maps, ResNet-18 on 32×32 images), float32
+    # itself strays; cnnprune is held to 1e-4 or three times PyTorch's own error, whichever is larger.
+    own = copy.deepcopy(model)
+    own.load_state_dict(load)
+    own_opt = torch.optim.SGD(own.parameters(), lr=lr)
+    own.train()
+    for _ in range(steps):
+        own_opt.zero_grad()
+        F.cross_entropy(own(xb), yb).backward()
+        own_opt.step()
+    own_after = own.state_dict()
+    own_state = max((scaled_error(own_after[k].double(), v.double()), k) for k, v in after.items() if "running" in k)
+    own_param = tensor_errors({k: own_after[k].double() for k in params}, params)
+    state_limit, param_limit = max(1e-4, 3 * own_state[0]), max(1e-4, 3 * own_param[0])
     print(f"  after {steps} SGD steps: running statistics worst scaled error {worst_state[0]:.2e} ({worst_state[1]}), "
-          f"parameters {worst_param[0]:.2e} ({worst_param[1]}) (limit 1e-4; the updates alone {worst_update[0]:.2e}); "
+          f"parameters {worst_param[0]:.2e} ({worst_param[1]}) (limits {state_limit:.1e} and {param_limit:.1e}: 1e-4, or 3× "
+          f"PyTorch float32's own {own_state[0]:.2e} and {own_param[0]:.2e}; the updates alone {worst_update[0]:.2e}); "
           f"num_batches_tracked {sorted(set(tracked.values()))}")
-    if worst_state[0] > 1e-4 or worst_param[0] > 1e-4:
+    if worst_state[0] > state_limit or worst_param[0] > param_limit:
         problems.append(f"after {steps} steps: running statistics {worst_state[0]:.2e}, parameters {worst_param[0]:.2e}")
     if any(int(after[k]) != t for k, t in tracked.items()):
         problems.append("num_batches_tracked differs")

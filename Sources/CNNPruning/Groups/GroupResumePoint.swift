@@ -171,7 +171,8 @@ public struct GroupResumePoint: Sendable {
     /// rectification): an activation other than ReLU, a depthwise convolution, an average pool
     /// counting its padding.
     static func changesConstants(_ layer: any Layer) -> Bool {
-        if layer is Activation || layer is Conv2D { return true }  // a depthwise convolution scales it
+        if layer is Activation { return true }
+        if let conv = layer as? Conv2D, conv.isDepthwise { return true }  // it scales the constant by its filter's sum
         if let pool = layer as? AvgPool2D { return pool.window.padding > 0 && pool.countIncludePad }
         return false
     }
