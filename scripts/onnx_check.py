@@ -76,29 +76,11 @@ ACTIVATIONS_ARCH = {
 }
 
 
-# Depthwise, grouped, dilated, rectangular and unevenly padded convolutions: ONNX Conv's
-# group, dilations, kernel_shape, strides and four pads (Conv2DGeneral.swift).
-CONVOLUTIONS_ARCH = {
-    "name": "custom-convolutions",
-    "input": [3, 32, 32],
-    "layers": [
-        {"type": "conv", "name": "stem", "out": 8, "kernel": 3, "padding": 1, "bias": False},
-        {"type": "batchnorm", "name": "stem_bn"}, {"type": "relu6"},
-        {"type": "maxpool", "kernel": 3, "stride": 1, "padding": 1, "ceil_mode": True},
-        {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1, "count_include_pad": False},
-        {"type": "conv", "name": "dw1", "out": 8, "kernel": 3, "stride": 2, "padding": 1, "groups": 8, "bias": False},
-        {"type": "batchnorm", "name": "dw1_bn"}, {"type": "relu"},
-        {"type": "conv", "name": "pw1", "out": 12, "kernel": 1},
-        {"type": "conv", "name": "grouped", "out": 12, "kernel": 3, "padding": 1, "groups": 3}, {"type": "relu"},
-        {"type": "conv", "name": "dilated", "out": 12, "kernel": 3, "padding": 2, "dilation": 2}, {"type": "relu"},
-        {"type": "conv", "name": "row", "out": 12, "kernel": [1, 5], "stride": [1, 2], "padding": [0, 2]},
-        {"type": "conv", "name": "column", "out": 12, "kernel": [5, 1], "stride": [2, 1], "padding": [2, 0]}, {"type": "relu"},
-        {"type": "avgpool", "kernel": 3, "stride": 1, "padding": 1},
-        {"type": "conv", "name": "dw2", "out": 24, "kernel": 3, "stride": 2, "padding": [0, 0, 1, 1], "groups": 12},
-        {"type": "batchnorm", "name": "dw2_bn"}, {"type": "relu"}, {"type": "maxpool", "kernel": 3, "stride": 2, "padding": 1},
-        {"type": "maxpool", "kernel": 2, "stride": 2, "ceil_mode": True},
-        {"type": "global-avgpool"}, {"type": "flatten"}, {"type": "linear", "name": "fc", "out": 10}],
-}
+# Depthwise, grouped, dilated, rectangular and unevenly padded convolutions, padded and
+# ceil-mode pooling: ONNX Conv's group, dilations, kernel_shape, strides and four pads, and the
+# pools' pads and ceil_mode (the network torch_interop.py checks against PyTorch).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "networks", "convolutions.json")) as _f:
+    CONVOLUTIONS_ARCH = json.load(_f)
 
 
 def run(exe, args, timeout=1800):

@@ -19,25 +19,35 @@ public enum ResNet {
         ]
         var channels = width(16)
         for (stage, base) in [16, 32, 64].enumerated() {
-            let planes = width(base)
-            for block in 0..<blocks {
-                let stride = stage > 0 && block == 0 ? 2 : 1
-                let main: [LayerSpec] = [
-                    .convolution(name: "conv1", outputChannels: planes, kernelSize: 3, stride: stride, padding: 1, bias: false),
-                    .batchNorm(name: "bn1"),
-                    .relu,
-                    .convolution(name: "conv2", outputChannels: planes, kernelSize: 3, stride: 1, padding: 1, bias: false),
-                    .batchNorm(name: "bn2"),
-                ]
-                let shortcut: [LayerSpec] = stride != 1 || channels != planes
-                    ? [.convolution(name: "downsample.0", outputChannels: planes, kernelSize: 1, stride: stride, padding: 0, bias: false),
-                       .batchNorm(name: "downsample.1")]
-                    : []
-                layers.append(.residual(name: "layer\(stage + 1).\(block)", main: main, shortcut: shortcut, rectifiesOutput: true))
-                channels = planes
-            }
+            layers += basicBlocks(stage: stage, count: blocks, planes: width(base), inputChannels: channels)
+            channels = width(base)
         }
         layers += [.globalAvgPool, .flatten, .linear(name: "fc", outputFeatures: classes)]
         return ModelGraph(name: "resnet\(depth)", inputShape: inputShape, layers: layers)
+    }
+
+    /// Stage `stage` (0-based) of basic blocks `layer{stage + 1}.{block}`, as He et al. and
+    /// torchvision build them: conv1 (3×3, stride 2 in the first block of every stage but the
+    /// first, no bias) · bn1 · ReLU · conv2 (3×3) · bn2, plus the shortcut — a
+    /// `downsample.0`/`downsample.1` projection where the shape changes, else the identity —
+    /// summed, then ReLU.
+    static func basicBlocks(stage: Int, count: Int, planes: Int, inputChannels: Int) -> [LayerSpec] {
+        var channels = inputChannels
+        return (0..<count).map { block in
+            let stride = stage > 0 && block == 0 ? 2 : 1
+            let main: [LayerSpec] = [
+                .convolution(name: "conv1", outputChannels: planes, kernelSize: 3, stride: stride, padding: 1, bias: false),
+                .batchNorm(name: "bn1"),
+                .relu,
+                .convolution(name: "conv2", outputChannels: planes, kernelSize: 3, stride: 1, padding: 1, bias: false),
+                .batchNorm(name: "bn2"),
+            ]
+            let shortcut: [LayerSpec] = stride != 1 || channels != planes
+                ? [.convolution(name: "downsample.0", outputChannels: planes, kernelSize: 1, stride: stride, padding: 0, bias: false),
+                   .batchNorm(name: "downsample.1")]
+                : []
+            channels = planes
+            return .residual(name: "layer\(stage + 1).\(block)", main: main, shortcut: shortcut, rectifiesOutput: true)
+        }
     }
 }

@@ -21,23 +21,8 @@ public enum TorchvisionResNet {
         ]
         var channels = width(64)
         for (stage, blocks) in (stages[depth] ?? []).enumerated() {
-            let planes = width(64 << stage)
-            for block in 0..<blocks {
-                let stride = stage > 0 && block == 0 ? 2 : 1
-                let main: [LayerSpec] = [
-                    .convolution(name: "conv1", outputChannels: planes, kernelSize: 3, stride: stride, padding: 1, bias: false),
-                    .batchNorm(name: "bn1"),
-                    .relu,
-                    .convolution(name: "conv2", outputChannels: planes, kernelSize: 3, stride: 1, padding: 1, bias: false),
-                    .batchNorm(name: "bn2"),
-                ]
-                let shortcut: [LayerSpec] = stride != 1 || channels != planes
-                    ? [.convolution(name: "downsample.0", outputChannels: planes, kernelSize: 1, stride: stride, padding: 0, bias: false),
-                       .batchNorm(name: "downsample.1")]
-                    : []
-                layers.append(.residual(name: "layer\(stage + 1).\(block)", main: main, shortcut: shortcut, rectifiesOutput: true))
-                channels = planes
-            }
+            layers += ResNet.basicBlocks(stage: stage, count: blocks, planes: width(64 << stage), inputChannels: channels)
+            channels = width(64 << stage)
         }
         layers += [.globalAvgPool, .flatten, .linear(name: "fc", outputFeatures: classes)]
         return ModelGraph(name: "resnet\(depth)", inputShape: inputShape, layers: layers)
