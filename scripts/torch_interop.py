@@ -962,8 +962,9 @@ def torchvision_check(a, data, exe, work, xte, yte):
     """(torchvision) torchvision's own builders at random initialisation (weights=None,
     num_classes=10: nothing is downloaded), with randomised BatchNorm statistics, saved as a bare
     state_dict: cnnprune recognises the architecture from the tensors alone (no flag), and its
-    accuracy and logits equal PyTorch's; ResNet-18's training gradients and SGD steps too
-    (MobileNetV2's classifier has dropout, whose training masks differ by design)."""
+    logits equal PyTorch's; ResNet-18's training gradients and SGD steps too (MobileNetV2's
+    classifier has dropout, whose training masks differ by design); MobileNetV2, pruned, loads
+    back into PyTorch with the same accuracy."""
     import torch
     try:
         import torchvision
@@ -978,11 +979,9 @@ def torchvision_check(a, data, exe, work, xte, yte):
         model = randomise_batchnorms(builder(weights=None, num_classes=10))
         tf = os.path.join(work, f"{name}.torchvision.safetensors")
         st_save({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tf, {"format": "pt"})
+        # (No accuracy over the test set: a random network predicts nearly one class, so the
+        # logits of 64 test images below say more, in a fraction of CI's time.)
         problems = []
-        res = torch_eval(model, xte, yte)
-        cp, err, _ = cnnprune_evaluate(exe, tf, data, a.timeout)
-        if err or not compare(f"(torchvision) {name}: torch vs cnnprune evaluate", res, cp, a.tol):
-            problems.append(err or "accuracies differ")
         # A batch of 32: ResNet-18 ends in 1×1 maps on CIFAR, where BatchNorm statistics over 8
         # values per channel amplify float32 rounding (PyTorch float32 itself then strays).
         # (ResNet-18's 20 % of a million ReLU inputs per batch always has some within rounding
@@ -999,7 +998,7 @@ def torchvision_check(a, data, exe, work, xte, yte):
             print(f"[FAIL] (torchvision) {name}: " + "; ".join(problems))
         else:
             passed += 1
-            print(f"[PASS] (torchvision) {name}: loads without flags, accuracy, logits" + ("" if inference_only else ", gradients, SGD steps")
+            print(f"[PASS] (torchvision) {name}: loads without flags, logits" + ("" if inference_only else ", gradients, SGD steps")
                   + ("; pruned, loads strictly into torch with the same accuracy" if name == "mobilenetv2" else ""))
     return passed, failed
 
